@@ -1,0 +1,170 @@
+// Package fetch knows the social networks: it looks a user up at Facebook's Graph API, the X API or
+// Gravatar, downloads the user's picture through one guarded HTTP client, and reports every outcome
+// as either a Picture or a typed *Error.
+//
+// fetch knows nothing about images beyond "bytes and a sniffed content type", nothing about caches and
+// nothing about avatarkit's URL grammar.
+package fetch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// A Provider serves one delivery type ("facebook", "twitter", ...).
+//
+// Implementations must be safe for concurrent use.
+type Provider interface {
+	// CheckID is called before any cache lookup, for every request. It validates id against the
+	// type's identifier rule and returns its canonical form (for example a lower-cased screen name),
+	// so that two spellings of one user share one cache entry.
+	//
+	// It also reports when the type cannot be served at all, whatever the id: an *Error of
+	// KindGone for a network that withdrew its API, KindNotConfigured for a provider that lacks
+	// the credentials it needs. An id that breaks the rule gives KindBadID.
+	CheckID(id string) (canonical string, err error)
+
+	// Fetch looks the user up at the network and downloads their picture. id is a canonical id
+	// returned by CheckID. Every failure is an *Error.
+	Fetch(ctx context.Context, id string) (*Picture, error)
+}
+
+// Picture is the original picture of a user, as the network serves it.
+type Picture struct {
+	// Bytes is the image file, complete.
+	Bytes []byte
+	// ContentType is sniffed from Bytes: "image/jpeg", "image/png", "image/gif" or "image/webp".
+	ContentType string
+	// Default reports that the network answered with its generic picture (Facebook's silhouette,
+	// X's default egg/person) rather than one the user uploaded.
+	Default bool
+}
+
+// Kind classifies an origin outcome that is not a picture.
+type Kind uint8
+
+// The kinds of origin outcome. The comment on each gives the HTTP status avatarmw answers with.
+const (
+	_ Kind = iota
+	// KindBadID: the identifier breaks its type's rule (400).
+	KindBadID
+	// KindNotFound: the network has no such user (404).
+	KindNotFound
+	// KindNoPicture: the user exists but has no picture (404).
+	KindNoPicture
+	// KindGone: the network withdrew the API this type used (410).
+	KindGone
+	// KindNotImage: the network's file is not an image we accept (422).
+	KindNotImage
+	// KindTooLarge: the network's file is larger than the byte cap (422).
+	KindTooLarge
+	// KindUpstream: the network failed: a 5xx, an unreadable answer, a cut connection, a picture
+	// URL on a host we do not fetch from (502).
+	KindUpstream
+	// KindTimeout: the network did not answer in time (504).
+	KindTimeout
+	// KindNotConfigured: the provider lacks the credentials it needs (503).
+	KindNotConfigured
+	// KindCredentials: the network rejected our credentials (503).
+	KindCredentials
+	// KindRateLimited: the network is rate-limiting us (503, with Retry-After when known).
+	KindRateLimited
+)
+
+var kindNames = [...]string{
+	KindBadID:         "bad identifier",
+	KindNotFound:      "no such user",
+	KindNoPicture:     "no picture",
+	KindGone:          "network withdrew its API",
+	KindNotImage:      "not an image we accept",
+	KindTooLarge:      "file too large",
+	KindUpstream:      "network failed",
+	KindTimeout:       "network timed out",
+	KindNotConfigured: "provider not configured",
+	KindCredentials:   "credentials rejected",
+	KindRateLimited:   "rate-limited",
+}
+
+// String returns a short human description of k.
+func (k Kind) String() string {
+	if int(k) < len(kindNames) && kindNames[k] != "" {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("kind(%d)", uint8(k))
+}
+
+// Permanent reports whether an outcome of this kind is a fact about the user's picture that holds
+// until the network changes it (no such user, no picture, an unusable file), as opposed to a transient
+// failure of the network or of our configuration. Permanent outcomes are cached like pictures; transient
+// ones are not.
+func (k Kind) Permanent() bool {
+	switch k {
+	case KindNotFound, KindNoPicture, KindNotImage, KindTooLarge:
+		return true
+	}
+	return false
+}
+
+// Error is the error every Provider and the Client return.
+//
+// Msg is safe to show to the public: it never holds a secret, a token or an internal address.
+// Err, when set, holds the underlying cause for logs.
+type Error struct {
+	Kind     Kind
+	Provider string // the delivery type, e.g. "facebook"; empty when not known
+	Msg      string // one line, public
+	// RetryAfter is how long the network asked us to wait (KindRateLimited); zero when it did not say.
+	RetryAfter time.Duration
+	Err        error
+}
+
+// Error returns "<provider>: <msg>".
+func (e *Error) Error() string {
+	msg := e.Msg
+	if msg == "" {
+		msg = e.Kind.String()
+	}
+	if e.Provider == "" {
+		return msg
+	}
+	return e.Provider + ": " + msg
+}
+
+// Unwrap returns the underlying cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is reports whether target is an *Error of the same Kind, so that errors.Is(err, fetch.ErrNotFound)
+// matches every "no such user" whatever its message.
+func (e *Error) Is(target error) bool {
+	var t *Error
+	if errors.As(target, &t) {
+		return t.Kind == e.Kind && t.Provider == "" && t.Msg == ""
+	}
+	return false
+}
+
+// Sentinels to compare with errors.Is; one per Kind.
+var (
+	ErrBadID         = &Error{Kind: KindBadID}
+	ErrNotFound      = &Error{Kind: KindNotFound}
+	ErrNoPicture     = &Error{Kind: KindNoPicture}
+	ErrGone          = &Error{Kind: KindGone}
+	ErrNotImage      = &Error{Kind: KindNotImage}
+	ErrTooLarge      = &Error{Kind: KindTooLarge}
+	ErrUpstream      = &Error{Kind: KindUpstream}
+	ErrTimeout       = &Error{Kind: KindTimeout}
+	ErrNotConfigured = &Error{Kind: KindNotConfigured}
+	ErrCredentials   = &Error{Kind: KindCredentials}
+	ErrRateLimited   = &Error{Kind: KindRateLimited}
+)
+
+// KindOf returns the Kind of err when it is (or wraps) an *Error, and 0 otherwise.
+func KindOf(err error) Kind {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Kind
+	}
+	return 0
+}
