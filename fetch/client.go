@@ -1,0 +1,390 @@
+package fetch
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Defaults of ClientConfig.
+const (
+	DefaultTimeout      = 10 * time.Second
+	DefaultMaxBytes     = 16 << 20
+	DefaultMaxRedirects = 3
+	DefaultUserAgent    = "avatarkit (+https://github.com/avatarkit/avatarkit)"
+)
+
+// MaxAPIBytes caps the body of an API answer read by Client.API. Profile lookups answer with a few
+// hundred bytes; anything above this is a broken or hostile network.
+const MaxAPIBytes = 1 << 20
+
+// ClientConfig configures the guarded client every download goes through. Zero values are the
+// defaults.
+type ClientConfig struct {
+	// Timeout bounds one HTTP exchange — an API call or a picture download with its redirects — from
+	// dialling to the last byte of the body: dial, TLS handshake, waiting for the response header and
+	// reading the body each get at most this, and all together too. Default 10s.
+	Timeout time.Duration
+	// MaxBytes caps a downloaded picture. It is enforced while reading: a Content-Length above it
+	// fails before the body is read, and a body that runs past it fails as soon as it does, whatever
+	// Content-Length said. Default 16 MiB.
+	MaxBytes int64
+	// MaxRedirects is how many redirects one download may follow; each hop is checked against the
+	// allowlist before it is requested. Default 3; negative: none.
+	MaxRedirects int
+	// UserAgent is sent with every request. Default DefaultUserAgent.
+	UserAgent string
+	// DialContext, when set, opens every connection instead of a net.Dialer. Tests use it to route
+	// any host to a fake.
+	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+// Client is the one guarded HTTP client every origin call goes through: per-request timeouts, a byte
+// cap enforced while reading, a host allowlist checked on every hop, a bounded number of redirects
+// and content sniffing. It never follows a proxy from the environment. A Client is safe for concurrent
+// use.
+type Client struct {
+	timeout      time.Duration
+	maxBytes     int64
+	maxRedirects int
+	userAgent    string
+	transport    *http.Transport
+	hc           *http.Client
+}
+
+// NewClient validates cfg, fills in its defaults and returns a Client.
+func NewClient(cfg ClientConfig) (*Client, error) {
+	switch {
+	case cfg.Timeout < 0:
+		return nil, fmt.Errorf("fetch: ClientConfig.Timeout %v is negative", cfg.Timeout)
+	case cfg.MaxBytes < 0:
+		return nil, fmt.Errorf("fetch: ClientConfig.MaxBytes %d is negative", cfg.MaxBytes)
+	case strings.ContainsAny(cfg.UserAgent, "\r\n\x00"):
+		return nil, errors.New("fetch: ClientConfig.UserAgent contains a control character")
+	}
+	c := &Client{
+		timeout:      cfg.Timeout,
+		maxBytes:     cfg.MaxBytes,
+		maxRedirects: cfg.MaxRedirects,
+		userAgent:    cfg.UserAgent,
+	}
+	if c.timeout == 0 {
+		c.timeout = DefaultTimeout
+	}
+	if c.maxBytes == 0 {
+		c.maxBytes = DefaultMaxBytes
+	}
+	switch {
+	case c.maxRedirects == 0:
+		c.maxRedirects = DefaultMaxRedirects
+	case c.maxRedirects < 0:
+		c.maxRedirects = 0
+	}
+	if c.userAgent == "" {
+		c.userAgent = DefaultUserAgent
+	}
+	dial := cfg.DialContext
+	if dial == nil {
+		dial = (&net.Dialer{Timeout: c.timeout, KeepAlive: 30 * time.Second}).DialContext
+	}
+	c.transport = &http.Transport{
+		Proxy:                  nil, // never an environment proxy: it would bypass the dialer
+		DialContext:            dial,
+		ForceAttemptHTTP2:      true,
+		TLSClientConfig:        &tls.Config{MinVersion: tls.VersionTLS12},
+		TLSHandshakeTimeout:    c.timeout,
+		ResponseHeaderTimeout:  c.timeout,
+		ExpectContinueTimeout:  time.Second,
+		MaxIdleConns:           100,
+		MaxIdleConnsPerHost:    16,
+		IdleConnTimeout:        90 * time.Second,
+		MaxResponseHeaderBytes: 64 << 10,
+		// Pictures are compressed already; without this the byte cap would apply to a gunzipped
+		// stream and Content-Length would mean nothing.
+		DisableCompression: true,
+	}
+	c.hc = &http.Client{Transport: c.transport, CheckRedirect: c.checkRedirect}
+	return c, nil
+}
+
+// MaxBytes returns the byte cap on a downloaded picture.
+func (c *Client) MaxBytes() int64 { return c.maxBytes }
+
+// CloseIdleConnections closes the connections the client keeps open for reuse, and with them their
+// goroutines.
+func (c *Client) CloseIdleConnections() { c.transport.CloseIdleConnections() }
+
+// APIResponse is a network's answer to an API call, whatever its status.
+type APIResponse struct {
+	StatusCode int
+	Header     http.Header
+	// Body is the complete body, at most MaxAPIBytes.
+	Body []byte
+}
+
+// API makes a GET request to an API (a profile lookup) and returns its answer whatever the status,
+// for the provider to interpret: networks put their error codes in the body. header is added to the
+// request (for example an Authorization header); Accept defaults to application/json. Redirects are
+// followed within allow like a download's.
+//
+// The returned error is an *Error without a Provider: KindUpstream for a refused host, a failed
+// connection, a cut or oversized body (more than MaxAPIBytes); KindTimeout when the client's timeout
+// or ctx ran out.
+func (c *Client) API(ctx context.Context, rawURL string, header http.Header, allow Allowlist) (*APIResponse, error) {
+	h := make(http.Header, len(header)+1)
+	for k, v := range header {
+		h[http.CanonicalHeaderKey(k)] = v
+	}
+	if h.Get("Accept") == "" {
+		h.Set("Accept", "application/json")
+	}
+	r, err := c.get(ctx, rawURL, h, allow, exchange{noun: "API answer", limit: MaxAPIBytes, tooLarge: KindUpstream, errBody: true})
+	if err != nil {
+		return nil, err
+	}
+	return &APIResponse{StatusCode: r.status, Header: r.header, Body: r.body}, nil
+}
+
+// Picture downloads the picture at rawURL. rawURL and every redirect target must be http or https
+// on a host that allow allows, or the request is not made; at most the configured number of
+// redirects are followed.
+//
+// The returned Picture has Bytes and a ContentType sniffed from them; Default is left false for the
+// provider to set. The error is an *Error without a Provider: KindTooLarge past the byte cap,
+// KindNotImage when the bytes are not JPEG, PNG, GIF or WebP (whatever Content-Type said),
+// KindRateLimited on a 429 (with its Retry-After), KindUpstream on any other non-2xx answer (its
+// Err is a *StatusError), on a refused host, too many redirects, a failed connection or a body cut
+// short, and KindTimeout when the client's timeout or ctx ran out.
+func (c *Client) Picture(ctx context.Context, rawURL string, allow Allowlist) (*Picture, error) {
+	h := http.Header{"Accept": {"image/webp,image/png,image/jpeg,image/gif"}}
+	r, err := c.get(ctx, rawURL, h, allow, exchange{noun: "picture", limit: c.maxBytes, tooLarge: KindTooLarge})
+	if err != nil {
+		return nil, err
+	}
+	if r.status < 200 || r.status > 299 {
+		// Every non-2xx is a failure of the network for now, 403 and 404 included: X answers those
+		// when a user changed their picture since the lookup, and a later issue re-looks the user up
+		// then instead.
+		se := &StatusError{StatusCode: r.status, URL: redactURL(r.url)}
+		if r.status == http.StatusTooManyRequests {
+			return nil, rateLimited("", "picture host rate limit", retryAfter(r.header, time.Now()), se)
+		}
+		return nil, &Error{Kind: KindUpstream, Msg: fmt.Sprintf("picture download failed: HTTP %d", r.status), Err: se}
+	}
+	ct := SniffImage(r.body)
+	if ct == "" {
+		return nil, &Error{Kind: KindNotImage, Msg: "file is not a JPEG, PNG, GIF or WebP image",
+			Err: fmt.Errorf("sniffed %q, Content-Type %q", head(r.body, 16), r.header.Get("Content-Type"))}
+	}
+	return &Picture{Bytes: r.body, ContentType: ct}, nil
+}
+
+// StatusError is the cause (Error.Err) of a KindUpstream or KindRateLimited *Error for a download
+// that got a non-2xx answer. Providers inspect it with errors.As to give some statuses a meaning of
+// their own (Gravatar's 404 is "no picture").
+type StatusError struct {
+	StatusCode int
+	// URL is the address that answered, without its query string.
+	URL string
+}
+
+// Error returns "HTTP <code> from <URL>".
+func (e *StatusError) Error() string { return fmt.Sprintf("HTTP %d from %s", e.StatusCode, e.URL) }
+
+// exchange describes how one request is read.
+type exchange struct {
+	noun     string // what is fetched, for messages: "picture", "API answer"
+	limit    int64  // byte cap on the body
+	tooLarge Kind   // the Kind of a body past the cap
+	errBody  bool   // read the body of a non-2xx answer too
+}
+
+// result is a complete answer.
+type result struct {
+	status int
+	header http.Header
+	body   []byte
+	url    *url.URL // the URL that answered, after redirects
+}
+
+// policyKey carries a request's redirect policy to checkRedirect through its context, so that the
+// one http.Client serves requests with different allowlists.
+type policyKey struct{}
+
+type policy struct {
+	allow Allowlist
+	max   int
+}
+
+// get makes one guarded GET and reads its body.
+func (c *Client) get(ctx context.Context, rawURL string, header http.Header, allow Allowlist, x exchange) (*result, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	ctx = context.WithValue(ctx, policyKey{}, &policy{allow: allow, max: c.maxRedirects})
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	if err != nil {
+		return nil, &Error{Kind: KindUpstream, Msg: "the network gave an unusable " + x.noun + " URL", Err: redactErr(err)}
+	}
+	if err := checkHop(req.URL, allow); err != nil {
+		return nil, err
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	req.Header.Set("User-Agent", c.userAgent)
+
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, c.transportError(ctx, err, x.noun)
+	}
+	defer resp.Body.Close()
+	r := &result{status: resp.StatusCode, header: resp.Header, url: resp.Request.URL}
+	if (resp.StatusCode < 200 || resp.StatusCode > 299) && !x.errBody {
+		return r, nil
+	}
+	if resp.ContentLength > x.limit {
+		return nil, tooLargeErr(x, fmt.Errorf("Content-Length %d", resp.ContentLength))
+	}
+	// Never more than limit+1 bytes, whatever Content-Length said; sized up front when it said.
+	var buf bytes.Buffer
+	if resp.ContentLength > 0 {
+		buf.Grow(int(resp.ContentLength) + bytes.MinRead)
+	}
+	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, x.limit+1)); err != nil {
+		return nil, c.transportError(ctx, err, x.noun)
+	}
+	if int64(buf.Len()) > x.limit {
+		return nil, tooLargeErr(x, fmt.Errorf("body longer than %d bytes", x.limit))
+	}
+	r.body = buf.Bytes()
+	return r, nil
+}
+
+func tooLargeErr(x exchange, cause error) *Error {
+	return &Error{Kind: x.tooLarge, Msg: fmt.Sprintf("%s is larger than %s", x.noun, formatBytes(x.limit)), Err: cause}
+}
+
+// checkRedirect is the http.Client's redirect hook: it enforces the request's policy on each hop
+// before the hop is requested.
+func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
+	p, _ := req.Context().Value(policyKey{}).(*policy)
+	if p == nil {
+		return errors.New("fetch: request without a redirect policy")
+	}
+	// The previous URL may carry a token in its query string: it is nobody's business.
+	req.Header.Del("Referer")
+	if len(via) > p.max {
+		return &Error{Kind: KindUpstream, Msg: fmt.Sprintf("too many redirects (more than %d)", p.max)}
+	}
+	return checkHop(req.URL, p.allow)
+}
+
+// checkHop refuses a URL that is not http(s) on an allowed host. Its message names the host, never
+// the rest of the URL.
+func checkHop(u *url.URL, allow Allowlist) error {
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return &Error{Kind: KindUpstream, Msg: fmt.Sprintf("refused a %s URL (only http and https are fetched)", quoteShort(u.Scheme))}
+	}
+	if !allow.AllowsURL(u) {
+		return &Error{Kind: KindUpstream, Msg: fmt.Sprintf("host %s is not on the allowlist", quoteShort(u.Host))}
+	}
+	return nil
+}
+
+// transportError turns a failure of Do or of reading a body into an *Error.
+func (c *Client) transportError(ctx context.Context, err error, noun string) *Error {
+	var fe *Error
+	if errors.As(err, &fe) { // refused by checkRedirect
+		cp := *fe
+		return &cp
+	}
+	err = redactErr(err)
+	var ne net.Error
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded), errors.Is(err, context.DeadlineExceeded),
+		errors.As(err, &ne) && ne.Timeout():
+		return &Error{Kind: KindTimeout, Msg: fmt.Sprintf("%s not received within %v", noun, c.timeout), Err: err}
+	case errors.Is(ctx.Err(), context.Canceled), errors.Is(err, context.Canceled):
+		return &Error{Kind: KindTimeout, Msg: noun + " request cancelled", Err: err}
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return &Error{Kind: KindUpstream, Msg: noun + " cut short by the network", Err: err}
+	}
+	return &Error{Kind: KindUpstream, Msg: noun + " request failed: " + errorClass(err), Err: err}
+}
+
+// errorClass names a connection failure without addresses.
+func errorClass(err error) string {
+	var dnsErr *net.DNSError
+	var opErr *net.OpError
+	switch {
+	case errors.As(err, &dnsErr):
+		return "host not found"
+	case errors.As(err, &opErr) && opErr.Op == "dial":
+		return "could not connect"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "connection closed"
+	}
+	var tlsErr *tls.CertificateVerificationError
+	if errors.As(err, &tlsErr) {
+		return "bad TLS certificate"
+	}
+	return "connection error"
+}
+
+// redactErr strips the query string (where an access token may travel) from a *url.Error's URL.
+func redactErr(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		u, perr := url.Parse(ue.URL)
+		if perr != nil {
+			return &url.Error{Op: ue.Op, URL: "(unparseable URL)", Err: ue.Err}
+		}
+		return &url.Error{Op: ue.Op, URL: redactURL(u), Err: ue.Err}
+	}
+	return err
+}
+
+// redactURL returns u without user info, query or fragment.
+func redactURL(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	r := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}
+	return r.String()
+}
+
+// quoteShort quotes s for a message, cut to a sane length.
+func quoteShort(s string) string {
+	const max = 100
+	if len(s) > max {
+		s = s[:max] + "…"
+	}
+	return fmt.Sprintf("%q", s)
+}
+
+// head returns at most the first n bytes of b, for logs.
+func head(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[:n]
+	}
+	return b
+}
+
+// formatBytes writes n as "16 MiB", "512 KiB" or "100 bytes".
+func formatBytes(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}

@@ -1,0 +1,173 @@
+package fetch
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// facebookImageHosts are the hosts Facebook serves profile pictures from (and their subdomains).
+var facebookImageHosts = Allowlist{"fbcdn.net", "fbsbx.com", "facebook.com"}
+
+// facebookID is the rule of the facebook type: an app-scoped user id.
+var facebookID = regexp.MustCompile(`^[0-9]{1,25}$`)
+
+// facebook is the "facebook" provider: the Graph API's user picture edge.
+type facebook struct {
+	base   *url.URL // Graph API base, version included, no trailing slash
+	token  string   // optional access token
+	size   int      // width and height asked for
+	client *Client
+	allow  Allowlist // picture hosts plus the base URL's host
+}
+
+// CheckID accepts 1 to 25 digits, the id as it is.
+func (f *facebook) CheckID(id string) (string, error) {
+	if !facebookID.MatchString(id) {
+		return "", errorf(KindBadID, TypeFacebook, nil, "identifier %s is not an app-scoped user id (1 to 25 digits)", quoteShort(id))
+	}
+	return id, nil
+}
+
+// graphAnswer is the Graph API's answer to GET /{id}/picture?redirect=false: either data or error.
+type graphAnswer struct {
+	Data *struct {
+		URL          *string `json:"url"`
+		IsSilhouette bool    `json:"is_silhouette"`
+		Width        int     `json:"width"`
+		Height       int     `json:"height"`
+	} `json:"data"`
+	Error *graphError `json:"error"`
+}
+
+// graphError is the Graph API's error object. It travels in Error.Err, for logs.
+type graphError struct {
+	Message   string `json:"message"`
+	Type      string `json:"type"`
+	Code      int    `json:"code"`
+	Subcode   int    `json:"error_subcode"`
+	FBTraceID string `json:"fbtrace_id"`
+}
+
+func (e *graphError) Error() string {
+	return fmt.Sprintf("Graph API error %d (subcode %d, %s, fbtrace_id %s): %s", e.Code, e.Subcode, e.Type, e.FBTraceID, e.Message)
+}
+
+// Fetch asks the Graph API for the picture's URL, then downloads it.
+func (f *facebook) Fetch(ctx context.Context, id string) (*Picture, error) {
+	// The query in the order CONTRACT §1 writes it.
+	size := strconv.Itoa(f.size)
+	q := "redirect=false&width=" + size + "&height=" + size
+	if f.token != "" {
+		q += "&access_token=" + url.QueryEscape(f.token)
+	}
+	resp, err := f.client.API(ctx, joinURL(f.base, q, id, "picture"), nil, f.allow)
+	if err != nil {
+		return nil, WithProvider(TypeFacebook, err)
+	}
+	var ans graphAnswer
+	jsonErr := json.Unmarshal(resp.Body, &ans)
+	if jsonErr == nil && ans.Error != nil {
+		ans.Error.Message = f.redact(ans.Error.Message)
+		return nil, f.graphOutcome(id, resp, ans.Error)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, f.statusOutcome(resp)
+	}
+	switch {
+	case jsonErr != nil:
+		return nil, errorf(KindUpstream, TypeFacebook, jsonErr, "unreadable Graph API answer")
+	case ans.Data == nil:
+		return nil, errorf(KindUpstream, TypeFacebook, nil, "Graph API answer without data")
+	case ans.Data.URL == nil:
+		return nil, errorf(KindUpstream, TypeFacebook, nil, "Graph API answer without a picture URL")
+	case *ans.Data.URL == "":
+		return nil, errorf(KindNoPicture, TypeFacebook, nil, "user %s has no picture", id)
+	}
+	pic, err := f.client.Picture(ctx, *ans.Data.URL, f.allow)
+	if err != nil {
+		return nil, WithProvider(TypeFacebook, err)
+	}
+	pic.Default = ans.Data.IsSilhouette
+	return pic, nil
+}
+
+// graphOutcome maps a Graph API error object to an *Error.
+func (f *facebook) graphOutcome(id string, resp *APIResponse, ge *graphError) error {
+	switch c := ge.Code; {
+	case c == 100:
+		// "Unsupported get request. Object with ID '…' does not exist, cannot be loaded due to
+		// missing permissions, or does not support this operation."
+		return errorf(KindNotFound, TypeFacebook, ge, "no such user %s", id)
+	case c == 190 || c == 102:
+		if f.token == "" {
+			return errorf(KindCredentials, TypeFacebook, ge, "Graph API wants an access token (error %d) and none is configured", c)
+		}
+		return errorf(KindCredentials, TypeFacebook, ge, "Graph API rejected our access token (error %d)", c)
+	case c == 10 || 200 <= c && c <= 299:
+		return errorf(KindCredentials, TypeFacebook, ge, "Graph API denied our app permission (error %d)", c)
+	case c == 4 || c == 17 || c == 32 || c == 341 || c == 613:
+		return rateLimited(TypeFacebook, fmt.Sprintf("Graph API rate limit (error %d)", c), graphRetryAfter(resp.Header, time.Now()), ge)
+	case c == 1 || c == 2:
+		return errorf(KindUpstream, TypeFacebook, ge, "Graph API temporarily failed (error %d)", c)
+	}
+	switch {
+	case resp.StatusCode == http.StatusUnauthorized:
+		return errorf(KindCredentials, TypeFacebook, ge, "Graph API rejected our credentials (error %d)", ge.Code)
+	case resp.StatusCode == http.StatusTooManyRequests:
+		return rateLimited(TypeFacebook, fmt.Sprintf("Graph API rate limit (error %d)", ge.Code), graphRetryAfter(resp.Header, time.Now()), ge)
+	}
+	return errorf(KindUpstream, TypeFacebook, ge, "Graph API error %d (HTTP %d)", ge.Code, resp.StatusCode)
+}
+
+// statusOutcome maps a non-2xx answer without a Graph error object.
+func (f *facebook) statusOutcome(resp *APIResponse) error {
+	cause := fmt.Errorf("HTTP %d, body %q", resp.StatusCode, f.redact(string(head(resp.Body, 256))))
+	switch resp.StatusCode {
+	case http.StatusUnauthorized:
+		return errorf(KindCredentials, TypeFacebook, cause, "Graph API rejected our credentials (HTTP 401)")
+	case http.StatusTooManyRequests:
+		return rateLimited(TypeFacebook, "Graph API rate limit", graphRetryAfter(resp.Header, time.Now()), cause)
+	}
+	return errorf(KindUpstream, TypeFacebook, cause, "Graph API failed: HTTP %d", resp.StatusCode)
+}
+
+// redact removes the access token from a text the network sent back, in case it echoes it.
+func (f *facebook) redact(s string) string {
+	if f.token == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, f.token, "[access token]")
+}
+
+// graphRetryAfter says how long the Graph API asked us to wait: a Retry-After header if there is
+// one, else the largest estimated_time_to_regain_access (minutes) of the X-Business-Use-Case-Usage
+// header, else 0. Graph's throttling answers (error 4, 17, 32, 613...) usually carry neither.
+func graphRetryAfter(h http.Header, now time.Time) time.Duration {
+	if d := retryAfter(h, now); d > 0 {
+		return d
+	}
+	v := h.Get("X-Business-Use-Case-Usage")
+	if v == "" {
+		return 0
+	}
+	var usage map[string][]struct {
+		Minutes float64 `json:"estimated_time_to_regain_access"`
+	}
+	if json.Unmarshal([]byte(v), &usage) != nil {
+		return 0
+	}
+	var minutes float64
+	for _, entries := range usage {
+		for _, e := range entries {
+			minutes = max(minutes, e.Minutes)
+		}
+	}
+	return clampWait(time.Duration(min(minutes, maxWaitSeconds/60) * float64(time.Minute)))
+}

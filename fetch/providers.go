@@ -1,0 +1,209 @@
+package fetch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Defaults of Config.
+const (
+	DefaultFacebookURL = "https://graph.facebook.com/v19.0"
+	DefaultXURL        = "https://api.x.com"
+	DefaultGravatarURL = "https://www.gravatar.com"
+	DefaultSourceSize  = 1024
+)
+
+// Limits of Config.SourceSize.
+const (
+	MinSourceSize = 512
+	MaxSourceSize = 2048
+)
+
+// Config configures the built-in providers. Zero values are the defaults.
+type Config struct {
+	// FacebookURL is the Graph API base URL, version included. Default DefaultFacebookURL.
+	FacebookURL string
+	// FacebookToken is the Graph API access token, sent as access_token. Optional: app-scoped ids
+	// need none, and the call then carries no access_token.
+	FacebookToken string
+	// XURL is the X API base URL. Default DefaultXURL.
+	XURL string
+	// XToken is the X API bearer token (OAuth 2.0 app-only). The twitter and twitter_name types
+	// need it: without it their CheckID returns KindNotConfigured.
+	XToken string
+	// GravatarURL is the Gravatar base URL. Default DefaultGravatarURL.
+	GravatarURL string
+	// SourceSize is the picture size in pixels asked of Facebook (width and height) and Gravatar
+	// (s), the source every variant is computed from. Default 1024; valid 512..2048.
+	SourceSize int
+	// Client configures the guarded HTTP client of every origin call.
+	Client ClientConfig
+	// Logger receives a debug line per origin fetch, and a warning when a network failed or
+	// rejected our credentials. Tokens never reach it. Nil: silent.
+	Logger *slog.Logger
+}
+
+// The built-in delivery types.
+const (
+	TypeFacebook      = "facebook"
+	TypeTwitter       = "twitter"
+	TypeTwitterName   = "twitter_name"
+	TypeGravatar      = "gravatar"
+	TypeGPlus         = "gplus"
+	TypeInstagramName = "instagram_name"
+)
+
+// NewProviders validates cfg and returns the built-in providers by delivery type: "facebook",
+// "twitter", "twitter_name", "gravatar", and the withdrawn "gplus" and "instagram_name" (whose
+// CheckID always returns KindGone naming the network and when it withdrew its API). All of them share
+// one Client built from cfg.Client.
+func NewProviders(cfg Config) (map[string]Provider, error) {
+	if cfg.SourceSize == 0 {
+		cfg.SourceSize = DefaultSourceSize
+	}
+	if cfg.SourceSize < MinSourceSize || cfg.SourceSize > MaxSourceSize {
+		return nil, fmt.Errorf("fetch: Config.SourceSize %d is outside %d..%d", cfg.SourceSize, MinSourceSize, MaxSourceSize)
+	}
+	fbURL, err := parseBaseURL("FacebookURL", cfg.FacebookURL, DefaultFacebookURL)
+	if err != nil {
+		return nil, err
+	}
+	xURL, err := parseBaseURL("XURL", cfg.XURL, DefaultXURL)
+	if err != nil {
+		return nil, err
+	}
+	gURL, err := parseBaseURL("GravatarURL", cfg.GravatarURL, DefaultGravatarURL)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkToken("FacebookToken", cfg.FacebookToken); err != nil {
+		return nil, err
+	}
+	if err := checkToken("XToken", cfg.XToken); err != nil {
+		return nil, err
+	}
+	client, err := NewClient(cfg.Client)
+	if err != nil {
+		return nil, err
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+
+	fb := &facebook{base: fbURL, token: cfg.FacebookToken, size: cfg.SourceSize, client: client,
+		allow: append(Allowlist{fbURL.Host}, facebookImageHosts...)}
+	xAllow := append(Allowlist{xURL.Host}, xImageHosts...)
+	tw := &xProvider{name: TypeTwitter, byName: false, base: xURL, token: cfg.XToken, client: client, allow: xAllow}
+	twName := &xProvider{name: TypeTwitterName, byName: true, base: xURL, token: cfg.XToken, client: client, allow: xAllow}
+	gr := &gravatar{base: gURL, size: cfg.SourceSize, client: client,
+		allow: append(Allowlist{gURL.Host}, gravatarImageHosts...)}
+
+	return map[string]Provider{
+		TypeFacebook:      logged(TypeFacebook, fb, log),
+		TypeTwitter:       logged(TypeTwitter, tw, log),
+		TypeTwitterName:   logged(TypeTwitterName, twName, log),
+		TypeGravatar:      logged(TypeGravatar, gr, log),
+		TypeGPlus:         gone{name: TypeGPlus, msg: "Google+ shut down its API in March 2019"},
+		TypeInstagramName: gone{name: TypeInstagramName, msg: "Instagram withdrew its legacy API in June 2020"},
+	}, nil
+}
+
+// parseBaseURL parses a configured base URL: absolute http(s) with a host, no query or fragment.
+// The trailing slash is dropped so that paths join with one.
+func parseBaseURL(field, raw, def string) (*url.URL, error) {
+	if raw == "" {
+		raw = def
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("fetch: Config.%s: %w", field, err)
+	}
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return nil, fmt.Errorf("fetch: Config.%s %q: scheme must be http or https", field, raw)
+	case u.Host == "" || u.Opaque != "":
+		return nil, fmt.Errorf("fetch: Config.%s %q: no host", field, raw)
+	case u.User != nil:
+		return nil, fmt.Errorf("fetch: Config.%s: user info is not supported; use the token fields", field)
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		return nil, fmt.Errorf("fetch: Config.%s %q: a base URL has no query or fragment", field, raw)
+	}
+	if _, _, ok := splitHostPort(u.Host); !ok {
+		return nil, fmt.Errorf("fetch: Config.%s %q: unusable host", field, raw)
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	u.RawPath = strings.TrimRight(u.RawPath, "/")
+	return u, nil
+}
+
+// checkToken refuses a token that could not travel in a header or query string as it is.
+func checkToken(field, tok string) error {
+	if strings.TrimSpace(tok) != tok || strings.ContainsFunc(tok, func(r rune) bool { return r < 0x21 || r == 0x7f }) {
+		return fmt.Errorf("fetch: Config.%s contains white space or a control character", field)
+	}
+	return nil
+}
+
+// joinURL appends escaped path segments and a raw query to base (which has no trailing slash).
+func joinURL(base *url.URL, rawQuery string, segments ...string) string {
+	var b strings.Builder
+	b.WriteString(base.String())
+	for _, s := range segments {
+		b.WriteByte('/')
+		b.WriteString(url.PathEscape(s))
+	}
+	if rawQuery != "" {
+		b.WriteByte('?')
+		b.WriteString(rawQuery)
+	}
+	return b.String()
+}
+
+// loggedProvider wraps a built-in provider: its Fetch checks the id again (a caller may skip CheckID)
+// and logs the outcome.
+type loggedProvider struct {
+	name string
+	p    Provider
+	log  *slog.Logger
+}
+
+func logged(name string, p Provider, log *slog.Logger) Provider {
+	return loggedProvider{name: name, p: p, log: log}
+}
+
+// CheckID calls the wrapped provider's.
+func (l loggedProvider) CheckID(id string) (string, error) { return l.p.CheckID(id) }
+
+// Fetch checks id, calls the wrapped provider's Fetch with its canonical form and logs the outcome:
+// a debug line, or a warning when the network failed or rejected our credentials.
+func (l loggedProvider) Fetch(ctx context.Context, id string) (*Picture, error) {
+	canon, err := l.p.CheckID(id)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	pic, err := l.p.Fetch(ctx, canon)
+	attrs := []any{"type", l.name, "id", canon, "duration", time.Since(start)}
+	if err != nil {
+		attrs = append(attrs, "outcome", KindOf(err).String(), "err", err)
+		var e *Error
+		if errors.As(err, &e) && e.Err != nil {
+			attrs = append(attrs, "cause", e.Err.Error())
+		}
+		level := slog.LevelDebug
+		if k := KindOf(err); k == KindCredentials || k == KindUpstream {
+			level = slog.LevelWarn
+		}
+		l.log.Log(ctx, level, "avatar origin fetch failed", attrs...)
+		return nil, err
+	}
+	attrs = append(attrs, "outcome", "picture", "bytes", len(pic.Bytes), "content_type", pic.ContentType, "default", pic.Default)
+	l.log.Debug("avatar origin fetch", attrs...)
+	return pic, nil
+}

@@ -1,0 +1,198 @@
+package fetch
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// xImageHosts are the hosts X serves profile pictures from (and their subdomains).
+var xImageHosts = Allowlist{"pbs.twimg.com", "abs.twimg.com"}
+
+// The rules of the twitter and twitter_name types.
+var (
+	xUserID     = regexp.MustCompile(`^[0-9]{1,19}$`)
+	xScreenName = regexp.MustCompile(`^[A-Za-z0-9_]{1,15}$`)
+)
+
+// xSizeSuffix matches the last path segment of an X profile picture URL that names a size variant:
+// the stem, the suffix, the extension (if any).
+var xSizeSuffix = regexp.MustCompile(`^(.+?)_(?:normal|bigger|mini|200x200|400x400)(\.[A-Za-z0-9]+)?$`)
+
+// xProvider is the "twitter" (by user id) or "twitter_name" (by screen name) provider: a v2 user
+// lookup, then the original upload of the profile picture.
+type xProvider struct {
+	name   string // the delivery type
+	byName bool   // look up by screen name
+	base   *url.URL
+	token  string // bearer token; empty: not configured
+	client *Client
+	allow  Allowlist // picture hosts plus the base URL's host
+}
+
+// CheckID reports KindNotConfigured without a bearer token, whatever the id. Otherwise it accepts
+// 1 to 19 digits (twitter) or a screen name of 1 to 15 letters, digits and underscores (twitter_name,
+// canonically lower case: X compares screen names case-insensitively).
+func (p *xProvider) CheckID(id string) (string, error) {
+	if p.token == "" {
+		return "", p.notConfigured()
+	}
+	if p.byName {
+		if !xScreenName.MatchString(id) {
+			return "", errorf(KindBadID, p.name, nil, "identifier %s is not an X screen name (1 to 15 letters, digits or underscores)", quoteShort(id))
+		}
+		return strings.ToLower(id), nil
+	}
+	if !xUserID.MatchString(id) {
+		return "", errorf(KindBadID, p.name, nil, "identifier %s is not an X user id (1 to 19 digits)", quoteShort(id))
+	}
+	return id, nil
+}
+
+func (p *xProvider) notConfigured() error {
+	return errorf(KindNotConfigured, p.name, nil, "no X API bearer token configured")
+}
+
+// xProblem is an X API problem object: the whole body of a 401 or 429, or an entry of "errors".
+type xProblem struct {
+	Title        string `json:"title"`
+	Detail       string `json:"detail"`
+	Type         string `json:"type"`
+	Value        string `json:"value"`
+	Parameter    string `json:"parameter"`
+	ResourceType string `json:"resource_type"`
+}
+
+func (e *xProblem) Error() string {
+	return fmt.Sprintf("X API problem %s (%s): %s", e.Type, e.Title, e.Detail)
+}
+
+// xAnswer is the X API's answer to a user lookup.
+type xAnswer struct {
+	Data *struct {
+		ID              string `json:"id"`
+		Username        string `json:"username"`
+		ProfileImageURL string `json:"profile_image_url"`
+	} `json:"data"`
+	Errors []xProblem `json:"errors"`
+	xProblem
+}
+
+// Fetch looks the user up, then downloads the original of their profile picture (never the 48 px
+// _normal variant the API names).
+func (p *xProvider) Fetch(ctx context.Context, id string) (*Picture, error) {
+	if p.token == "" {
+		return nil, p.notConfigured()
+	}
+	const q = "user.fields=profile_image_url"
+	var lookup string
+	if p.byName {
+		lookup = joinURL(p.base, q, "2", "users", "by", "username", id)
+	} else {
+		lookup = joinURL(p.base, q, "2", "users", id)
+	}
+	resp, err := p.client.API(ctx, lookup, http.Header{"Authorization": {"Bearer " + p.token}}, p.allow)
+	if err != nil {
+		return nil, WithProvider(p.name, err)
+	}
+	var ans xAnswer
+	jsonErr := json.Unmarshal(resp.Body, &ans)
+	ok := resp.StatusCode >= 200 && resp.StatusCode <= 299
+
+	switch {
+	case resp.StatusCode == http.StatusTooManyRequests:
+		wait := resetAfter(resp.Header, time.Now())
+		if wait == 0 {
+			wait = retryAfter(resp.Header, time.Now())
+		}
+		return nil, rateLimited(p.name, "X API rate limit", wait, p.cause(resp, jsonErr, &ans))
+	case resp.StatusCode == http.StatusUnauthorized:
+		return nil, errorf(KindCredentials, p.name, p.cause(resp, jsonErr, &ans), "X API rejected our bearer token")
+	case ok && jsonErr == nil && ans.Data != nil && ans.Data.ProfileImageURL != "":
+		// Errors next to data are about other objects (a pinned post...), not the user.
+		return p.download(ctx, ans.Data.ProfileImageURL)
+	}
+	if jsonErr == nil {
+		problems := append([]xProblem{ans.xProblem}, ans.Errors...)
+		for i := range problems {
+			pr := &problems[i]
+			switch {
+			case strings.HasSuffix(pr.Type, "/user-suspended") || strings.Contains(strings.ToLower(pr.Detail), "been suspended"):
+				return nil, errorf(KindNotFound, p.name, pr, "user %s is suspended", id)
+			case strings.HasSuffix(pr.Type, "/resource-not-found"):
+				return nil, errorf(KindNotFound, p.name, pr, "no such user %s", id)
+			}
+		}
+	}
+	switch {
+	case resp.StatusCode == http.StatusForbidden:
+		// App-only lookups of public users are refused only when our app may not make them
+		// (client-not-enrolled, unsupported-authentication).
+		return nil, errorf(KindCredentials, p.name, p.cause(resp, jsonErr, &ans), "X API refused our app (HTTP 403)")
+	case !ok:
+		return nil, errorf(KindUpstream, p.name, p.cause(resp, jsonErr, &ans), "X API failed: HTTP %d", resp.StatusCode)
+	case jsonErr != nil:
+		return nil, errorf(KindUpstream, p.name, jsonErr, "unreadable X API answer")
+	case ans.Data == nil:
+		return nil, errorf(KindUpstream, p.name, p.cause(resp, jsonErr, &ans), "X API answer without data")
+	}
+	return nil, errorf(KindUpstream, p.name, nil, "X API answer without profile_image_url")
+}
+
+// download fetches the original of the picture at the URL the API named.
+func (p *xProvider) download(ctx context.Context, raw string) (*Picture, error) {
+	pic, err := p.client.Picture(ctx, originalPictureURL(raw), p.allow)
+	if err != nil {
+		return nil, WithProvider(p.name, err)
+	}
+	pic.Default = isDefaultXPicture(raw)
+	return pic, nil
+}
+
+// cause describes an answer for Error.Err: its first problem, or its status and the start of its body.
+func (p *xProvider) cause(resp *APIResponse, jsonErr error, ans *xAnswer) error {
+	if jsonErr == nil {
+		if ans.Type != "" || ans.Title != "" {
+			return &ans.xProblem
+		}
+		if len(ans.Errors) > 0 {
+			return &ans.Errors[0]
+		}
+	}
+	return fmt.Errorf("HTTP %d, body %q", resp.StatusCode, head(resp.Body, 256))
+}
+
+// originalPictureURL removes the size suffix (_normal, _bigger, _mini, _200x200, _400x400) from the
+// last path segment of an X profile picture URL, before the extension, giving the original upload.
+// Any other URL is returned as it is.
+func originalPictureURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	p := u.EscapedPath()
+	i := strings.LastIndexByte(p, '/')
+	last := p[i+1:]
+	orig := xSizeSuffix.ReplaceAllString(last, "$1$2")
+	if orig == last {
+		return raw
+	}
+	escaped := p[:i+1] + orig
+	path, err := url.PathUnescape(escaped)
+	if err != nil {
+		return raw
+	}
+	u.Path, u.RawPath = path, escaped
+	return u.String()
+}
+
+// isDefaultXPicture reports whether an X profile picture URL is X's default picture.
+func isDefaultXPicture(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && strings.Contains(u.Path, "/default_profile_images/")
+}
