@@ -1,0 +1,252 @@
+package imageops
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/disintegration/imaging"
+	"github.com/stretchr/testify/require"
+)
+
+// photoImage returns a deterministic n×n photo-like image: smooth gradients, soft and hard-edged
+// shapes, a zone plate (fine rings that alias when resized badly) and fine noise.
+func photoImage(n int) *image.RGBA {
+	rng := rand.New(rand.NewPCG(1, 2))
+	m := image.NewRGBA(image.Rect(0, 0, n, n))
+	type disc struct {
+		cx, cy, r float64
+		c         [3]float64
+		soft      bool
+	}
+	var discs []disc
+	for range 12 {
+		discs = append(discs, disc{
+			cx: rng.Float64() * float64(n), cy: rng.Float64() * float64(n), r: (0.04 + 0.12*rng.Float64()) * float64(n),
+			c:    [3]float64{rng.Float64() * 255, rng.Float64() * 255, rng.Float64() * 255},
+			soft: rng.IntN(2) == 0,
+		})
+	}
+	fn := float64(n)
+	zx, zy, zr := 0.72*fn, 0.3*fn, 0.2*fn
+	for y := range n {
+		for x := range n {
+			fx, fy := float64(x), float64(y)
+			c := [3]float64{
+				40 + 150*fx/fn + 30*math.Sin(fy/fn*7),
+				60 + 120*fy/fn,
+				90 + 80*math.Sin((fx+fy)/fn*4),
+			}
+			for _, d := range discs {
+				dist := math.Hypot(fx-d.cx, fy-d.cy)
+				a := 0.0
+				if d.soft {
+					a = math.Max(0, 1-dist/d.r) * 0.8
+				} else if dist < d.r {
+					a = 0.9
+				}
+				for i := range c {
+					c[i] = c[i]*(1-a) + d.c[i]*a
+				}
+			}
+			if d := math.Hypot(fx-zx, fy-zy); d < zr { // zone plate
+				v := 127.5 + 127.5*math.Cos(math.Pi*d*d/(2*zr))
+				for i := range c {
+					c[i] = c[i]*0.3 + v*0.7
+				}
+			}
+			o := m.PixOffset(x, y)
+			for i := range c {
+				v := c[i] + rng.NormFloat64()*6
+				m.Pix[o+i] = uint8(math.Max(0, math.Min(255, math.Round(v))))
+			}
+			m.Pix[o+3] = 0xff
+		}
+	}
+	return m
+}
+
+// benchPhoto returns photoImage(n) as a quality-90 JPEG.
+func benchPhoto(t testing.TB, n int) []byte {
+	return jpegBytes(t, photoImage(n), 90)
+}
+
+const benchChain = "c_fill,w_200,h_200"
+
+// imagingFill is what willnorris/imageproxy does for a fill: image.Decode, imaging.Fill with
+// Lanczos, jpeg.Encode of the *image.NRGBA result.
+func imagingFill(src []byte) (image.Image, []byte, error) {
+	img, _, err := image.Decode(bytes.NewReader(src))
+	if err != nil {
+		return nil, nil, err
+	}
+	out := imaging.Fill(img, 200, 200, imaging.Center, imaging.Lanczos)
+	var buf bytes.Buffer
+	err = jpeg.Encode(&buf, out, &jpeg.Options{Quality: DefaultQuality})
+	return out, buf.Bytes(), err
+}
+
+// BenchmarkColdTransform: a 1024² photo-like JPEG, fill 200×200, encoded as JPEG (quality 82).
+func BenchmarkColdTransform(b *testing.B) {
+	src := benchPhoto(b, 1024)
+	chain := mustChain(b, benchChain)
+	ctx := context.Background()
+	b.Run("avatarkit", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			if _, err := Transform(ctx, src, chain, JPEG, Limits{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("imaging", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			if _, _, err := imagingFill(src); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// lanczos3Reference resizes img to w×h with an exact, float64, separable Lanczos-3 filter whose
+// support widens with the reduction factor (no aliasing), on the sRGB values — the quality
+// reference for resizers.
+func lanczos3Reference(img image.Image, w, h int) [][3]float64 {
+	b := img.Bounds()
+	sw, sh := b.Dx(), b.Dy()
+	src := make([][3]float64, sw*sh)
+	for y := range sh {
+		for x := range sw {
+			c := color.RGBAModel.Convert(img.At(b.Min.X+x, b.Min.Y+y)).(color.RGBA)
+			src[y*sw+x] = [3]float64{float64(c.R), float64(c.G), float64(c.B)}
+		}
+	}
+	lanczos := func(x float64) float64 {
+		x = math.Abs(x)
+		switch {
+		case x == 0:
+			return 1
+		case x >= 3:
+			return 0
+		}
+		px := math.Pi * x
+		return 3 * math.Sin(px) * math.Sin(px/3) / (px * px)
+	}
+	// weights for resizing n samples to m
+	type tap struct {
+		start int
+		w     []float64
+	}
+	weights := func(n, m int) []tap {
+		scale := float64(n) / float64(m)
+		fscale := math.Max(scale, 1)
+		taps := make([]tap, m)
+		for i := range m {
+			center := (float64(i)+0.5)*scale - 0.5
+			lo := int(math.Floor(center - 3*fscale))
+			hi := int(math.Ceil(center + 3*fscale))
+			var ws []float64
+			sum := 0.0
+			for j := lo; j <= hi; j++ {
+				v := lanczos((float64(j) - center) / fscale)
+				ws = append(ws, v)
+				sum += v
+			}
+			for k := range ws {
+				ws[k] /= sum
+			}
+			taps[i] = tap{lo, ws}
+		}
+		return taps
+	}
+	clampIdx := func(i, n int) int { return min(max(i, 0), n-1) }
+	hx := weights(sw, w)
+	tmp := make([][3]float64, w*sh)
+	for y := range sh {
+		for x, tp := range hx {
+			var acc [3]float64
+			for k, wt := range tp.w {
+				s := src[y*sw+clampIdx(tp.start+k, sw)]
+				for c := range acc {
+					acc[c] += wt * s[c]
+				}
+			}
+			tmp[y*w+x] = acc
+		}
+	}
+	vy := weights(sh, h)
+	out := make([][3]float64, w*h)
+	for y, tp := range vy {
+		for x := range w {
+			var acc [3]float64
+			for k, wt := range tp.w {
+				s := tmp[clampIdx(tp.start+k, sh)*w+x]
+				for c := range acc {
+					acc[c] += wt * s[c]
+				}
+			}
+			for c := range acc {
+				acc[c] = math.Max(0, math.Min(255, acc[c]))
+			}
+			out[y*w+x] = acc
+		}
+	}
+	return out
+}
+
+// meanAbsDiff returns the mean absolute difference per channel (0–255) between img and ref.
+func meanAbsDiff(img image.Image, ref [][3]float64) float64 {
+	b := img.Bounds()
+	sum := 0.0
+	for y := range b.Dy() {
+		for x := range b.Dx() {
+			c := color.RGBAModel.Convert(img.At(b.Min.X+x, b.Min.Y+y)).(color.RGBA)
+			r := ref[y*b.Dx()+x]
+			sum += math.Abs(float64(c.R)-r[0]) + math.Abs(float64(c.G)-r[1]) + math.Abs(float64(c.B)-r[2])
+		}
+	}
+	return sum / float64(3*b.Dx()*b.Dy())
+}
+
+// TestColdTransformQuality reports how close avatarkit's and imaging's 200×200 fills of the
+// benchmark photo are to an exact Lanczos-3 resize, before and after JPEG encoding.
+// Run with -v to see the numbers.
+func TestColdTransformQuality(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow")
+	}
+	src := benchPhoto(t, 1024)
+	decoded, err := jpeg.Decode(bytes.NewReader(src))
+	require.NoError(t, err)
+	ref := lanczos3Reference(decoded, 200, 200) // square source: fill is a plain resize
+
+	// avatarkit: the resized image before encoding, and the encoded output.
+	info, err := inspect(src, Limits{}.WithDefaults())
+	require.NoError(t, err)
+	plans, err := planChain(mustChain(t, benchChain), info.width, info.height, Limits{}.WithDefaults())
+	require.NoError(t, err)
+	img, err := decode(src, info)
+	require.NoError(t, err)
+	for _, p := range plans {
+		img = apply(img, p)
+	}
+	out := run(t, src, benchChain, JPEG)
+	ours := decodeAny(t, out)
+
+	imgImaging, encImaging, err := imagingFill(src)
+	require.NoError(t, err)
+	theirs, err := jpeg.Decode(bytes.NewReader(encImaging))
+	require.NoError(t, err)
+
+	oursRaw, oursJPEG := meanAbsDiff(img, ref), meanAbsDiff(ours, ref)
+	imgRaw, imgJPEG := meanAbsDiff(imgImaging, ref), meanAbsDiff(theirs, ref)
+	t.Logf("mean abs diff per channel vs exact Lanczos3 (0-255): avatarkit %.3f before encoding, %.3f as JPEG q82 (%d bytes); imaging %.3f before encoding, %.3f as JPEG q82 (%d bytes)",
+		oursRaw, oursJPEG, len(out.Bytes), imgRaw, imgJPEG, len(encImaging))
+	require.Less(t, oursRaw, 4.0, "the resizer is far from Lanczos quality")
+}

@@ -1,0 +1,452 @@
+package imageops
+
+import (
+	"image/color"
+	"strconv"
+	"strings"
+)
+
+// Chain is a parsed transformation: its components in order, each applied to the result of the
+// one before. The zero Chain is the empty transformation (the source, re-encoded). Chains are
+// built by [ParseChain]; a Step built by hand must respect the same rules ([Chain.Check] and
+// [Transform] re-check the ones that matter for safety).
+type Chain struct {
+	Steps []Step
+}
+
+// Step is one transformation component (one URL path segment such as "c_fill,g_north,h_90,w_90").
+// Every field's zero value means "parameter not given".
+type Step struct {
+	Width  Dim // w_
+	Height Dim // h_
+
+	Crop    CropMode // c_; CropDefault behaves as CropScale
+	Gravity Gravity  // g_; GravityDefault behaves as GravityCenter
+
+	X, Y       int  // x_, y_: top-left of a c_crop region, px
+	HasX, HasY bool // whether x_ / y_ was given
+
+	AspectRatio AspectRatio // ar_
+	Zoom        float64     // z_, > 0 when given
+	DPR         float64     // dpr_, in [1,4] when given; multiplies w_ and h_
+
+	Quality    Quality // q_
+	Format     Format  // f_<fmt>; FormatOriginal when not given or when f_auto
+	FormatAuto bool    // f_auto
+
+	Radius        Radius // r_
+	Background    Color  // b_, meaningful when HasBackground
+	HasBackground bool
+	Border        Border // bo_
+	Angle         Angle  // a_
+	Effect        Effect // e_
+	Default       string // d_: name of a default image ("identicon" is built in)
+	Named         string // t_: name of a named transformation
+}
+
+// Dim is a w_ or h_ value: a pixel count, or a fraction of the current image's side.
+// The zero Dim means "not given".
+type Dim struct {
+	Px   int     // > 0: pixels (before dpr_)
+	Frac float64 // in (0,1] when Px == 0: fraction of the current image's width (w_) or height (h_)
+}
+
+// IsZero reports whether the dimension was not given.
+func (d Dim) IsZero() bool { return d.Px == 0 && d.Frac == 0 }
+
+// String is the canonical value: "150" for px, "0.5" / "1.0" for a fraction (always with a
+// decimal point, so a fraction never reads back as px).
+func (d Dim) String() string {
+	if d.Px > 0 {
+		return strconv.Itoa(d.Px)
+	}
+	return formatDecimal(d.Frac)
+}
+
+// CropMode is a c_ value.
+type CropMode uint8
+
+// Crop modes, see CONTRACT §1.
+const (
+	CropDefault CropMode = iota // no c_ given: scale
+	CropScale
+	CropFit
+	CropLimit
+	CropMfit
+	CropFill
+	CropLfill
+	CropPad
+	CropLpad
+	CropMpad
+	CropCrop
+	CropThumb
+)
+
+var cropNames = [...]string{"", "scale", "fit", "limit", "mfit", "fill", "lfill", "pad", "lpad", "mpad", "crop", "thumb"}
+
+// String returns the c_ value ("fill"), "" for CropDefault.
+func (m CropMode) String() string {
+	if int(m) < len(cropNames) {
+		return cropNames[m]
+	}
+	return "CropMode(" + strconv.Itoa(int(m)) + ")"
+}
+
+// effective returns the mode actually applied (CropDefault -> CropScale).
+func (m CropMode) effective() CropMode {
+	if m == CropDefault {
+		return CropScale
+	}
+	return m
+}
+
+// Gravity is a g_ value.
+type Gravity uint8
+
+// Gravities, see CONTRACT §1.
+const (
+	GravityDefault Gravity = iota // no g_ given: center
+	GravityCenter
+	GravityNorth
+	GravityNorthEast
+	GravityEast
+	GravitySouthEast
+	GravitySouth
+	GravitySouthWest
+	GravityWest
+	GravityNorthWest
+	GravityFace
+	GravityFaces
+	GravityAuto
+)
+
+var gravityNames = [...]string{"", "center", "north", "north_east", "east", "south_east", "south",
+	"south_west", "west", "north_west", "face", "faces", "auto"}
+
+// String returns the g_ value ("north_east"), "" for GravityDefault.
+func (g Gravity) String() string {
+	if int(g) < len(gravityNames) {
+		return gravityNames[g]
+	}
+	return "Gravity(" + strconv.Itoa(int(g)) + ")"
+}
+
+// isCompass reports whether g is one of the nine compass positions (or the default).
+func (g Gravity) isCompass() bool { return g <= GravityNorthWest }
+
+// AspectRatio is an ar_ value: "a:b" (W:H) or a decimal. The zero value means "not given".
+type AspectRatio struct {
+	W, H int     // > 0 for the a:b form
+	Dec  float64 // > 0 for the decimal form (used when W == 0)
+}
+
+// IsZero reports whether no aspect ratio was given.
+func (a AspectRatio) IsZero() bool { return a.W == 0 && a.Dec == 0 }
+
+// Value returns the ratio width/height (0 when not given).
+func (a AspectRatio) Value() float64 {
+	if a.W > 0 && a.H > 0 {
+		return float64(a.W) / float64(a.H)
+	}
+	return a.Dec
+}
+
+// String is the canonical value: "16:9" or "1.5" / "2.0".
+func (a AspectRatio) String() string {
+	if a.W > 0 {
+		return strconv.Itoa(a.W) + ":" + strconv.Itoa(a.H)
+	}
+	return formatDecimal(a.Dec)
+}
+
+// Quality is a q_ value: 0 (not given), 1–100, or QualityAuto.
+type Quality int
+
+// QualityAuto is q_auto: the encoder's default quality.
+const QualityAuto Quality = -1
+
+// DefaultQuality is the JPEG quality used without q_ and for q_auto.
+const DefaultQuality = 82
+
+// String returns "auto" or the number; "" when not given.
+func (q Quality) String() string {
+	switch {
+	case q == QualityAuto:
+		return "auto"
+	case q > 0:
+		return strconv.Itoa(int(q))
+	}
+	return ""
+}
+
+// Radius is an r_ value: a px radius, 2–4 radii for the corners ("a:b:c:d"), or max (a circle
+// or ellipse). The zero value means "not given".
+type Radius struct {
+	Max bool   // r_max
+	N   int    // how many radii were given (1–4) when !Max
+	Px  [4]int // the radii, Px[:N]
+}
+
+// IsZero reports whether no radius was given.
+func (r Radius) IsZero() bool { return !r.Max && r.N == 0 }
+
+// String is the canonical value: "max", "20" or "20:0:20:0".
+func (r Radius) String() string {
+	if r.Max {
+		return "max"
+	}
+	var sb strings.Builder
+	for i := range r.N {
+		if i > 0 {
+			sb.WriteByte(':')
+		}
+		sb.WriteString(strconv.Itoa(r.Px[i]))
+	}
+	return sb.String()
+}
+
+// Color is a b_ or border colour, not premultiplied. Name is the canonical colour name when it
+// was given by name ("white"), "" when it was given as rgb:hex.
+type Color struct {
+	R, G, B, A uint8
+	Name       string
+}
+
+// String is the canonical value: the name, or "rgb:rrggbb" (lower-case hex), with a fourth
+// byte "rgb:rrggbbaa" only when not opaque.
+func (c Color) String() string {
+	if c.Name != "" {
+		return c.Name
+	}
+	const hexd = "0123456789abcdef"
+	b := []byte("rgb:")
+	for _, v := range []uint8{c.R, c.G, c.B} {
+		b = append(b, hexd[v>>4], hexd[v&15])
+	}
+	if c.A != 0xff {
+		b = append(b, hexd[c.A>>4], hexd[c.A&15])
+	}
+	return string(b)
+}
+
+// Border is a bo_ value, "<Width>px_solid_<Color>". Width 0 means "not given".
+type Border struct {
+	Width int
+	Color Color
+}
+
+// String is the canonical value, e.g. "4px_solid_rgb:ff0000".
+func (b Border) String() string {
+	return strconv.Itoa(b.Width) + "px_solid_" + b.Color.String()
+}
+
+// Angle is an a_ value.
+type Angle uint8
+
+// Angles: clockwise rotations and mirrors.
+const (
+	AngleNone Angle = iota
+	Angle90
+	Angle180
+	Angle270
+	AngleHFlip
+	AngleVFlip
+)
+
+var angleNames = [...]string{"", "90", "180", "270", "hflip", "vflip"}
+
+// String returns the a_ value ("90", "hflip"), "" for AngleNone.
+func (a Angle) String() string {
+	if int(a) < len(angleNames) {
+		return angleNames[a]
+	}
+	return "Angle(" + strconv.Itoa(int(a)) + ")"
+}
+
+// EffectName names an e_ effect.
+type EffectName uint8
+
+// Effects, with Cloudinary's value ranges (see the effects table in effectSpecs).
+const (
+	EffectNone EffectName = iota
+	EffectGrayscale
+	EffectSepia
+	EffectBlur
+	EffectPixelate
+	EffectSharpen
+	EffectNegate
+	EffectBrightness
+	EffectContrast
+	EffectSaturation
+)
+
+// effectSpec says how an effect takes its value.
+type effectSpec struct {
+	name     string
+	value    int // 0: no value; 1: optional; 2: required
+	min, max int
+}
+
+const (
+	noValue = iota
+	optionalValue
+	requiredValue
+)
+
+var effectSpecs = [...]effectSpec{
+	EffectNone:       {},
+	EffectGrayscale:  {name: "grayscale", value: noValue},
+	EffectSepia:      {name: "sepia", value: optionalValue, min: 1, max: 100},
+	EffectBlur:       {name: "blur", value: optionalValue, min: 1, max: 2000},
+	EffectPixelate:   {name: "pixelate", value: optionalValue, min: 1, max: 200},
+	EffectSharpen:    {name: "sharpen", value: optionalValue, min: 1, max: 2000},
+	EffectNegate:     {name: "negate", value: noValue},
+	EffectBrightness: {name: "brightness", value: requiredValue, min: -99, max: 100},
+	EffectContrast:   {name: "contrast", value: requiredValue, min: -100, max: 100},
+	EffectSaturation: {name: "saturation", value: requiredValue, min: -100, max: 100},
+}
+
+// String returns the effect's name ("sepia"), "" for EffectNone.
+func (n EffectName) String() string {
+	if int(n) < len(effectSpecs) {
+		return effectSpecs[n].name
+	}
+	return "EffectName(" + strconv.Itoa(int(n)) + ")"
+}
+
+// Effect is an e_ value: a name and, for effects that take one, an optional or required value.
+type Effect struct {
+	Name     EffectName
+	Value    int  // meaningful when HasValue
+	HasValue bool // whether ":n" was given
+}
+
+// String is the canonical value: "sepia", "sepia:50", "brightness:-20".
+func (e Effect) String() string {
+	if e.HasValue {
+		return e.Name.String() + ":" + strconv.Itoa(e.Value)
+	}
+	return e.Name.String()
+}
+
+// String returns the canonical component: the given parameters as key_value, sorted by key,
+// joined by ",". A Step with no parameters gives "".
+func (s Step) String() string {
+	var parts []string
+	add := func(k, v string) { parts = append(parts, k+"_"+v) }
+	// Keys in alphabetical order: a ar b bo c d dpr e f g h q r t w x y z.
+	if s.Angle != AngleNone {
+		add("a", s.Angle.String())
+	}
+	if !s.AspectRatio.IsZero() {
+		add("ar", s.AspectRatio.String())
+	}
+	if s.HasBackground {
+		add("b", s.Background.String())
+	}
+	if s.Border.Width > 0 {
+		add("bo", s.Border.String())
+	}
+	if s.Crop != CropDefault {
+		add("c", s.Crop.String())
+	}
+	if s.Default != "" {
+		add("d", s.Default)
+	}
+	if s.DPR != 0 {
+		add("dpr", formatDecimal(s.DPR))
+	}
+	if s.Effect.Name != EffectNone {
+		add("e", s.Effect.String())
+	}
+	if s.FormatAuto {
+		add("f", "auto")
+	} else if s.Format != FormatOriginal {
+		add("f", s.Format.String())
+	}
+	if s.Gravity != GravityDefault {
+		add("g", s.Gravity.String())
+	}
+	if !s.Height.IsZero() {
+		add("h", s.Height.String())
+	}
+	if s.Quality != 0 {
+		add("q", s.Quality.String())
+	}
+	if !s.Radius.IsZero() {
+		add("r", s.Radius.String())
+	}
+	if s.Named != "" {
+		add("t", s.Named)
+	}
+	if !s.Width.IsZero() {
+		add("w", s.Width.String())
+	}
+	if s.HasX {
+		add("x", strconv.Itoa(s.X))
+	}
+	if s.HasY {
+		add("y", strconv.Itoa(s.Y))
+	}
+	if s.Zoom != 0 {
+		add("z", formatDecimal(s.Zoom))
+	}
+	return strings.Join(parts, ",")
+}
+
+// String returns the canonical form of the chain: its components' canonical forms joined by "/",
+// "" for the empty chain. Parsing the result gives a Chain with the same String.
+func (c Chain) String() string {
+	parts := make([]string, len(c.Steps))
+	for i, s := range c.Steps {
+		parts[i] = s.String()
+	}
+	return strings.Join(parts, "/")
+}
+
+// Format returns the output format the chain asks for with f_: the last f_ across the components
+// wins. It returns FormatOriginal when there is no f_, or when the last one is f_auto (which
+// depends on the request's Accept header; see Step.FormatAuto).
+func (c Chain) Format() Format {
+	for i := len(c.Steps) - 1; i >= 0; i-- {
+		s := c.Steps[i]
+		if s.FormatAuto {
+			return FormatOriginal
+		}
+		if s.Format != FormatOriginal {
+			return s.Format
+		}
+	}
+	return FormatOriginal
+}
+
+// quality returns the last q_ of the chain (0 when none).
+func (c Chain) quality() Quality {
+	for i := len(c.Steps) - 1; i >= 0; i-- {
+		if q := c.Steps[i].Quality; q != 0 {
+			return q
+		}
+	}
+	return 0
+}
+
+// background returns the last b_ of the chain, which is what alpha is flattened onto for
+// formats without alpha (white when there is none).
+func (c Chain) background() color.RGBA {
+	for i := len(c.Steps) - 1; i >= 0; i-- {
+		if c.Steps[i].HasBackground {
+			return c.Steps[i].Background.premultiplied()
+		}
+	}
+	return color.RGBA{0xff, 0xff, 0xff, 0xff}
+}
+
+// formatDecimal formats f with the fewest digits that read back as f, always with a decimal
+// point ("0.5", "2.0"), never with an exponent.
+func formatDecimal(f float64) string {
+	s := strconv.FormatFloat(f, 'f', -1, 64)
+	if !strings.Contains(s, ".") {
+		s += ".0"
+	}
+	return s
+}

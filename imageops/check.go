@@ -1,0 +1,258 @@
+package imageops
+
+import (
+	"image/color"
+	"math"
+	"strconv"
+)
+
+// paramText returns the canonical "key_value" text of parameter k of s (for error messages about
+// chains that were not just parsed).
+func (s Step) paramText(k int) string {
+	v := ""
+	switch k {
+	case keyW:
+		v = s.Width.String()
+	case keyH:
+		v = s.Height.String()
+	case keyC:
+		v = s.Crop.String()
+	case keyG:
+		v = s.Gravity.String()
+	case keyX:
+		v = strconv.Itoa(s.X)
+	case keyY:
+		v = strconv.Itoa(s.Y)
+	case keyAR:
+		v = s.AspectRatio.String()
+	case keyZ:
+		v = formatDecimal(s.Zoom)
+	case keyDPR:
+		v = formatDecimal(s.DPR)
+	case keyQ:
+		v = s.Quality.String()
+	case keyF:
+		v = s.Format.String()
+		if s.FormatAuto {
+			v = "auto"
+		}
+	case keyR:
+		v = s.Radius.String()
+	case keyB:
+		v = s.Background.String()
+	case keyBO:
+		v = s.Border.String()
+	case keyA:
+		v = s.Angle.String()
+	case keyE:
+		v = s.Effect.String()
+	case keyD:
+		v = s.Default
+	case keyT:
+		v = s.Named
+	}
+	return keyNames[k] + "_" + v
+}
+
+// crossCheck enforces the rules that involve more than one parameter of a component. param
+// names a parameter in error messages (as written, or canonical).
+func (s Step) crossCheck(param func(k int) string) *Error {
+	mode := s.Crop.effective()
+	hasW, hasH, hasAR := !s.Width.IsZero(), !s.Height.IsZero(), !s.AspectRatio.IsZero()
+	hasXY := s.HasX || s.HasY
+	switch {
+	case s.Crop != CropDefault && !hasW && !hasH && !hasAR && !(mode == CropCrop && hasXY):
+		return badParam(param(keyC), "c_%s needs w_, h_ or ar_", mode)
+	case hasAR && hasW && hasH:
+		return badParam(param(keyAR), "ar_ cannot be combined with both w_ and h_")
+	case hasAR && !hasW && !hasH && (mode == CropFit || mode == CropLimit || mode == CropMfit):
+		return badParam(param(keyAR), "ar_ alone does nothing with c_%s: add w_ or h_", mode)
+	case s.DPR != 0 && !hasW && !hasH:
+		return badParam(param(keyDPR), "dpr_ multiplies w_ and h_: add w_ or h_")
+	case hasXY && mode != CropCrop:
+		k := keyX
+		if !s.HasX {
+			k = keyY
+		}
+		return badParam(param(k), "x_ and y_ are the top-left corner of a c_crop region: they need c_crop")
+	case hasXY && s.Gravity != GravityDefault && s.Gravity != GravityNorthWest:
+		return badParam(param(keyG), "cannot be combined with x_/y_, which give the region's top-left corner (use g_north_west or no g_)")
+	case s.Gravity != GravityDefault && s.Gravity.isCompass() && !usesCompassGravity(mode):
+		return badParam(param(keyG), "gravity has no effect with c_%s: it applies to c_fill, c_lfill, c_pad, c_lpad, c_mpad, c_crop and c_thumb", mode)
+	case s.Gravity != GravityDefault && !s.Gravity.isCompass() && !usesFocalGravity(mode):
+		return badParam(param(keyG), "g_%s applies to c_crop, c_fill, c_lfill and c_thumb, not c_%s", s.Gravity, mode)
+	case s.Zoom != 0 && mode != CropCrop && mode != CropThumb:
+		return badParam(param(keyZ), "z_ applies to c_crop and c_thumb only")
+	}
+	return nil
+}
+
+func usesCompassGravity(m CropMode) bool {
+	switch m {
+	case CropFill, CropLfill, CropPad, CropLpad, CropMpad, CropCrop, CropThumb:
+		return true
+	}
+	return false
+}
+
+func usesFocalGravity(m CropMode) bool {
+	switch m {
+	case CropCrop, CropFill, CropLfill, CropThumb:
+		return true
+	}
+	return false
+}
+
+// checkValues rejects field values the parser can never produce (for Steps built by hand), so
+// that geometry never sees NaN, negative or absurd numbers.
+func (s Step) checkValues() *Error {
+	bad := func(k int, what string) *Error { return badParam(s.paramText(k), "%s out of range", what) }
+	dimOK := func(d Dim) bool {
+		return d.Px >= 0 && d.Px <= maxPx && !math.IsNaN(d.Frac) && d.Frac >= 0 && d.Frac <= 1 &&
+			!(d.Px > 0 && d.Frac > 0)
+	}
+	switch {
+	case !dimOK(s.Width):
+		return bad(keyW, "width")
+	case !dimOK(s.Height):
+		return bad(keyH, "height")
+	case int(s.Crop) >= len(cropNames):
+		return bad(keyC, "crop mode")
+	case int(s.Gravity) >= len(gravityNames):
+		return bad(keyG, "gravity")
+	case s.X < 0 || s.X > maxPx || (s.X != 0 && !s.HasX):
+		return bad(keyX, "x")
+	case s.Y < 0 || s.Y > maxPx || (s.Y != 0 && !s.HasY):
+		return bad(keyY, "y")
+	case s.AspectRatio.W < 0 || s.AspectRatio.H < 0 || s.AspectRatio.W > maxRatio || s.AspectRatio.H > maxRatio ||
+		(s.AspectRatio.W > 0) != (s.AspectRatio.H > 0) || math.IsNaN(s.AspectRatio.Dec) || s.AspectRatio.Dec < 0 ||
+		(s.AspectRatio.Dec > 0 && (s.AspectRatio.Dec < 1.0/maxRatio || s.AspectRatio.Dec > maxRatio)):
+		return bad(keyAR, "aspect ratio")
+	case s.DPR != 0 && !(s.DPR >= minDPR && s.DPR <= maxDPR):
+		return bad(keyDPR, "dpr")
+	case s.Zoom != 0 && !(s.Zoom > 0 && s.Zoom <= maxZoom):
+		return bad(keyZ, "zoom")
+	case s.Quality < QualityAuto || s.Quality > 100:
+		return bad(keyQ, "quality")
+	case s.Format > WebP || (s.FormatAuto && s.Format != FormatOriginal):
+		return bad(keyF, "format")
+	case s.Radius.N < 0 || s.Radius.N > len(s.Radius.Px):
+		return bad(keyR, "radius")
+	case s.Border.Width < 0 || s.Border.Width > maxPx:
+		return bad(keyBO, "border")
+	case int(s.Angle) >= len(angleNames):
+		return bad(keyA, "angle")
+	case int(s.Effect.Name) >= len(effectSpecs):
+		return bad(keyE, "effect")
+	case s.HasBackground && !validColor(s.Background):
+		return bad(keyB, "colour")
+	case s.Border.Width > 0 && !validColor(s.Border.Color):
+		return bad(keyBO, "border colour")
+	case s.Default != "" && !validName(s.Default):
+		return bad(keyD, "default image name")
+	case s.Named != "" && !validName(s.Named):
+		return bad(keyT, "named transformation")
+	}
+	return nil
+}
+
+// Check rejects, as KindBadParam naming the parameter, what is knowable from the transformation
+// alone: the per-component rules of ParseChain (re-checked, for chains built by hand) and px sizes
+// that, after dpr_ (and ar_ for the derived side), exceed lim.MaxOutputSide — whatever the crop
+// mode, so c_limit,w_3000 is refused under the default 2048 px limit even for a small source.
+// Zero fields of lim mean the defaults. Sizes that depend on the source (fractions, c_limit of a
+// large image, ...) are checked by Transform (KindOutputLimit).
+func (c Chain) Check(lim Limits) error {
+	lim = lim.WithDefaults()
+	maxSide := float64(lim.MaxOutputSide)
+	for _, s := range c.Steps {
+		if err := s.checkValues(); err != nil {
+			return err
+		}
+		if err := s.crossCheck(s.paramText); err != nil {
+			return err
+		}
+		dpr := s.DPR
+		if dpr == 0 {
+			dpr = 1
+		}
+		var w, h float64
+		if s.Width.Px > 0 {
+			w = math.Round(float64(s.Width.Px) * dpr)
+			if w > maxSide {
+				return badParam(s.paramText(keyW), "%s px after dpr_ is more than the output limit of %d px", formatNumber(w), lim.MaxOutputSide)
+			}
+		}
+		if s.Height.Px > 0 {
+			h = math.Round(float64(s.Height.Px) * dpr)
+			if h > maxSide {
+				return badParam(s.paramText(keyH), "%s px after dpr_ is more than the output limit of %d px", formatNumber(h), lim.MaxOutputSide)
+			}
+		}
+		if ar := s.AspectRatio.Value(); ar > 0 && s.Width.Frac == 0 && s.Height.Frac == 0 {
+			if w > 0 && h == 0 && math.Round(w/ar) > maxSide {
+				return badParam(s.paramText(keyAR), "with %s the height would be %s px, more than the output limit of %d px",
+					s.paramText(keyW), formatNumber(math.Round(w/ar)), lim.MaxOutputSide)
+			}
+			if h > 0 && w == 0 && math.Round(h*ar) > maxSide {
+				return badParam(s.paramText(keyAR), "with %s the width would be %s px, more than the output limit of %d px",
+					s.paramText(keyH), formatNumber(math.Round(h*ar)), lim.MaxOutputSide)
+			}
+		}
+		if s.Border.Width > 0 && 2*s.Border.Width >= lim.MaxOutputSide {
+			return badParam(s.paramText(keyBO), "a border this wide cannot fit in the output limit of %d px", lim.MaxOutputSide)
+		}
+	}
+	return nil
+}
+
+// validColor reports whether c prints as a colour parseColor reads back: a known name with its
+// own value, or no name.
+func validColor(c Color) bool {
+	if c.Name == "" {
+		return true
+	}
+	v, ok := namedColor(c.Name)
+	return ok && v == (color.NRGBA{R: c.R, G: c.G, B: c.B, A: c.A})
+}
+
+// formatNumber prints a whole float without exponent.
+func formatNumber(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+// unsupportedParam returns the canonical text of the first parameter of s that is valid but not
+// implemented yet, or "". This is the one place that lists them: implementing a feature removes
+// its line.
+func (s Step) unsupportedParam() string {
+	switch {
+	case s.Gravity == GravityFace || s.Gravity == GravityFaces || s.Gravity == GravityAuto:
+		return s.paramText(keyG)
+	case s.Zoom != 0:
+		return s.paramText(keyZ)
+	case !s.Radius.IsZero():
+		return s.paramText(keyR)
+	case s.Border.Width > 0:
+		return s.paramText(keyBO)
+	case s.Angle != AngleNone:
+		return s.paramText(keyA)
+	case s.Effect.Name != EffectNone:
+		return s.paramText(keyE)
+	case s.Default != "":
+		return s.paramText(keyD)
+	case s.Named != "":
+		return s.paramText(keyT)
+	case s.FormatAuto:
+		return s.paramText(keyF)
+	}
+	return ""
+}
+
+// unsupported returns a KindNotSupported *Error naming the first parameter of the chain that is
+// not implemented yet, or nil.
+func (c Chain) unsupported() error {
+	for _, s := range c.Steps {
+		if p := s.unsupportedParam(); p != "" {
+			return &Error{Kind: KindNotSupported, Param: p, Msg: "not supported yet"}
+		}
+	}
+	return nil
+}

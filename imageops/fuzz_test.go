@@ -1,0 +1,131 @@
+package imageops
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"image"
+	"image/color"
+	"image/gif"
+	"strings"
+	"testing"
+
+	"github.com/HugoSmits86/nativewebp"
+	"github.com/stretchr/testify/require"
+)
+
+// FuzzParseChain: ParseChain never panics, every error is an *Error naming a parameter, and every
+// accepted chain (and every KindNotSupported one) reads back from its canonical String to the
+// same Chain.
+func FuzzParseChain(f *testing.F) {
+	for _, s := range []string{
+		"c_fill,g_north,h_90,w_90", "w_90,h_90,g_north,c_fill", "c_fill,g_face,h_90,w_90/r_max",
+		"c_thumb,g_faces,h_150,w_150/r_max", "w_0.5", "w_1.0", "w_1", "w_1.5", "w_05", "w_-3", "w_1e3",
+		"w_NaN", "ar_16:9,c_fill,w_100", "ar_1.5,c_crop", "dpr_2.0,w_100", "q_auto", "f_jpeg",
+		"f_auto", "b_rgb:FFCC00", "b_rgb:fc0", "b_rgb:ffcc0080", "b_grey,c_pad,w_10",
+		"bo_4px_solid_rgb:ff0000", "a_hflip", "e_sepia:50", "e_brightness:-20", "d_identicon",
+		"t_avatar", "c_crop,x_10,y_20,w_30", "c_crop,g_east,x_1,w_1", "c_fill,,w_1", "", "//",
+		"w_10,w_10", "r_20:0:20:0", "z_0.5,c_thumb,g_face,w_10", "c_lfill,w_0.0001,h_1.0",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		c, err := ParseChain(strings.Split(s, "/"))
+		if err != nil {
+			var e *Error
+			require.True(t, errors.As(err, &e), "error of type %T", err)
+			require.NotEmpty(t, e.Msg)
+			require.NotEmpty(t, e.Error())
+			if e.Kind == KindBadParam {
+				require.Empty(t, c.Steps)
+				return
+			}
+			require.Equal(t, KindNotSupported, e.Kind)
+		}
+		canonical := c.String()
+		again, err2 := ParseChain(strings.Split(canonical, "/"))
+		if err == nil {
+			require.NoError(t, err2, "canonical %q of %q", canonical, s)
+		} else {
+			require.Error(t, err2)
+			var e2 *Error
+			require.True(t, errors.As(err2, &e2))
+			require.Equal(t, KindNotSupported, e2.Kind, "canonical %q of %q", canonical, s)
+		}
+		require.Equal(t, canonical, again.String(), "from %q", s)
+		require.Equal(t, c, again, "from %q", s)
+		_ = c.Check(Limits{}) // must not panic
+		_ = c.Format()
+	})
+}
+
+// fuzzChain is the fixed chain FuzzTransform applies: it crops, resizes and keeps the source's
+// format (so every encoder runs).
+const fuzzChain = "c_fill,g_north_east,h_16,w_24"
+
+// FuzzTransform: arbitrary bytes never make Transform panic, errors are typed, and an accepted
+// source gives an image within the limits.
+func FuzzTransform(f *testing.F) {
+	small := quadImage(12, 8)
+	f.Add(pngBytes(f, small))
+	f.Add(jpegBytes(f, small, 80))
+	f.Add(withOrientation(jpegBytes(f, small, 80), 6))
+	f.Add(withSegments(jpegBytes(f, small, 80), exifSegment(binary.LittleEndian, [4]uint32{0x0112, 3, 1, 8})))
+	f.Add(jpegBytes(f, image.NewGray(image.Rect(0, 0, 9, 7)), 80))
+	var g bytes.Buffer
+	pal := image.NewPaletted(image.Rect(0, 0, 10, 6), color.Palette{qRed, qBlue, color.Transparent})
+	for i := range pal.Pix {
+		pal.Pix[i] = uint8(i % 3)
+	}
+	require.NoError(f, gif.Encode(&g, pal, nil))
+	f.Add(g.Bytes())
+	var w bytes.Buffer
+	require.NoError(f, nativewebp.Encode(&w, small, nil))
+	f.Add(w.Bytes())
+	f.Add(pngHeaderOnly(f, 300, 300))
+	f.Add([]byte("GIF89a"))
+	f.Add([]byte("RIFF\x00\x00\x00\x00WEBPVP8 "))
+	f.Add([]byte{0xFF, 0xD8, 0xFF, 0xE1, 0x00, 0x08, 'E', 'x', 'i', 'f', 0, 0})
+
+	chain := mustChain(f, fuzzChain)
+	lim := Limits{MaxOutputSide: 64, MaxSourceBytes: 64 << 10, MaxSourcePixels: 256 * 256}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, c := range []Chain{chain, {}} {
+			out, err := Transform(context.Background(), data, c, FormatOriginal, lim)
+			if err != nil {
+				var e *Error
+				require.True(t, errors.As(err, &e), "error of type %T: %v", err, err)
+				require.Contains(t, []ErrorKind{KindBadSource, KindSourceLimit, KindOutputLimit}, e.Kind, "%v", err)
+				continue
+			}
+			require.NotEmpty(t, out.Bytes)
+			require.LessOrEqual(t, out.Width, lim.MaxOutputSide)
+			require.LessOrEqual(t, out.Height, lim.MaxOutputSide)
+			require.Positive(t, out.Width)
+			require.Positive(t, out.Height)
+			require.Equal(t, out.Format, sniff(out.Bytes))
+			if len(c.Steps) > 0 {
+				require.Equal(t, [2]int{24, 16}, [2]int{out.Width, out.Height})
+			}
+		}
+	})
+}
+
+// FuzzJPEGOrientation: the EXIF parser never panics and always answers 1–8.
+func FuzzJPEGOrientation(f *testing.F) {
+	jpg := jpegBytes(f, image.NewGray(image.Rect(0, 0, 8, 8)), 80)
+	f.Add(jpg)
+	for o := 1; o <= 8; o++ {
+		f.Add(withOrientation(jpg, o)[:60])
+	}
+	f.Add(withSegments(jpg, exifSegment(binary.LittleEndian, [4]uint32{0x010F, 2, 4, 0}, [4]uint32{0x0112, 3, 1, 6}))[:80])
+	f.Fuzz(func(t *testing.T, data []byte) {
+		o := jpegOrientation(data)
+		require.True(t, o >= 1 && o <= 8, "orientation %d", o)
+		if len(data) >= 8 {
+			o = tiffOrientation(data)
+			require.True(t, o >= 0 && o <= 8)
+		}
+	})
+}

@@ -1,0 +1,348 @@
+package imageops
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseChainAccepted(t *testing.T) {
+	tests := []struct{ in, canonical string }{
+		{"c_fill,g_north,h_90,w_90", "c_fill,g_north,h_90,w_90"},
+		{"w_90,h_90,g_north,c_fill", "c_fill,g_north,h_90,w_90"},
+		{"w_150", "w_150"},
+		{"h_1", "h_1"},
+		{"w_100000", "w_100000"},
+		{"w_0.5", "w_0.5"},
+		{"w_0.50", "w_0.5"},
+		{"w_1.0", "w_1.0"},
+		{"w_1.000", "w_1.0"},
+		{"h_0.125,w_0.0001", "h_0.125,w_0.0001"},
+		{"c_scale,w_10", "c_scale,w_10"},
+		{"c_fit,h_10", "c_fit,h_10"},
+		{"c_limit,w_10,h_20", "c_limit,h_20,w_10"},
+		{"c_mfit,w_10", "c_mfit,w_10"},
+		{"c_lfill,w_10,h_10,g_south_east", "c_lfill,g_south_east,h_10,w_10"},
+		{"c_pad,w_10,h_10,b_white", "b_white,c_pad,h_10,w_10"},
+		{"c_lpad,w_10,h_10,b_rgb:FFCC00", "b_rgb:ffcc00,c_lpad,h_10,w_10"},
+		{"c_mpad,w_10,b_rgb:fc0", "b_rgb:ffcc00,c_mpad,w_10"},
+		{"c_pad,w_10,b_rgb:ffcc0080", "b_rgb:ffcc0080,c_pad,w_10"},
+		{"c_pad,w_10,b_rgb:ffcc00ff", "b_rgb:ffcc00,c_pad,w_10"},
+		{"c_pad,w_10,b_grey", "b_gray,c_pad,w_10"},
+		{"b_transparent", "b_transparent"},
+		{"c_crop,w_10,h_10,x_0,y_5", "c_crop,h_10,w_10,x_0,y_5"},
+		{"c_crop,x_10", "c_crop,x_10"},
+		{"c_crop,g_north_west,x_1,y_2,w_3", "c_crop,g_north_west,w_3,x_1,y_2"},
+		{"c_thumb,g_center,w_10,h_10", "c_thumb,g_center,h_10,w_10"},
+		{"c_fill,ar_16:9,w_100", "ar_16:9,c_fill,w_100"},
+		{"c_fill,ar_1.5,w_100", "ar_1.5,c_fill,w_100"},
+		{"ar_2,c_crop", "ar_2.0,c_crop"},
+		{"ar_0.5", "ar_0.5"},
+		{"w_100,dpr_2", "dpr_2.0,w_100"},
+		{"w_100,dpr_1.50", "dpr_1.5,w_100"},
+		{"w_100,dpr_4.0", "dpr_4.0,w_100"},
+		{"q_80", "q_80"},
+		{"q_auto", "q_auto"},
+		{"q_1,f_jpg", "f_jpg,q_1"},
+		{"f_jpeg", "f_jpg"},
+		{"f_png", "f_png"},
+		{"f_gif", "f_gif"},
+		{"f_webp", "f_webp"},
+		{"c_fill,h_200,w_200/c_scale,w_0.5/f_png", "c_fill,h_200,w_200/c_scale,w_0.5/f_png"},
+		{"w_1/h_1", "w_1/h_1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			c, err := ParseChain(strings.Split(tt.in, "/"))
+			require.NoError(t, err)
+			assert.Equal(t, tt.canonical, c.String())
+			again, err := ParseChain(strings.Split(c.String(), "/"))
+			require.NoError(t, err)
+			assert.Equal(t, c, again, "canonical form reads back to the same chain")
+		})
+	}
+}
+
+func TestParseChainEmpty(t *testing.T) {
+	for _, in := range [][]string{nil, {}} {
+		c, err := ParseChain(in)
+		require.NoError(t, err)
+		assert.Empty(t, c.Steps)
+		assert.Equal(t, "", c.String())
+		assert.Equal(t, FormatOriginal, c.Format())
+	}
+}
+
+func TestParseChainRejected(t *testing.T) {
+	tests := []struct {
+		in    string // "/"-separated components
+		param string // expected Error.Param
+		msg   string // substring of the message
+	}{
+		// structure
+		{"", "", "empty transformation component"},
+		{"w_10//h_10", "", "empty transformation component"},
+		{"w_10/", "", "empty transformation component"},
+		{"c_fill,,w_1", "c_fill,,w_1", "empty parameter"},
+		{",w_1", ",w_1", "empty parameter"},
+		{"w_1,", "w_1,", "empty parameter"},
+		{"fill", "fill", "key_value"},
+		{"w_", "w_", "missing value"},
+		{"_10", "_10", "unknown parameter"},
+		{"foo_1", "foo_1", `unknown parameter "foo"`},
+		{"W_10", "W_10", "unknown parameter"},
+		{"fl_progressive", "fl_progressive", "unknown parameter"},
+		{"w_10,w_20", "w_20", "given twice"},
+		{"c_fill,w_10,h_10,c_fit", "c_fit", "given twice"},
+		// w_ / h_
+		{"w_abc", "w_abc", "width must be a positive integer or a fraction in (0,1]"},
+		{"w_0", "w_0", "width must be a positive integer"},
+		{"w_-3", "w_-3", "width must be"},
+		{"w_+5", "w_+5", "width must be"},
+		{"w_05", "w_05", "leading zeros"},
+		{"w_1.5", "w_1.5", "(0,1]"},
+		{"w_0.0", "w_0.0", "(0,1]"},
+		{"w_00.5", "w_00.5", "width must be"},
+		{"w_.5", "w_.5", "width must be"},
+		{"w_5.", "w_5.", "width must be"},
+		{"w_1e3", "w_1e3", "width must be"},
+		{"w_NaN", "w_NaN", "width must be"},
+		{"w_Inf", "w_Inf", "width must be"},
+		{"w_100001", "w_100001", "at most 100000"},
+		{"w_99999999999999999999", "w_99999999999999999999", "at most 100000"},
+		{"h_iw", "h_iw", "height must be"},
+		{"w_10 ", "w_10 ", "width must be"},
+		// c_, g_
+		{"c_fil,w_10", "c_fil", "unknown crop mode"},
+		{"c_Fill,w_10", "c_Fill", "unknown crop mode"},
+		{"c_fill_pad,w_10", "c_fill_pad", "unknown crop mode"},
+		{"c_fill,g_up,w_10", "g_up", "unknown gravity"},
+		{"c_fill,g_auto:subject,w_10", "g_auto:subject", "unknown gravity"},
+		{"c_fill,g_xy_center,w_10", "g_xy_center", "unknown gravity"},
+		// x_, y_
+		{"c_crop,x_-1,w_1", "x_-1", "whole number"},
+		{"c_crop,y_1.5,w_1", "y_1.5", "whole number"},
+		{"c_crop,x_100001,w_1", "x_100001", "whole number"},
+		// ar_, z_, dpr_
+		{"ar_0:1,c_crop", "ar_0:1", "aspect ratio"},
+		{"ar_1:0,c_crop", "ar_1:0", "aspect ratio"},
+		{"ar_16:9:1,c_crop", "ar_16:9:1", "aspect ratio"},
+		{"ar_-1,c_crop", "ar_-1", "aspect ratio"},
+		{"ar_0,c_crop", "ar_0", "aspect ratio"},
+		{"ar_10001,c_crop", "ar_10001", "aspect ratio"},
+		{"ar_0.00001,c_crop", "ar_0.00001", "aspect ratio"},
+		{"ar_1:,c_crop", "ar_1:", "aspect ratio"},
+		{"c_crop,g_face,z_0,w_10", "z_0", "zoom"},
+		{"c_crop,g_face,z_101,w_10", "z_101", "zoom"},
+		{"w_10,dpr_0.5", "dpr_0.5", "1.0 to 4.0"},
+		{"w_10,dpr_5", "dpr_5", "1.0 to 4.0"},
+		{"w_10,dpr_auto", "dpr_auto", "1.0 to 4.0"},
+		// q_, f_
+		{"q_0", "q_0", "quality"},
+		{"q_101", "q_101", "quality"},
+		{"q_auto:good", "q_auto:good", "quality"},
+		{"q_080", "q_080", "quality"},
+		{"f_avif", "f_avif", "unknown format"},
+		{"f_JPG", "f_JPG", "unknown format"},
+		// r_, b_, bo_, a_, e_, d_, t_
+		{"r_abc", "r_abc", "radius"},
+		{"r_1:2:3:4:5", "r_1:2:3:4:5", "radius"},
+		{"r_1:", "r_1:", "radius"},
+		{"r_-1", "r_-1", "radius"},
+		{"b_rgb:12345", "b_rgb:12345", "colour"},
+		{"b_rgb:gg0000", "b_rgb:gg0000", "colour"},
+		{"b_#ff0000", "b_#ff0000", "colour"},
+		{"b_White", "b_White", "colour"},
+		{"b_auto", "b_auto", "colour"},
+		{"bo_4px_solid", "bo_4px_solid", "border"},
+		{"bo_0px_solid_red", "bo_0px_solid_red", "border"},
+		{"bo_4px_dashed_red", "bo_4px_dashed_red", "border"},
+		{"bo_4px_solid_nocolour", "bo_4px_solid_nocolour", "border"},
+		{"a_45", "a_45", "angle"},
+		{"a_-90", "a_-90", "angle"},
+		{"a_90.hflip", "a_90.hflip", "angle"},
+		{"e_oil_paint", "e_oil_paint", "unknown effect"},
+		{"e_grayscale:5", "e_grayscale:5", "takes no value"},
+		{"e_negate:1", "e_negate:1", "takes no value"},
+		{"e_brightness", "e_brightness", "needs a value"},
+		{"e_brightness:-100", "e_brightness:-100", "from -99 to 100"},
+		{"e_contrast:101", "e_contrast:101", "from -100 to 100"},
+		{"e_saturation:-0", "e_saturation:-0", "from -100 to 100"},
+		{"e_sepia:0", "e_sepia:0", "from 1 to 100"},
+		{"e_blur:2001", "e_blur:2001", "from 1 to 2000"},
+		{"e_pixelate:201", "e_pixelate:201", "from 1 to 200"},
+		{"e_sharpen:x", "e_sharpen:x", "from 1 to 2000"},
+		{"d_avatar.png", "d_avatar.png", "default image name"},
+		{"t_a.b", "t_a.b", "named transformation"},
+		{"t_" + strings.Repeat("x", 129), "t_" + strings.Repeat("x", 129), "named transformation"},
+		// rules across parameters of one component
+		{"c_fill", "c_fill", "needs w_, h_ or ar_"},
+		{"c_crop", "c_crop", "needs w_, h_ or ar_"},
+		{"c_fill,g_north", "c_fill", "needs w_, h_ or ar_"},
+		{"c_fill,ar_1:1,w_10,h_10", "ar_1:1", "both w_ and h_"},
+		{"c_fit,ar_1:1", "ar_1:1", "ar_ alone"},
+		{"c_limit,ar_1.5", "ar_1.5", "ar_ alone"},
+		{"dpr_2.0", "dpr_2.0", "add w_ or h_"},
+		{"c_fill,ar_1:1,dpr_2", "dpr_2", "add w_ or h_"},
+		{"x_10,w_10", "x_10", "need c_crop"},
+		{"c_fill,w_10,y_10", "y_10", "need c_crop"},
+		{"c_crop,g_east,x_10,w_10", "g_east", "cannot be combined with x_/y_"},
+		{"g_north", "g_north", "no effect with c_scale"},
+		{"g_north,w_10", "g_north", "no effect with c_scale"},
+		{"c_fit,g_north,w_10", "g_north", "no effect with c_fit"},
+		{"c_limit,g_center,w_10", "g_center", "no effect with c_limit"},
+		{"c_pad,g_face,w_10", "g_face", "applies to c_crop"},
+		{"c_scale,g_auto,w_10", "g_auto", "applies to c_crop"},
+		{"c_fill,z_1.5,w_10", "z_1.5", "c_crop and c_thumb"},
+		// the first bad component is reported, even after a good one
+		{"w_10/c_fil,w_10", "c_fil", "unknown crop mode"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			c, err := ParseChain(strings.Split(tt.in, "/"))
+			e := requireKind(t, err, KindBadParam, tt.param)
+			assert.Contains(t, e.Msg, tt.msg)
+			assert.Empty(t, c.Steps)
+			if tt.param != "" {
+				assert.True(t, strings.HasPrefix(e.Error(), tt.param+": "), e.Error())
+			}
+		})
+	}
+}
+
+func TestErrorString(t *testing.T) {
+	_, err := ParseChain([]string{"w_abc"})
+	require.EqualError(t, err, "w_abc: width must be a positive integer or a fraction in (0,1]")
+	assert.Equal(t, "not supported yet", KindNotSupported.String())
+	assert.Equal(t, "message", (&Error{Kind: KindBadSource, Msg: "message"}).Error())
+}
+
+func TestParseChainNotSupported(t *testing.T) {
+	tests := []struct{ in, param, canonical string }{
+		{"c_fill,g_face,h_90,w_90", "g_face", "c_fill,g_face,h_90,w_90"},
+		{"c_thumb,g_faces,h_90,w_90", "g_faces", "c_thumb,g_faces,h_90,w_90"},
+		{"c_crop,g_auto,ar_1:1", "g_auto", "ar_1:1,c_crop,g_auto"},
+		{"c_thumb,w_10,h_10,z_0.5", "z_0.5", "c_thumb,h_10,w_10,z_0.5"},
+		{"r_max", "r_max", "r_max"},
+		{"r_20", "r_20", "r_20"},
+		{"r_20:0:20:0", "r_20:0:20:0", "r_20:0:20:0"},
+		{"bo_4px_solid_black", "bo_4px_solid_black", "bo_4px_solid_black"},
+		{"bo_4px_solid_rgb:F00", "bo_4px_solid_rgb:ff0000", "bo_4px_solid_rgb:ff0000"},
+		{"a_90", "a_90", "a_90"},
+		{"a_hflip", "a_hflip", "a_hflip"},
+		{"e_grayscale", "e_grayscale", "e_grayscale"},
+		{"e_sepia:50", "e_sepia:50", "e_sepia:50"},
+		{"e_brightness:-20", "e_brightness:-20", "e_brightness:-20"},
+		{"e_blur", "e_blur", "e_blur"},
+		{"d_identicon", "d_identicon", "d_identicon"},
+		{"t_avatar_small", "t_avatar_small", "t_avatar_small"},
+		{"f_auto", "f_auto", "f_auto"},
+		// everything is parsed first: a bad parameter later in the chain wins over "not supported"
+		{"c_fill,g_face,w_10/r_max", "g_face", "c_fill,g_face,w_10/r_max"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			c, err := ParseChain(strings.Split(tt.in, "/"))
+			e := requireKind(t, err, KindNotSupported, tt.param)
+			assert.Equal(t, "not supported yet", e.Msg)
+			assert.Equal(t, tt.canonical, c.String(), "the chain is returned with KindNotSupported")
+		})
+	}
+	_, err := ParseChain([]string{"r_max", "w_abc"})
+	requireKind(t, err, KindBadParam, "w_abc")
+}
+
+func TestChainFormat(t *testing.T) {
+	tests := []struct {
+		in   string
+		want Format
+	}{
+		{"w_10", FormatOriginal},
+		{"f_png", PNG},
+		{"f_png/w_10", PNG},
+		{"f_png/f_webp", WebP},
+		{"f_jpeg,w_10/f_gif", GIF},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, mustChain(t, tt.in).Format(), tt.in)
+	}
+	c, err := ParseChain([]string{"f_png", "f_auto"})
+	require.Error(t, err)
+	assert.Equal(t, FormatOriginal, c.Format(), "f_auto last: decided by the request")
+}
+
+func TestParseFormat(t *testing.T) {
+	for s, want := range map[string]Format{"jpg": JPEG, "jpeg": JPEG, "png": PNG, "gif": GIF, "webp": WebP} {
+		f, err := ParseFormat(s)
+		require.NoError(t, err)
+		assert.Equal(t, want, f)
+	}
+	for _, s := range []string{"", "JPG", "avif", "bmp", "auto", ".jpg"} {
+		_, err := ParseFormat(s)
+		requireKind(t, err, KindBadParam, s)
+	}
+	assert.Equal(t, "", FormatOriginal.String())
+	assert.Equal(t, "jpg", JPEG.String())
+	assert.Equal(t, "webp", WebP.String())
+	assert.Equal(t, "image/jpeg", JPEG.ContentType())
+	assert.Equal(t, "image/png", PNG.ContentType())
+	assert.Equal(t, "image/gif", GIF.ContentType())
+	assert.Equal(t, "image/webp", WebP.ContentType())
+	assert.Equal(t, "", FormatOriginal.ContentType())
+}
+
+func TestChainCheck(t *testing.T) {
+	ok := []string{"w_2048", "h_1024,dpr_2.0", "w_0.9,dpr_4", "c_fill,w_2048,h_2048", "ar_1:2,w_1024", "c_crop,x_100000,w_10"}
+	for _, s := range ok {
+		assert.NoError(t, mustChain(t, s).Check(Limits{}), s)
+	}
+	tests := []struct {
+		in    string
+		lim   Limits
+		param string
+	}{
+		{"w_2049", Limits{}, "w_2049"},
+		{"c_limit,w_3000", Limits{}, "w_3000"},
+		{"c_crop,w_3000", Limits{}, "w_3000"},
+		{"w_100,h_1025,dpr_2", Limits{}, "h_1025"},
+		{"w_1500,dpr_1.5", Limits{}, "w_1500"},
+		{"c_fill,w_2000,ar_1:2", Limits{}, "ar_1:2"},
+		{"c_fill,h_1000,ar_2.5", Limits{}, "ar_2.5"},
+		{"w_10/w_101", Limits{MaxOutputSide: 100}, "w_101"},
+	}
+	for _, tt := range tests {
+		err := mustChain(t, tt.in).Check(tt.lim)
+		requireKind(t, err, KindBadParam, tt.param)
+		assert.Contains(t, err.Error(), "output limit", tt.in)
+	}
+	// border: not supported yet, but its size is already checked
+	c, err := ParseChain([]string{"bo_1024px_solid_red"})
+	require.Error(t, err)
+	requireKind(t, c.Check(Limits{}), KindBadParam, "bo_1024px_solid_red")
+
+	// hand-built chains are re-checked
+	bad := []Step{
+		{Width: Dim{Px: -1}},
+		{Width: Dim{Frac: 1.5}},
+		{DPR: 9, Width: Dim{Px: 1}},
+		{Crop: CropFill},
+		{Crop: CropMode(99), Width: Dim{Px: 1}},
+		{Quality: 101},
+		{X: 5, Crop: CropCrop, Width: Dim{Px: 1}},
+		{AspectRatio: AspectRatio{W: 1}, Crop: CropCrop},
+	}
+	for _, s := range bad {
+		err := Chain{Steps: []Step{s}}.Check(Limits{})
+		var e *Error
+		require.True(t, errors.As(err, &e), "%+v", s)
+		assert.Equal(t, KindBadParam, e.Kind)
+	}
+}
+
+func TestLimitsWithDefaults(t *testing.T) {
+	assert.Equal(t, Limits{2048, 16 << 20, 50_000_000}, Limits{}.WithDefaults())
+	assert.Equal(t, Limits{100, 16 << 20, 7}, Limits{MaxOutputSide: 100, MaxSourceBytes: -1, MaxSourcePixels: 7}.WithDefaults())
+}
