@@ -1,0 +1,169 @@
+package cache
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/golang/groupcache"
+
+	"github.com/avatarkit/avatarkit/fetch"
+	"github.com/avatarkit/avatarkit/imageops"
+)
+
+// An entry is one value of either group: a picture (an original, or an encoded variant), or a
+// permanent outcome that is not a picture ("no such user", "not an image", "crop outside the image").
+// Permanent outcomes are values, never Getter errors: groupcache caches values only, and a peer's
+// error makes the asking node load the key itself (DESIGN.md).
+//
+// Layout, big-endian:
+//
+//	[0]     magic 0xA7
+//	[1]     class: classPicture, classFetchError or classImageError
+//	[2]     picture: imageops.Format; fetch error: fetch.Kind; image error: imageops.ErrorKind
+//	[3]     flags (flagDefault)
+//	[4:12]  load time, Unix seconds
+//	[12:14] n, length of meta
+//	[14:14+n] meta: picture: the quoted strong ETag; fetch error: the message;
+//	          image error: param + "\x00" + message
+//	[14+n:] body (pictures only)
+const (
+	entryMagic      = 0xA7
+	entryHeaderSize = 14
+
+	classPicture    = 1
+	classFetchError = 2
+	classImageError = 3
+
+	flagDefault = 1 << 0
+)
+
+// encodePicture returns the entry of a picture.
+func encodePicture(f imageops.Format, isDefault bool, stamp int64, etag string, body []byte) []byte {
+	var flags byte
+	if isDefault {
+		flags |= flagDefault
+	}
+	return encodeEntry(classPicture, byte(f), flags, stamp, etag, body)
+}
+
+// encodeError returns the entry of a permanent outcome: a *fetch.Error or an *imageops.Error.
+// Other errors are not permanent and are not encoded.
+func encodeError(err error, stamp int64) ([]byte, bool) {
+	var fe *fetch.Error
+	if errors.As(err, &fe) && fe.Kind.Permanent() {
+		return encodeEntry(classFetchError, byte(fe.Kind), 0, stamp, truncateMeta(fe.Error()), nil), true
+	}
+	var ie *imageops.Error
+	if errors.As(err, &ie) {
+		return encodeEntry(classImageError, byte(ie.Kind), 0, stamp, truncateMeta(ie.Param+"\x00"+ie.Msg), nil), true
+	}
+	return nil, false
+}
+
+func truncateMeta(s string) string {
+	const max = 1 << 12
+	if len(s) > max {
+		return s[:max]
+	}
+	return s
+}
+
+func encodeEntry(class, kind, flags byte, stamp int64, meta string, body []byte) []byte {
+	b := make([]byte, entryHeaderSize+len(meta)+len(body))
+	b[0], b[1], b[2], b[3] = entryMagic, class, kind, flags
+	binary.BigEndian.PutUint64(b[4:12], uint64(stamp))
+	binary.BigEndian.PutUint16(b[12:14], uint16(len(meta)))
+	copy(b[entryHeaderSize:], meta)
+	copy(b[entryHeaderSize+len(meta):], body)
+	return b
+}
+
+// entry is a decoded view of an encoded entry. It copies nothing but the small meta string.
+type entry struct {
+	class, kind, flags byte
+	stamp              int64
+	meta               string
+	body               groupcache.ByteView
+}
+
+var errCorrupt = errors.New("cache: corrupt entry")
+
+func decodeEntry(v groupcache.ByteView) (entry, error) {
+	if v.Len() < entryHeaderSize || v.At(0) != entryMagic {
+		return entry{}, errCorrupt
+	}
+	var hdr [entryHeaderSize]byte
+	v.Slice(0, entryHeaderSize).Copy(hdr[:])
+	n := int(binary.BigEndian.Uint16(hdr[12:14]))
+	if v.Len() < entryHeaderSize+n {
+		return entry{}, errCorrupt
+	}
+	e := entry{
+		class: hdr[1],
+		kind:  hdr[2],
+		flags: hdr[3],
+		stamp: int64(binary.BigEndian.Uint64(hdr[4:12])),
+		meta:  v.Slice(entryHeaderSize, entryHeaderSize+n).String(),
+		body:  v.SliceFrom(entryHeaderSize + n),
+	}
+	switch e.class {
+	case classPicture, classFetchError, classImageError:
+		return e, nil
+	}
+	return entry{}, errCorrupt
+}
+
+// err returns the outcome an error entry stands for, as the error type its package returns, so
+// that callers map it to a status exactly as they would the original error.
+func (e entry) err() error {
+	switch e.class {
+	case classFetchError:
+		return &fetch.Error{Kind: fetch.Kind(e.kind), Msg: e.meta}
+	case classImageError:
+		param, msg, _ := cutNul(e.meta)
+		return &imageops.Error{Kind: imageops.ErrorKind(e.kind), Param: param, Msg: msg}
+	case classPicture:
+		return nil
+	}
+	return errCorrupt
+}
+
+func cutNul(s string) (before, after string, found bool) {
+	for i := 0; i < len(s); i++ {
+		if s[i] == 0 {
+			return s[:i], s[i+1:], true
+		}
+	}
+	return "", s, false
+}
+
+// Variant is one transformed picture, ready to be written to a client. It is a view of the cached
+// value: nothing is copied until WriteTo writes it.
+type Variant struct {
+	// ETag is the strong entity tag of the body, quoted: "\"3f2a…\"".
+	ETag string
+	// Format is the encoded format of the body.
+	Format imageops.Format
+	// Default reports that the picture is the network's generic one (silhouette, default picture).
+	Default bool
+	// Expires is when the refresh period of the avatar ends; zero for a versioned request, whose
+	// picture never changes.
+	Expires time.Time
+	body    groupcache.ByteView
+}
+
+// Len returns the length of the body in bytes.
+func (v Variant) Len() int { return v.body.Len() }
+
+// WriteTo writes the body to w.
+func (v Variant) WriteTo(w io.Writer) (int64, error) { return v.body.WriteTo(w) }
+
+// Bytes returns a copy of the body.
+func (v Variant) Bytes() []byte { return v.body.ByteSlice() }
+
+func (e entry) String() string {
+	return fmt.Sprintf("entry{class %d kind %d flags %d meta %q body %d bytes}", e.class, e.kind, e.flags, e.meta, e.body.Len())
+}
