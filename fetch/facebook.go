@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -16,7 +15,6 @@ import (
 var facebookImageHosts = Allowlist{"fbcdn.net", "fbsbx.com", "facebook.com"}
 
 // facebookID is the rule of the facebook type: an app-scoped user id.
-var facebookID = regexp.MustCompile(`^[0-9]{1,25}$`)
 
 // facebook is the "facebook" provider: the Graph API's user picture edge.
 type facebook struct {
@@ -29,7 +27,7 @@ type facebook struct {
 
 // CheckID accepts 1 to 25 digits, the id as it is.
 func (f *facebook) CheckID(id string) (string, error) {
-	if !facebookID.MatchString(id) {
+	if !idOf(id, 1, 25, isDigit) {
 		return "", errorf(KindBadID, TypeFacebook, nil, "identifier %s is not an app-scoped user id (1 to 25 digits)", quoteShort(id))
 	}
 	return id, nil

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 )
@@ -14,7 +13,6 @@ import (
 var gravatarImageHosts = Allowlist{"gravatar.com"}
 
 // gravatarHash is the rule of the gravatar type: the MD5 or SHA-256 of an e-mail address, in hex.
-var gravatarHash = regexp.MustCompile(`^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{64})$`)
 
 // gravatar is the "gravatar" provider: one download, d=404 so that a missing picture is a 404
 // rather than Gravatar's logo.
@@ -27,7 +25,7 @@ type gravatar struct {
 
 // CheckID accepts 32 or 64 hex digits, canonically lower case.
 func (g *gravatar) CheckID(id string) (string, error) {
-	if !gravatarHash.MatchString(id) {
+	if !((len(id) == 32 || len(id) == 64) && idOf(id, 32, 64, isHex)) {
 		return "", errorf(KindBadID, TypeGravatar, nil, "identifier %s is not an MD5 or SHA-256 hash (32 or 64 hex digits)", quoteShort(id))
 	}
 	return strings.ToLower(id), nil

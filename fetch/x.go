@@ -16,8 +16,6 @@ var xImageHosts = Allowlist{"pbs.twimg.com", "abs.twimg.com"}
 
 // The rules of the twitter and twitter_name types.
 var (
-	xUserID     = regexp.MustCompile(`^[0-9]{1,19}$`)
-	xScreenName = regexp.MustCompile(`^[A-Za-z0-9_]{1,15}$`)
 )
 
 // xSizeSuffix matches the last path segment of an X profile picture URL that names a size variant:
@@ -43,12 +41,12 @@ func (p *xProvider) CheckID(id string) (string, error) {
 		return "", p.notConfigured()
 	}
 	if p.byName {
-		if !xScreenName.MatchString(id) {
+		if !idOf(id, 1, 15, isWordByte) {
 			return "", errorf(KindBadID, p.name, nil, "identifier %s is not an X screen name (1 to 15 letters, digits or underscores)", quoteShort(id))
 		}
 		return strings.ToLower(id), nil
 	}
-	if !xUserID.MatchString(id) {
+	if !idOf(id, 1, 19, isDigit) {
 		return "", errorf(KindBadID, p.name, nil, "identifier %s is not an X user id (1 to 19 digits)", quoteShort(id))
 	}
 	return id, nil
