@@ -1,0 +1,366 @@
+// Package avatarmw is avatarkit's front door: an http.Handler that serves social-network profile
+// pictures under a prefix (by default /avatars/) in Cloudinary's URL grammar,
+//
+//	/avatars/<type>/[s--<sig>--/][<transformation>/ ...][v<version>/]<id>[.<ext>]
+//
+// for example /avatars/facebook/c_fill,h_90,w_90/65646572251.jpg. The first request for a picture
+// downloads it from the network; later requests are served from memory (package cache).
+//
+// A Handler is mounted in an existing app's mux:
+//
+//	h, err := avatarmw.New(avatarmw.Config{Fetch: fetch.Config{XToken: os.Getenv("X_BEARER_TOKEN")}})
+//	...
+//	mux.Handle("/avatars/", h)
+//
+// avatarmw parses and checks every URL before anything else sees it, and is the one place where
+// errors become HTTP statuses (see StatusOf).
+package avatarmw
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/avatarkit/avatarkit/cache"
+	"github.com/avatarkit/avatarkit/fetch"
+	"github.com/avatarkit/avatarkit/imageops"
+)
+
+// Defaults of Config.
+const (
+	DefaultPrefix       = "/avatars/"
+	DefaultMaxURLLength = 2048
+)
+
+// Config configures a Handler. Zero values are the defaults.
+type Config struct {
+	// Prefix is the path the handler is mounted under, with both slashes. Default "/avatars/".
+	Prefix string
+
+	// Fetch configures the built-in providers: their base URLs, credentials and the limits of the
+	// HTTP client that downloads pictures.
+	Fetch fetch.Config
+
+	// Providers adds delivery types of the app's own, or replaces built-in ones, by type name.
+	Providers map[string]fetch.Provider
+
+	// Name tells this handler's cache apart from other handlers' in the same process; see
+	// cache.Config.Name. Default "avatarkit".
+	Name string
+
+	// CacheBytes bounds the memory this node spends on cached pictures. Default 64 MiB.
+	CacheBytes int64
+
+	// RefreshPeriod is how often an avatar is checked again at its network. Default 7 days.
+	RefreshPeriod time.Duration
+
+	// LoadTimeout bounds one origin fetch or one transform. Default 30 s.
+	LoadTimeout time.Duration
+
+	// MaxTransforms bounds the transforms running at once. Default GOMAXPROCS.
+	MaxTransforms int
+
+	// Limits bound the pictures accepted and produced: at most 2048 px a side out, 16 MiB and 50
+	// megapixels in by default.
+	Limits imageops.Limits
+
+	// MaxURLLength is the longest request URI accepted; longer ones get 414. Default 2048 bytes.
+	MaxURLLength int
+
+	// Now returns the current time. Default time.Now.
+	Now func() time.Time
+
+	// Logger receives server-side failures (5xx) and, at debug level, every refused request.
+	// Default: silent.
+	Logger *slog.Logger
+}
+
+// Handler serves avatars. Create one with New; it is safe for concurrent use.
+type Handler struct {
+	prefix       string
+	providers    map[string]fetch.Provider
+	cache        *cache.Cache
+	maxURLLength int
+	limits       imageops.Limits
+	now          func() time.Time
+	log          *slog.Logger
+
+	requests atomic.Int64
+}
+
+// New validates cfg and returns a Handler.
+func New(cfg Config) (*Handler, error) {
+	if cfg.Prefix == "" {
+		cfg.Prefix = DefaultPrefix
+	}
+	if !strings.HasPrefix(cfg.Prefix, "/") || !strings.HasSuffix(cfg.Prefix, "/") {
+		return nil, fmt.Errorf("avatarmw: Prefix %q must begin and end with '/'", cfg.Prefix)
+	}
+	switch {
+	case cfg.MaxURLLength == 0:
+		cfg.MaxURLLength = DefaultMaxURLLength
+	case cfg.MaxURLLength < len(cfg.Prefix)+16:
+		return nil, fmt.Errorf("avatarmw: MaxURLLength %d is too short for any avatar URL", cfg.MaxURLLength)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Fetch.Logger == nil {
+		cfg.Fetch.Logger = cfg.Logger
+	}
+	providers, err := fetch.NewProviders(cfg.Fetch)
+	if err != nil {
+		return nil, fmt.Errorf("avatarmw: %w", err)
+	}
+	maps.Copy(providers, cfg.Providers)
+	for name, p := range providers {
+		if !isTypeName(name) {
+			return nil, fmt.Errorf("avatarmw: provider type %q: want lower-case letters, digits and '_', starting with a letter", name)
+		}
+		if p == nil {
+			return nil, fmt.Errorf("avatarmw: provider %q is nil", name)
+		}
+	}
+	c, err := cache.New(cache.Config{
+		Name:          cfg.Name,
+		Providers:     providers,
+		CacheBytes:    cfg.CacheBytes,
+		RefreshPeriod: cfg.RefreshPeriod,
+		LoadTimeout:   cfg.LoadTimeout,
+		MaxTransforms: cfg.MaxTransforms,
+		Limits:        cfg.Limits,
+		Now:           cfg.Now,
+		Logger:        cfg.Logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("avatarmw: %w", err)
+	}
+	return &Handler{
+		prefix:       cfg.Prefix,
+		providers:    providers,
+		cache:        c,
+		maxURLLength: cfg.MaxURLLength,
+		limits:       cfg.Limits,
+		now:          cfg.Now,
+		log:          cfg.Logger,
+	}, nil
+}
+
+// Header values shared by every response; net/http never modifies them.
+var (
+	hdrNosniff     = []string{"nosniff"}
+	hdrAllow       = []string{"GET, HEAD"}
+	hdrNoStore     = []string{"no-store"}
+	hdrTextPlain   = []string{"text/plain; charset=utf-8"}
+	hdrImmutable   = []string{"public, max-age=31536000, immutable"}
+	contentTypeHdr = map[imageops.Format][]string{
+		imageops.JPEG: {imageops.JPEG.ContentType()},
+		imageops.PNG:  {imageops.PNG.ContentType()},
+		imageops.GIF:  {imageops.GIF.ContentType()},
+		imageops.WebP: {imageops.WebP.ContentType()},
+	}
+)
+
+// ServeHTTP serves one avatar request (CONTRACT §3).
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.requests.Add(1)
+	hdr := w.Header()
+	hdr["X-Content-Type-Options"] = hdrNosniff
+
+	req, err := h.parseRequest(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	v, err := h.cache.Get(r.Context(), req)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+
+	if ct, ok := contentTypeHdr[v.Format]; ok {
+		hdr["Content-Type"] = ct
+	}
+	hdr["Etag"] = []string{v.ETag}
+	if req.Version > 0 {
+		hdr["Cache-Control"] = hdrImmutable
+	} else {
+		hdr["Cache-Control"] = []string{"public, max-age=" + strconv.FormatInt(maxAge(v.Expires, h.now()), 10)}
+	}
+	if inm := r.Header.Get("If-None-Match"); inm != "" && etagListMatches(inm, v.ETag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	hdr["Content-Length"] = []string{strconv.Itoa(v.Len())}
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		v.WriteTo(w) //nolint:errcheck // the client went away; nothing to tell it
+	}
+}
+
+// parseRequest checks everything that can be checked without the network and names the variant.
+func (h *Handler) parseRequest(r *http.Request) (cache.Request, error) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return cache.Request{}, &statusError{code: http.StatusMethodNotAllowed, msg: fmt.Sprintf("method %s not allowed: use GET or HEAD", r.Method)}
+	}
+	if n := len(r.RequestURI); n > h.maxURLLength {
+		return cache.Request{}, &statusError{code: http.StatusRequestURITooLong, msg: fmt.Sprintf("URL is %d bytes long; the limit is %d", n, h.maxURLLength)}
+	}
+	p := r.URL.EscapedPath()
+	if !strings.HasPrefix(p, h.prefix) {
+		return cache.Request{}, &statusError{code: http.StatusNotFound, msg: fmt.Sprintf("not an avatar URL: the path does not start with %s", h.prefix)}
+	}
+	if r.URL.RawQuery != "" {
+		return cache.Request{}, &URLError{Part: "?" + r.URL.RawQuery, Msg: "avatar URLs take no query string"}
+	}
+	a, chain, err := parsePath(p[len(h.prefix):])
+	if err != nil {
+		return cache.Request{}, err
+	}
+	return h.resolve(a, chain)
+}
+
+// resolve checks a parsed Avatar and its chain against the handler's providers and limits.
+func (h *Handler) resolve(a Avatar, chain imageops.Chain) (cache.Request, error) {
+	p, ok := h.providers[a.Type]
+	if !ok {
+		return cache.Request{}, &URLError{Part: a.Type, Msg: "unknown type: want one of " + strings.Join(h.typeNames(), ", ")}
+	}
+	id, err := p.CheckID(a.ID)
+	if err != nil {
+		return cache.Request{}, err
+	}
+	req := cache.Request{Type: a.Type, ID: id, Version: a.Version, Transformation: a.Transformation}
+	if err := chain.Check(h.limits); err != nil {
+		return cache.Request{}, err
+	}
+	if a.Format != "" {
+		if req.Format, err = imageops.ParseFormat(a.Format); err != nil {
+			return cache.Request{}, err
+		}
+	}
+	return req, nil
+}
+
+func (h *Handler) typeNames() []string {
+	names := make([]string, 0, len(h.providers))
+	for name := range h.providers {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// fail writes an error response: the status StatusOf gives, the reason in the body and in
+// X-Avatar-Error.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	code, reason, retryAfter := StatusOf(err)
+	hdr := w.Header()
+	hdr["Content-Type"] = hdrTextPlain
+	hdr["Cache-Control"] = hdrNoStore
+	hdr["X-Avatar-Error"] = []string{reason}
+	if code == http.StatusMethodNotAllowed {
+		hdr["Allow"] = hdrAllow
+	}
+	if retryAfter > 0 {
+		hdr["Retry-After"] = []string{strconv.FormatInt(int64((retryAfter+time.Second-1)/time.Second), 10)}
+	}
+	body := reason + "\n"
+	hdr["Content-Length"] = []string{strconv.Itoa(len(body))}
+	w.WriteHeader(code)
+	if r.Method != http.MethodHead {
+		w.Write([]byte(body)) //nolint:errcheck // the client went away
+	}
+	if code >= 500 {
+		h.log.Warn("avatarkit: request failed", "path", r.URL.Path, "status", code, "err", err)
+	} else {
+		h.log.Debug("avatarkit: request refused", "path", r.URL.Path, "status", code, "reason", reason)
+	}
+}
+
+// Stats are the handler's counters.
+type Stats struct {
+	// Requests counts the requests this handler served, whatever their outcome.
+	Requests int64 `json:"requests"`
+	// Stats holds the cache's counters: origin fetches, transforms and groupcache's own.
+	cache.Stats
+}
+
+// Stats returns the handler's counters.
+func (h *Handler) Stats() Stats {
+	return Stats{Requests: h.requests.Load(), Stats: h.cache.Stats()}
+}
+
+// URL returns the URL path (prefix included) of a, in canonical form, after checking it as a
+// request would be checked: the type must exist and the identifier follow its type's rule (it is
+// written in its canonical form).
+func (h *Handler) URL(a Avatar) (string, error) {
+	if _, err := a.Path(); err != nil {
+		return "", err
+	}
+	p, ok := h.providers[a.Type]
+	if !ok {
+		return "", &URLError{Part: a.Type, Msg: "unknown type"}
+	}
+	id, err := p.CheckID(a.ID)
+	if err != nil && !errors.Is(err, fetch.ErrNotConfigured) {
+		return "", err
+	}
+	if err == nil {
+		a.ID = id
+	}
+	path, err := a.Path()
+	if err != nil {
+		return "", err
+	}
+	return h.prefix + path, nil
+}
+
+// maxAge returns the whole seconds from now until expires, at least 0.
+func maxAge(expires, now time.Time) int64 {
+	d := expires.Sub(now)
+	if d <= 0 {
+		return 0
+	}
+	return int64(d / time.Second)
+}
+
+// etagListMatches reports whether an If-None-Match value matches etag: "*", or a comma-separated
+// list of entity tags compared weakly (RFC 9110 §13.1.2: W/"x" matches "x").
+func etagListMatches(list, etag string) bool {
+	for list != "" {
+		list = strings.TrimLeft(list, " \t,")
+		if list == "" {
+			return false
+		}
+		if list[0] == '*' {
+			return true
+		}
+		weak := strings.HasPrefix(list, "W/")
+		if weak {
+			list = list[2:]
+		}
+		if list == "" || list[0] != '"' {
+			return false // malformed: match nothing rather than guess
+		}
+		end := strings.IndexByte(list[1:], '"')
+		if end < 0 {
+			return false
+		}
+		if list[:end+2] == etag {
+			return true
+		}
+		list = list[end+2:]
+	}
+	return false
+}

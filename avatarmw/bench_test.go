@@ -1,0 +1,99 @@
+package avatarmw
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// BenchmarkCacheHit compares a cache hit through the whole handler (parse, check, groupcache,
+// headers) with a plain handler that writes the same bytes from memory: once over real loopback
+// HTTP connections, which is what a server spends per request, and once handler-only, which shows
+// what avatarkit itself adds. Results and the command are in BENCHMARKS.md.
+func BenchmarkCacheHit(b *testing.B) {
+	h, _, _ := newTestHandler(b, nil)
+	u := user(b, "facebook", plain)
+	path := "/avatars/facebook/c_fill,h_90,w_90/" + u.ID + ".jpg"
+
+	// Warm the cache and take the bytes the plain handler will serve.
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+	require.Equal(b, http.StatusOK, rec.Code)
+	body, etag := rec.Body.Bytes(), rec.Header().Get("ETag")
+	plainHandler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hdr := w.Header()
+		hdr.Set("Content-Type", "image/jpeg")
+		hdr.Set("Content-Length", strconv.Itoa(len(body)))
+		hdr.Set("ETag", etag)
+		w.Write(body)
+	})
+
+	for _, c := range []struct {
+		name string
+		h    http.Handler
+	}{{"plain", plainHandler}, {"avatarkit", h}} {
+		b.Run("http/"+c.name, func(b *testing.B) {
+			srv := httptest.NewServer(c.h)
+			defer srv.Close()
+			tr := &http.Transport{MaxIdleConnsPerHost: 64}
+			defer tr.CloseIdleConnections()
+			client := &http.Client{Transport: tr}
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					res, err := client.Get(srv.URL + path)
+					if err != nil {
+						b.Fatal(err)
+					}
+					io.Copy(io.Discard, res.Body)
+					res.Body.Close()
+					if res.StatusCode != http.StatusOK {
+						b.Fatal(res.Status)
+					}
+				}
+			})
+		})
+	}
+	for _, c := range []struct {
+		name string
+		h    http.Handler
+	}{{"plain", plainHandler}, {"avatarkit", h}} {
+		b.Run("handler/"+c.name, func(b *testing.B) {
+			req := httptest.NewRequest("GET", path, nil)
+			w := &discardWriter{hdr: http.Header{}}
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				clear(w.hdr)
+				w.code = 0
+				c.h.ServeHTTP(w, req)
+				if w.code != http.StatusOK {
+					b.Fatal(w.code)
+				}
+			}
+		})
+	}
+}
+
+// discardWriter is a ResponseWriter that keeps the status and drops the body, so the handler
+// benchmark measures the handler and not a recorder's buffer.
+type discardWriter struct {
+	hdr  http.Header
+	code int
+}
+
+func (w *discardWriter) Header() http.Header  { return w.hdr }
+func (w *discardWriter) WriteHeader(code int) { w.code = code }
+func (w *discardWriter) Write(p []byte) (int, error) {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	return len(p), nil
+}
