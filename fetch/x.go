@@ -15,8 +15,7 @@ import (
 var xImageHosts = Allowlist{"pbs.twimg.com", "abs.twimg.com"}
 
 // The rules of the twitter and twitter_name types.
-var (
-)
+var ()
 
 // xSizeSuffix matches the last path segment of an X profile picture URL that names a size variant:
 // the stem, the suffix, the extension (if any).
