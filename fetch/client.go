@@ -9,8 +9,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -44,13 +47,39 @@ type ClientConfig struct {
 	UserAgent string
 	// DialContext, when set, opens every connection instead of a net.Dialer. Tests use it to route
 	// any host to a fake.
+	//
+	// It is called after the address check, with what the check let through: an IP address and
+	// port ("157.240.1.35:443", "[2a03:2880::1]:443") that the client resolved (with LookupIPAddr)
+	// and checked itself — never a host name, so that nothing can resolve the name again to another
+	// address. The one exception is a trusted base URL's host (see Client.WithTrustedBaseURL), which
+	// is passed as it is ("graph.internal:8080") and not resolved by the client. Whatever the hook
+	// connects to is its own business: the check is on the address it is given.
 	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+	// LookupIPAddr resolves a host name to the addresses the client may connect to. Every address it
+	// returns is checked (see AllowPrivateAddresses), and the connection is refused when any of them
+	// is not public. Default net.DefaultResolver.LookupIPAddr. Tests use it to simulate DNS: a CDN
+	// host that resolves to 127.0.0.1, or one that answers differently from one call to the next.
+	LookupIPAddr func(ctx context.Context, host string) ([]net.IPAddr, error)
+	// AllowPrivateAddresses lists address ranges the client may connect to although they are not
+	// public. By default (empty) the client never opens a connection — API call, picture download or
+	// redirect hop — to a loopback, unspecified, private (RFC 1918, fc00::/7), link-local
+	// (169.254.0.0/16 with the cloud metadata address, fe80::/10), CGNAT (100.64.0.0/10), multicast,
+	// broadcast, reserved, benchmarking or documentation address, nor to an IPv6 address that hides
+	// such an IPv4 address (IPv4-mapped, IPv4-compatible, NAT64, 6to4, Teredo, ISATAP), whatever host
+	// name led to it: a picture URL from a network's answer must not be a way into our own network.
+	// The host of a provider's configured base URL is exempt (see Client.WithTrustedBaseURL).
+	//
+	// DANGEROUS: every range listed here becomes reachable by any picture URL a network (or a
+	// redirect) hands us on an allowed host name whose DNS points there. List only what must be
+	// reached, as narrowly as possible (e.g. one egress proxy's /32), never 0.0.0.0/0.
+	AllowPrivateAddresses []netip.Prefix
 }
 
 // Client is the one guarded HTTP client every origin call goes through: per-request timeouts, a byte
-// cap enforced while reading, a host allowlist checked on every hop, a bounded number of redirects
-// and content sniffing. It never follows a proxy from the environment. A Client is safe for concurrent
-// use.
+// cap enforced while reading, a host allowlist checked on every hop, a check of the address every
+// connection goes to (made when dialling, so that neither a redirect nor DNS rebinding gets around
+// it; see ClientConfig.AllowPrivateAddresses), a bounded number of redirects and content sniffing. It
+// never follows a proxy from the environment. A Client is safe for concurrent use.
 type Client struct {
 	timeout      time.Duration
 	maxBytes     int64
@@ -58,6 +87,12 @@ type Client struct {
 	userAgent    string
 	transport    *http.Transport
 	hc           *http.Client
+
+	cfg     ClientConfig // as given to NewClient, for the derived clients
+	trusted []hostPort   // exempt from the address check (sorted)
+	root    *Client      // the Client NewClient returned; itself for that one
+	mu      sync.Mutex   // root only: guards views
+	views   map[string]*Client
 }
 
 // NewClient validates cfg, fills in its defaults and returns a Client.
@@ -91,13 +126,28 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if c.userAgent == "" {
 		c.userAgent = DefaultUserAgent
 	}
-	dial := cfg.DialContext
-	if dial == nil {
-		dial = (&net.Dialer{Timeout: c.timeout, KeepAlive: 30 * time.Second}).DialContext
+	allowed := make([]netip.Prefix, 0, len(cfg.AllowPrivateAddresses))
+	for _, p := range cfg.AllowPrivateAddresses {
+		if !p.IsValid() {
+			return nil, fmt.Errorf("fetch: ClientConfig.AllowPrivateAddresses holds an invalid prefix %q", p)
+		}
+		allowed = append(allowed, p.Masked())
 	}
+	cfg.AllowPrivateAddresses = allowed
+	c.cfg = cfg
+	c.root = c
+	c.init()
+	return c, nil
+}
+
+// init builds c's transport and http.Client. Each Client (the root and every derived one) has a
+// transport of its own, so that a connection opened under one set of trusted hosts is never reused
+// by a Client that does not trust that host.
+func (c *Client) init() {
+	d := newDialer(&c.cfg, c.timeout, c.trusted)
 	c.transport = &http.Transport{
 		Proxy:                  nil, // never an environment proxy: it would bypass the dialer
-		DialContext:            dial,
+		DialContext:            d.DialContext,
 		ForceAttemptHTTP2:      true,
 		TLSClientConfig:        &tls.Config{MinVersion: tls.VersionTLS12},
 		TLSHandshakeTimeout:    c.timeout,
@@ -112,15 +162,81 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		DisableCompression: true,
 	}
 	c.hc = &http.Client{Transport: c.transport, CheckRedirect: c.checkRedirect}
-	return c, nil
+}
+
+// WithTrustedBaseURL returns a Client like c whose connections to the host and port of baseURL (its
+// port, or 443 for https and 80 for http) skip the address check: that host may resolve to a
+// loopback or private address, and is dialled by name (ClientConfig.DialContext receives it as it
+// is). Every other host is checked as before, redirect hops included.
+//
+// A provider whose API base URL the operator configured uses it for its calls: operators point
+// avatarkit at internal proxies, and tests at 127.0.0.1. The built-in providers do it for the
+// FacebookURL, XURL and GravatarURL that are set (each for itself only: Facebook's base host is not
+// trusted for X's requests). The default base URLs are public hosts and stay checked.
+//
+// The trusted hosts add up when called on a derived Client. Derived Clients share c's configuration
+// but not its connections; asking twice for the same trusted hosts returns the same Client. The
+// error reports a base URL that is not absolute http(s) with a usable host.
+func (c *Client) WithTrustedBaseURL(baseURL string) (*Client, error) {
+	hp, err := baseHostPort(baseURL)
+	if err != nil {
+		return nil, err
+	}
+	trusted := slices.Clone(c.trusted)
+	if !slices.Contains(trusted, hp) {
+		trusted = append(trusted, hp)
+	}
+	slices.SortFunc(trusted, func(a, b hostPort) int { return strings.Compare(a.String(), b.String()) })
+	keys := make([]string, len(trusted))
+	for i, t := range trusted {
+		keys[i] = t.String()
+	}
+	key := strings.Join(keys, " ")
+
+	root := c.root
+	root.mu.Lock()
+	defer root.mu.Unlock()
+	if v, ok := root.views[key]; ok {
+		return v, nil
+	}
+	v := &Client{
+		timeout:      root.timeout,
+		maxBytes:     root.maxBytes,
+		maxRedirects: root.maxRedirects,
+		userAgent:    root.userAgent,
+		cfg:          root.cfg,
+		trusted:      trusted,
+		root:         root,
+	}
+	v.init()
+	if root.views == nil {
+		root.views = make(map[string]*Client)
+	}
+	root.views[key] = v
+	return v, nil
 }
 
 // MaxBytes returns the byte cap on a downloaded picture.
 func (c *Client) MaxBytes() int64 { return c.maxBytes }
 
 // CloseIdleConnections closes the connections the client keeps open for reuse, and with them their
-// goroutines.
-func (c *Client) CloseIdleConnections() { c.transport.CloseIdleConnections() }
+// goroutines. Called on the Client NewClient returned, it closes those of every Client derived from
+// it (WithTrustedBaseURL) too.
+func (c *Client) CloseIdleConnections() {
+	c.transport.CloseIdleConnections()
+	if c.root != c {
+		return
+	}
+	c.mu.Lock()
+	views := make([]*Client, 0, len(c.views))
+	for _, v := range c.views {
+		views = append(views, v)
+	}
+	c.mu.Unlock()
+	for _, v := range views {
+		v.transport.CloseIdleConnections()
+	}
+}
 
 // APIResponse is a network's answer to an API call, whatever its status.
 type APIResponse struct {
@@ -135,9 +251,9 @@ type APIResponse struct {
 // request (for example an Authorization header); Accept defaults to application/json. Redirects are
 // followed within allow like a download's.
 //
-// The returned error is an *Error without a Provider: KindUpstream for a refused host, a failed
-// connection, a cut or oversized body (more than MaxAPIBytes); KindTimeout when the client's timeout
-// or ctx ran out.
+// The returned error is an *Error without a Provider: KindUpstream for a refused host or address (an
+// address refusal has an *AddressError as its Err), a failed connection, a cut or oversized body
+// (more than MaxAPIBytes); KindTimeout when the client's timeout or ctx ran out.
 func (c *Client) API(ctx context.Context, rawURL string, header http.Header, allow Allowlist) (*APIResponse, error) {
 	h := make(http.Header, len(header)+1)
 	for k, v := range header {
@@ -154,15 +270,16 @@ func (c *Client) API(ctx context.Context, rawURL string, header http.Header, all
 }
 
 // Picture downloads the picture at rawURL. rawURL and every redirect target must be http or https
-// on a host that allow allows, or the request is not made; at most the configured number of
-// redirects are followed.
+// on a host that allow allows, or the request is not made; every connection must go to a public
+// address (see ClientConfig.AllowPrivateAddresses), or it is not opened; at most the configured
+// number of redirects are followed.
 //
 // The returned Picture has Bytes and a ContentType sniffed from them; Default is left false for the
 // provider to set. The error is an *Error without a Provider: KindTooLarge past the byte cap,
 // KindNotImage when the bytes are not JPEG, PNG, GIF or WebP (whatever Content-Type said),
 // KindRateLimited on a 429 (with its Retry-After), KindUpstream on any other non-2xx answer (its
-// Err is a *StatusError), on a refused host, too many redirects, a failed connection or a body cut
-// short, and KindTimeout when the client's timeout or ctx ran out.
+// Err is a *StatusError), on a refused host or address (Err an *AddressError), too many redirects,
+// a failed connection or a body cut short, and KindTimeout when the client's timeout or ctx ran out.
 func (c *Client) Picture(ctx context.Context, rawURL string, allow Allowlist) (*Picture, error) {
 	h := http.Header{"Accept": {"image/webp,image/png,image/jpeg,image/gif"}}
 	r, err := c.get(ctx, rawURL, h, allow, exchange{noun: "picture", limit: c.maxBytes, tooLarge: KindTooLarge})

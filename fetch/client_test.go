@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"runtime"
 	"strconv"
@@ -68,6 +69,32 @@ func newTestClient(t *testing.T, cfg ClientConfig) *Client {
 	return c
 }
 
+// trustingClient is newTestClient trusting the host of baseURL (a local test server): the address
+// check lets it through, as it does a provider's configured base URL.
+func trustingClient(t *testing.T, cfg ClientConfig, baseURL string) *Client {
+	t.Helper()
+	c, err := newTestClient(t, cfg).WithTrustedBaseURL(baseURL)
+	require.NoError(t, err)
+	return c
+}
+
+// publicIP is an ordinary public address. Tests resolve CDN names to it (LookupIPAddr) and route the
+// connection to a local server (DialContext): the address check passes and nothing leaves the
+// machine.
+const publicIP = "157.240.1.35"
+
+// resolveTo returns a LookupIPAddr that resolves every host to ips.
+func resolveTo(ips ...string) func(context.Context, string) ([]net.IPAddr, error) {
+	return func(context.Context, string) ([]net.IPAddr, error) {
+		out := make([]net.IPAddr, len(ips))
+		for i, ip := range ips {
+			a := netip.MustParseAddr(ip)
+			out[i] = net.IPAddr{IP: a.AsSlice(), Zone: a.Zone()}
+		}
+		return out, nil
+	}
+}
+
 func requireKind(t *testing.T, err error, k Kind) *Error {
 	t.Helper()
 	require.Error(t, err)
@@ -99,7 +126,7 @@ func TestClientRedirects(t *testing.T) {
 	s := redirectServer(t)
 	host := strings.TrimPrefix(s.URL, "http://")
 	allow := Allowlist{host}
-	c := newTestClient(t, ClientConfig{})
+	c := trustingClient(t, ClientConfig{}, s.URL)
 
 	t.Run("3 allowed", func(t *testing.T) {
 		pic, err := c.Picture(t.Context(), s.URL+"/r/3", allow)
@@ -115,7 +142,7 @@ func TestClientRedirects(t *testing.T) {
 		assert.Len(t, s.seen(), 4, "the 5th URL is never requested")
 	})
 	t.Run("configured 1", func(t *testing.T) {
-		c1 := newTestClient(t, ClientConfig{MaxRedirects: 1})
+		c1 := trustingClient(t, ClientConfig{MaxRedirects: 1}, s.URL)
 		_, err := c1.Picture(t.Context(), s.URL+"/r/1", allow)
 		require.NoError(t, err)
 		_, err = c1.Picture(t.Context(), s.URL+"/r/2", allow)
@@ -123,7 +150,7 @@ func TestClientRedirects(t *testing.T) {
 		s.seen()
 	})
 	t.Run("none", func(t *testing.T) {
-		c0 := newTestClient(t, ClientConfig{MaxRedirects: -1})
+		c0 := trustingClient(t, ClientConfig{MaxRedirects: -1}, s.URL)
 		_, err := c0.Picture(t.Context(), s.URL+"/r/1", allow)
 		requireKind(t, err, KindUpstream)
 		assert.Len(t, s.seen(), 1)
@@ -158,7 +185,7 @@ func TestClientRedirectToRefusedHost(t *testing.T) {
 			_, _ = w.Write(pngBytes)
 		}
 	})
-	c := newTestClient(t, ClientConfig{DialContext: dialTo(s.Listener.Addr().String())})
+	c := newTestClient(t, ClientConfig{DialContext: dialTo(s.Listener.Addr().String()), LookupIPAddr: resolveTo(publicIP)})
 	allow := Allowlist{"fbcdn.net"}
 
 	pic, err := c.Picture(t.Context(), "http://scontent.xx.fbcdn.net/to-ok", allow)
@@ -231,7 +258,7 @@ func TestClientPictureOutcomes(t *testing.T) {
 		}
 	})
 	allow := Allowlist{strings.TrimPrefix(s.URL, "http://")}
-	c := newTestClient(t, ClientConfig{MaxBytes: 1024})
+	c := trustingClient(t, ClientConfig{MaxBytes: 1024}, s.URL)
 	get := func(path string) (*Picture, error) { return c.Picture(t.Context(), s.URL+path, allow) }
 
 	pic, err := get("/png")
@@ -286,7 +313,7 @@ func TestClientAPI(t *testing.T) {
 		}
 	})
 	allow := Allowlist{strings.TrimPrefix(s.URL, "http://")}
-	c := newTestClient(t, ClientConfig{UserAgent: "test-agent"})
+	c := trustingClient(t, ClientConfig{UserAgent: "test-agent"}, s.URL)
 
 	resp, err := c.API(t.Context(), s.URL+"/ok", http.Header{"authorization": {"Bearer T"}}, allow)
 	require.NoError(t, err)
@@ -329,7 +356,7 @@ func TestClientTimeouts(t *testing.T) {
 	})
 	defer close(release)
 	allow := Allowlist{strings.TrimPrefix(s.URL, "http://")}
-	c := newTestClient(t, ClientConfig{Timeout: 100 * time.Millisecond})
+	c := trustingClient(t, ClientConfig{Timeout: 100 * time.Millisecond}, s.URL)
 
 	for _, path := range []string{"/slow-header", "/slow-body"} {
 		start := time.Now()
@@ -343,7 +370,7 @@ func TestClientTimeouts(t *testing.T) {
 	}
 
 	// The caller's context bounds the request as well.
-	slow := newTestClient(t, ClientConfig{Timeout: time.Minute})
+	slow := trustingClient(t, ClientConfig{Timeout: time.Minute}, s.URL)
 	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
 	defer cancel()
 	_, err := slow.Picture(ctx, s.URL+"/slow-header", allow)
@@ -362,7 +389,7 @@ func TestClientConnectionRefused(t *testing.T) {
 	require.NoError(t, err)
 	addr := ln.Addr().String()
 	require.NoError(t, ln.Close())
-	c := newTestClient(t, ClientConfig{})
+	c := trustingClient(t, ClientConfig{}, "http://"+addr)
 	_, err = c.Picture(t.Context(), "http://"+addr+"/p.png", Allowlist{addr})
 	e := requireKind(t, err, KindUpstream)
 	assert.NotContains(t, e.Msg, "127.0.0.1", "no internal address in a public message")
@@ -393,7 +420,9 @@ func TestClientNoGoroutineLeft(t *testing.T) {
 	s := redirectServer(t)
 	allow := Allowlist{strings.TrimPrefix(s.URL, "http://")}
 	before := runtime.NumGoroutine()
-	c, err := NewClient(ClientConfig{MaxBytes: 10})
+	root, err := NewClient(ClientConfig{MaxBytes: 10})
+	require.NoError(t, err)
+	c, err := root.WithTrustedBaseURL(s.URL)
 	require.NoError(t, err)
 	for range 20 {
 		_, _ = c.Picture(t.Context(), s.URL+"/r/1", allow) // too large
@@ -401,7 +430,7 @@ func TestClientNoGoroutineLeft(t *testing.T) {
 		_, _ = c.API(t.Context(), s.URL+"/nope", nil, allow)
 	}
 	s.seen()
-	c.CloseIdleConnections()
+	root.CloseIdleConnections() // the derived client's too
 	// Polled by hand: assert.Eventually runs its condition on a goroutine of its own.
 	deadline := time.Now().Add(5 * time.Second)
 	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {

@@ -61,7 +61,7 @@ const (
 	// KindTooLarge: the network's file is larger than the byte cap (422).
 	KindTooLarge
 	// KindUpstream: the network failed: a 5xx, an unreadable answer, a cut connection, a picture
-	// URL on a host we do not fetch from (502).
+	// URL on a host we do not fetch from or one that resolves to a non-public address (502).
 	KindUpstream
 	// KindTimeout: the network did not answer in time (504).
 	KindTimeout

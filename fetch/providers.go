@@ -25,6 +25,12 @@ const (
 )
 
 // Config configures the built-in providers. Zero values are the defaults.
+//
+// The host (and port) of a base URL that is set — FacebookURL, XURL, GravatarURL — is trusted by
+// that provider, and by that provider only: it may resolve to a loopback or private address (an
+// internal proxy, a fake on 127.0.0.1), which the client otherwise refuses to connect to (see
+// ClientConfig.AllowPrivateAddresses and Client.WithTrustedBaseURL). A default base URL is a public
+// host and gets no such exception.
 type Config struct {
 	// FacebookURL is the Graph API base URL, version included. Default DefaultFacebookURL.
 	FacebookURL string
@@ -61,7 +67,8 @@ const (
 // NewProviders validates cfg and returns the built-in providers by delivery type: "facebook",
 // "twitter", "twitter_name", "gravatar", and the withdrawn "gplus" and "instagram_name" (whose
 // CheckID always returns KindGone naming the network and when it withdrew its API). All of them share
-// one Client built from cfg.Client.
+// one Client built from cfg.Client; a provider whose base URL is set uses a Client derived from it
+// that trusts that base URL's host (Client.WithTrustedBaseURL).
 func NewProviders(cfg Config) (map[string]Provider, error) {
 	if cfg.SourceSize == 0 {
 		cfg.SourceSize = DefaultSourceSize
@@ -95,13 +102,26 @@ func NewProviders(cfg Config) (map[string]Provider, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	// Each provider trusts the host of its own base URL, when the operator configured one.
+	fbClient, err := trusting(client, cfg.FacebookURL, fbURL)
+	if err != nil {
+		return nil, err
+	}
+	xClient, err := trusting(client, cfg.XURL, xURL)
+	if err != nil {
+		return nil, err
+	}
+	gClient, err := trusting(client, cfg.GravatarURL, gURL)
+	if err != nil {
+		return nil, err
+	}
 
-	fb := &facebook{base: fbURL, token: cfg.FacebookToken, size: cfg.SourceSize, client: client,
+	fb := &facebook{base: fbURL, token: cfg.FacebookToken, size: cfg.SourceSize, client: fbClient,
 		allow: append(Allowlist{fbURL.Host}, facebookImageHosts...)}
 	xAllow := append(Allowlist{xURL.Host}, xImageHosts...)
-	tw := &xProvider{name: TypeTwitter, byName: false, base: xURL, token: cfg.XToken, client: client, allow: xAllow}
-	twName := &xProvider{name: TypeTwitterName, byName: true, base: xURL, token: cfg.XToken, client: client, allow: xAllow}
-	gr := &gravatar{base: gURL, size: cfg.SourceSize, client: client,
+	tw := &xProvider{name: TypeTwitter, byName: false, base: xURL, token: cfg.XToken, client: xClient, allow: xAllow}
+	twName := &xProvider{name: TypeTwitterName, byName: true, base: xURL, token: cfg.XToken, client: xClient, allow: xAllow}
+	gr := &gravatar{base: gURL, size: cfg.SourceSize, client: gClient,
 		allow: append(Allowlist{gURL.Host}, gravatarImageHosts...)}
 
 	return map[string]Provider{
@@ -112,6 +132,15 @@ func NewProviders(cfg Config) (map[string]Provider, error) {
 		TypeGPlus:         gone{name: TypeGPlus, msg: "Google+ shut down its API in March 2019"},
 		TypeInstagramName: gone{name: TypeInstagramName, msg: "Instagram withdrew its legacy API in June 2020"},
 	}, nil
+}
+
+// trusting returns the client a provider uses: one that trusts its base URL's host when the operator
+// set the base URL (configured non-empty), client itself otherwise.
+func trusting(client *Client, configured string, base *url.URL) (*Client, error) {
+	if configured == "" {
+		return client, nil
+	}
+	return client.WithTrustedBaseURL(base.String())
 }
 
 // parseBaseURL parses a configured base URL: absolute http(s) with a host, no query or fragment.

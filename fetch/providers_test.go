@@ -34,7 +34,7 @@ func config(s *fetchtest.Server) fetch.Config {
 		XURL:          s.XURL(),
 		XToken:        fetchtest.XToken,
 		GravatarURL:   s.GravatarURL(),
-		Client:        fetch.ClientConfig{DialContext: s.DialContext},
+		Client:        fetch.ClientConfig{DialContext: s.DialContext, LookupIPAddr: s.LookupIPAddr},
 	}
 }
 

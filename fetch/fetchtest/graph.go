@@ -153,7 +153,7 @@ func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request, f Fault) {
 		})
 		return
 	}
-	i := userIndex(Facebook, id)
+	i := s.userIndex(Facebook, id)
 	if i < 0 {
 		graphError(w, r, http.StatusBadRequest, graphErrorBody{
 			Message: "Unsupported get request. Object with ID '" + id + "' does not exist, cannot be loaded due to missing " +
@@ -202,11 +202,11 @@ func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request, f Fault) {
 	if wSet || hSet {
 		size = max(width, height)
 	}
-	u := Users[i]
+	u := s.user(i)
 	size = min(size, u.Width, u.Height)
 	size = max(size, 1)
 	gen := s.gen(i)
-	picURL := s.fbPictureURL(i, gen, size)
+	picURL := s.fbPictureURL(u, i, gen, size)
 
 	redirect := q.Get("redirect")
 	if redirect != "false" && redirect != "0" {
@@ -223,23 +223,24 @@ func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request, f Fault) {
 	w.Header().Set("facebook-api-version", "v19.0")
 	w.Header().Set("x-fb-trace-id", fbTraceID())
 	writeJSON(w, r, http.StatusOK, graphJSON, map[string]data{"data": {
-		Height: size, IsSilhouette: isDefault(i, gen), URL: picURL, Width: size,
+		Height: size, IsSilhouette: isDefault(u, gen), URL: picURL, Width: size,
 	}})
 }
 
-// fbAsset returns the CDN asset name of user i's picture of generation gen.
-func fbAsset(i, gen int) string {
-	if isDefault(i, gen) {
+// fbAsset returns the CDN asset name of the picture of generation gen of u, user i of the
+// population.
+func fbAsset(u User, i, gen int) string {
+	if isDefault(u, gen) {
 		return fbSilhouetteAsset
 	}
-	r := newPRNG("fbcdn", Users[i].ID, strconv.Itoa(gen))
+	r := newPRNG("fbcdn", u.ID, strconv.Itoa(gen))
 	a := 300000000 + r.next()%600000000
 	c := 1000000000000000000 + r.next()%8000000000000000000
 	return fmt.Sprintf("%d_%d_%d", a, 100000000000000+i*100000+gen, c)
 }
 
 // parseFBAsset inverts fbAsset: it returns the user index and generation, or ok false.
-func parseFBAsset(asset string) (i, gen int, ok bool) {
+func (s *Server) parseFBAsset(asset string) (i, gen int, ok bool) {
 	parts := strings.Split(asset, "_")
 	if len(parts) != 3 {
 		return 0, 0, false
@@ -250,20 +251,25 @@ func parseFBAsset(asset string) (i, gen int, ok bool) {
 	}
 	b -= 100000000000000
 	i, gen = b/100000, b%100000
-	if i >= len(Users) || Users[i].Network != Facebook || isDefault(i, gen) || fbAsset(i, gen) != asset {
+	users := s.population()
+	if i >= len(users) {
+		return 0, 0, false
+	}
+	if u := users[i]; u.Network != Facebook || isDefault(u, gen) || fbAsset(u, i, gen) != asset {
 		return 0, 0, false
 	}
 	return i, gen, true
 }
 
-// fbPictureURL returns the CDN URL of user i's picture of generation gen at size×size.
-func (s *Server) fbPictureURL(i, gen, size int) string {
+// fbPictureURL returns the CDN URL of the picture of generation gen of u, user i of the population,
+// at size×size.
+func (s *Server) fbPictureURL(u User, i, gen, size int) string {
 	base := s.imageBase(Facebook)
 	dir := "t39.30808-1"
-	if isDefault(i, gen) {
+	if isDefault(u, gen) {
 		dir = "t1.30497-1"
 	}
-	asset := fbAsset(i, gen)
+	asset := fbAsset(u, i, gen)
 	path := fmt.Sprintf("/fbcdn/v/%s/p%dx%d/%s_n.jpg", dir, size, size, asset)
 	r := newPRNG("oh", path)
 	oh := make([]byte, 24)
@@ -298,13 +304,14 @@ func (s *Server) serveFacebookImage(w http.ResponseWriter, r *http.Request, f Fa
 		key = picKey{scene: sceneFBSilhouette}
 		native = 720
 	} else {
-		i, gen, ok := parseFBAsset(m[4])
+		i, gen, ok := s.parseFBAsset(m[4])
 		if !ok || gen > s.gen(i) {
 			writeBody(w, r, http.StatusNotFound, "text/html; charset=utf-8", htmlError(http.StatusNotFound))
 			return
 		}
-		key = picKey{scene: sceneUser, user: i, gen: gen}
-		native = min(Users[i].Width, Users[i].Height)
+		u := s.user(i)
+		key = picKey{scene: sceneUser, user: u, idx: i, gen: gen}
+		native = min(u.Width, u.Height)
 	}
 	key.w = max(1, min(size, native))
 	key.h, key.format = key.w, "jpeg"

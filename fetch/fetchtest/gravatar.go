@@ -55,11 +55,14 @@ func (s *Server) serveGravatar(w http.ResponseWriter, r *http.Request, f Fault) 
 	const cache = "max-age=300"
 	i := -1
 	if hexHash.MatchString(hash) {
-		i = userIndex(Gravatar, hash)
+		i = s.userIndex(Gravatar, hash)
 	}
-	if i >= 0 && !(Users[i].NoPicture && s.gen(i) == 0) && !force {
-		u := Users[i]
-		key := picKey{scene: sceneUser, user: i, gen: s.gen(i), w: size, h: size, format: u.Format}
+	var u User
+	if i >= 0 {
+		u = s.user(i)
+	}
+	if i >= 0 && !(u.NoPicture && s.gen(i) == 0) && !force {
+		key := picKey{scene: sceneUser, user: u, idx: i, gen: s.gen(i), w: size, h: size, format: u.Format}
 		w.Header().Set("Content-Disposition", `inline; filename="`+hash+"."+extensions[u.Format]+`"`)
 		s.servePicture(w, r, f, key, cache)
 		return

@@ -34,7 +34,8 @@ const (
 // picKey identifies one encoded picture. Equal keys give byte-identical files.
 type picKey struct {
 	scene  sceneKind
-	user   int    // index in Users (sceneUser)
+	user   User   // the user (sceneUser)
+	idx    int    // the user's index in its server's population (sceneUser): picks the hues
 	gen    int    // picture generation (sceneUser)
 	seed   string // sceneIdenticon: the hash
 	w, h   int
@@ -131,8 +132,8 @@ func picture(k picKey) ([]byte, error) {
 // renderEncode renders and encodes k.
 func renderEncode(k picKey) ([]byte, error) {
 	frames := 1
-	if k.format == "gif" && k.scene == sceneUser && Users[k.user].Frames > 1 {
-		frames = Users[k.user].Frames
+	if k.format == "gif" && k.scene == sceneUser && k.user.Frames > 1 {
+		frames = k.user.Frames
 	}
 	imgs := make([]*image.NRGBA, frames)
 	for f := range imgs {
@@ -381,9 +382,8 @@ type portrait struct {
 var skinTones = []uint32{0xf1c27d, 0xe0ac69, 0xc68642, 0x8d5524, 0xffdbac, 0xd6a27a, 0xa86f4c}
 var hairColours = []uint32{0x1b1b1b, 0x3b2414, 0x6a4e3b, 0x8e3b1f, 0xd8b26e, 0x9a9a9a, 0x2f2a4a}
 
-// portraitOf builds the layout of user i's picture of generation gen.
-func portraitOf(i, gen int) *portrait {
-	u := Users[i]
+// portraitOf builds the layout of the picture of generation gen of u, user i of its population.
+func portraitOf(u User, i, gen int) *portrait {
 	r := newPRNG(u.Network, u.ID, fmt.Sprint(gen))
 	// Hues spread around the wheel by user index (golden ratio), shifted by generation, so that
 	// neighbours on a page and successive generations differ clearly.
@@ -445,7 +445,7 @@ func flatColours(k picKey) (bg, fg rgb, ok bool) {
 			return rgb{}, rgb{}, false
 		}
 		c = xDefaultColours
-		if Users[k.user].Network == Facebook {
+		if k.user.Network == Facebook {
 			c = fbSilhouetteColours
 		}
 	case sceneFBSilhouette:
@@ -501,13 +501,15 @@ func render(k picKey, f int) *image.NRGBA {
 	m := image.NewNRGBA(image.Rect(0, 0, k.w, k.h))
 	switch k.scene {
 	case sceneUser:
-		u := Users[k.user]
+		u := k.user
 		switch {
-		case isDefault(k.user, k.gen):
+		case isDefault(u, k.gen):
 			bg, fg, _ := flatColours(k)
 			renderPortrait(m, silhouette(bg, fg), false, 0)
+		case u.Photo:
+			renderPhoto(m, u, k.gen)
 		default:
-			p := portraitOf(k.user, k.gen)
+			p := portraitOf(u, k.idx, k.gen)
 			p.grain = grainFor(k)
 			renderPortrait(m, p, u.Transparent, f)
 		}

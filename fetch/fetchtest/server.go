@@ -3,7 +3,9 @@
 // Gravatar — all in one HTTP server on a loopback port. Every test of the project runs against it
 // (never the real networks), and the example app's -demo mode uses it to run offline, so its
 // pictures are meant to be looked at: every user in Users has a distinct, deterministic, photo-like
-// portrait (gradient background, blurred discs, a shaded head-and-shoulders figure, film grain).
+// portrait (gradient background, blurred discs, a shaded head-and-shoulders figure, film grain),
+// except the Photo users, whose picture is a real photograph of a face (for face-aware crops).
+// Server.AddUser adds users to one server at run time (many large originals for a memory test, say).
 //
 // The fake answers like the real networks — status codes, JSON shapes, error bodies, headers (see
 // the project's reference notes on the Graph API, X and Gravatar) — counts requests per Kind,
@@ -27,8 +29,10 @@
 //
 // Configure providers with FacebookURL, XURL and GravatarURL. Picture URLs in API answers point at
 // the server itself, or at the host set with SetImageHost (same paths): plug DialContext into an
-// http.Transport (or use Transport / Client) so that such a host reaches the fake. The fake speaks
-// plain HTTP, so the picture URLs it hands out are http:// URLs.
+// http.Transport (or use Transport / Client) so that such a host reaches the fake; with fetch's
+// guarded client plug in LookupIPAddr too, so that the host resolves to a public address and passes
+// the client's address check. The fake speaks plain HTTP, so the picture URLs it hands out are
+// http:// URLs.
 //
 // # Behaviour worth knowing
 //
@@ -70,6 +74,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -126,9 +131,10 @@ type Server struct {
 	inflight atomic.Int64 // handlers running (for tests)
 
 	mu         sync.Mutex
+	users      []User // Users, then the users AddUser added (append-only: indexes are stable)
 	requests   []Request
 	faults     map[Kind]Fault
-	gens       map[int]int       // index in Users -> picture generation
+	gens       map[int]int       // index in users -> picture generation
 	imageHosts map[string]string // "facebook", "x", "x-abs" -> host
 	hijacked   map[net.Conn]struct{}
 	xWindow    int64 // the current X rate-limit window (15-minute periods since start)
@@ -148,6 +154,7 @@ func NewServer() *Server {
 		addr:       ln.Addr().String(),
 		closed:     make(chan struct{}),
 		start:      time.Now(),
+		users:      slices.Clone(Users),
 		counts:     make(map[Kind]*atomic.Int64, len(allKinds)),
 		faults:     make(map[Kind]Fault),
 		gens:       make(map[int]int),
@@ -265,19 +272,20 @@ func (s *Server) ResetCounts() {
 //
 // A user with the network's default picture (Default: Facebook's silhouette, X's default image) or
 // without one (NoPicture, gravatar) uploads a picture: from then on the fake serves a portrait for
-// them (is_silhouette false, a pbs URL, a 200 from Gravatar). The User values in Users do not change;
-// Generation tells how many times a user's picture changed.
+// them (is_silhouette false, a pbs URL, a 200 from Gravatar). A Photo user's photograph is mirrored
+// and toned. The User values in Users do not change; Generation tells how many times a user's
+// picture changed.
 //
 // network is "facebook", "x" (or "twitter") or "gravatar"; id is the user's ID (x: the screen name
-// is accepted too; gravatar: the MD5 or the SHA-256). It panics on an unknown user: that is a bug in
-// the test.
+// is accepted too; gravatar: the MD5 or the SHA-256). Users added with AddUser count too. It panics
+// on an unknown user: that is a bug in the test.
 func (s *Server) ChangePicture(network, id string) {
-	i := userIndex(network, strings.ToLower(id))
+	i := s.userIndex(network, strings.ToLower(id))
 	if i < 0 {
-		i = userIndex(network, id)
+		i = s.userIndex(network, id)
 	}
 	if i < 0 && canonNetwork(network) == X {
-		i = xNameIndex(id)
+		i = s.xNameIndex(id)
 	}
 	if i < 0 {
 		panic(fmt.Sprintf("fetchtest: ChangePicture: no %s user %q", network, id))
@@ -289,9 +297,9 @@ func (s *Server) ChangePicture(network, id string) {
 
 // Generation returns how many times the user's picture was changed with ChangePicture (0 at first).
 func (s *Server) Generation(network, id string) int {
-	i := userIndex(network, id)
+	i := s.userIndex(network, id)
 	if i < 0 && canonNetwork(network) == X {
-		i = xNameIndex(id)
+		i = s.xNameIndex(id)
 	}
 	if i < 0 {
 		return 0
@@ -309,7 +317,8 @@ func (s *Server) gen(i int) int {
 // "pbs.twimg.com", optionally with ":port") instead of the server's host:port; the paths stay the
 // same. network is "facebook" or "x" ("twitter" too); for x it applies to both the pbs and the abs
 // (default picture) URLs unless "x-abs" is set separately. An empty host restores the default, the
-// server's own host:port. Plug DialContext into the client's transport so the host reaches the fake.
+// server's own host:port. Plug DialContext into the client's transport so the host reaches the fake
+// (and, for fetch's client, LookupIPAddr so that it passes the address check).
 func (s *Server) SetImageHost(network, host string) {
 	network = canonNetwork(network)
 	s.mu.Lock()
@@ -341,6 +350,22 @@ func (s *Server) imageBase(network string) string {
 func (s *Server) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
 	var d net.Dialer
 	return d.DialContext(ctx, "tcp", s.addr)
+}
+
+// PublicIP is the address LookupIPAddr resolves every host name to: an ordinary public IPv4 address,
+// which passes a client's check of the addresses it connects to (fetch refuses loopback and private
+// ones) and is never dialled for real when DialContext routes every connection to the fake.
+const PublicIP = "157.240.1.35"
+
+// LookupIPAddr resolves every host name to PublicIP (an IP literal to itself). Plug it, with
+// DialContext, into fetch.ClientConfig (LookupIPAddr, DialContext) so that picture URLs on a host
+// set with SetImageHost ("scontent-ams4-1.xx.fbcdn.net", "pbs.twimg.com") pass the client's address
+// check and reach the fake.
+func (s *Server) LookupIPAddr(ctx context.Context, host string) ([]net.IPAddr, error) {
+	if ip := net.ParseIP(host); ip != nil {
+		return []net.IPAddr{{IP: ip}}, nil
+	}
+	return []net.IPAddr{{IP: net.ParseIP(PublicIP)}}, nil
 }
 
 // Transport returns a new http.Transport that dials the fake whatever the URL's host.

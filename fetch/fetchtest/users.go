@@ -70,6 +70,12 @@ type User struct {
 	Transparent bool
 	// Frames is the number of frames of an animated GIF original (0 for other formats).
 	Frames int
+	// Photo reports a user whose picture is a real photograph of a face (the sample photo of the
+	// pigo face detector, see testdata/README.md) rather than a drawn portrait: for face-aware crops
+	// and the demo page. The photograph's face is centred in a square original and far to one side in
+	// a wide one (aspect ratio above 4:3), so that a centre crop of a wide original cuts the face off;
+	// square size variants (X's _normal, _400x400...) and square requests are centred on the face.
+	Photo bool
 }
 
 // SHA256 returns the lower-case hex SHA-256 of a gravatar user's e-mail (empty for other networks).
@@ -130,6 +136,14 @@ func gravatarUser(name, email, format string, size int, noPicture bool) User {
 //	alan.turing@example.net        Alan Turing        2048×2048 JPEG
 //	katherine.johnson@example.com  Katherine Johnson   600×600  JPEG
 //	nobody@example.com             No Body            no avatar
+//
+// photographs (Photo, at the end so that the indexes above stay valid):
+//
+//	facebook 10152030405060708    Pat Photo          640×640   JPEG, the face centred
+//	x        1602030405060708090  face_far_left      1500×500  JPEG, the face far left on a plain
+//	                                                 backdrop: a centre crop misses it
+//
+// Server.AddUser adds users to one server at run time; they are not in Users.
 var Users = []User{
 	{Network: Facebook, ID: "10158273645190234", Name: "Amelia Hart", DisplayName: "Amelia Hart", Width: 960, Height: 960, Format: "jpeg"},
 	{Network: Facebook, ID: "10223344556677889", Name: "Bruno Costa", DisplayName: "Bruno Costa", Width: 720, Height: 720, Format: "jpeg"},
@@ -153,11 +167,14 @@ var Users = []User{
 	gravatarUser("Alan Turing", "alan.turing@example.net", "jpeg", 2048, false),
 	gravatarUser("Katherine Johnson", "katherine.johnson@example.com", "jpeg", 600, false),
 	gravatarUser("No Body", "nobody@example.com", "jpeg", 0, true),
+
+	{Network: Facebook, ID: "10152030405060708", Name: "Pat Photo", DisplayName: "Pat Photo", Width: 640, Height: 640, Format: "jpeg", Photo: true},
+	{Network: X, ID: "1602030405060708090", Name: "face_far_left", DisplayName: "Face Far Left", Width: 1500, Height: 500, Format: "jpeg", Photo: true},
 }
 
-// isDefault reports whether user i's picture of generation gen is the network's default: a Default
-// user who has not changed their picture yet (ChangePicture uploads a real one).
-func isDefault(i, gen int) bool { return Users[i].Default && gen == 0 }
+// isDefault reports whether u's picture of generation gen is the network's default: a Default user
+// who has not changed their picture yet (ChangePicture uploads a real one).
+func isDefault(u User, gen int) bool { return u.Default && gen == 0 }
 
 // canonNetwork maps "twitter" and "twitter_name" to "x"; other names are returned unchanged.
 func canonNetwork(network string) string {
@@ -170,10 +187,13 @@ func canonNetwork(network string) string {
 
 // userIndex returns the index in Users of the user with this id (facebook, x: the id; gravatar: the
 // MD5 or the SHA-256, exact lower-case hex), or -1.
-func userIndex(network, id string) int {
+func userIndex(network, id string) int { return indexIn(Users, network, id) }
+
+// indexIn returns the index in users of the user with this id, or -1. See userIndex.
+func indexIn(users []User, network, id string) int {
 	network = canonNetwork(network)
-	for i := range Users {
-		u := &Users[i]
+	for i := range users {
+		u := &users[i]
 		if u.Network != network {
 			continue
 		}
@@ -185,9 +205,12 @@ func userIndex(network, id string) int {
 }
 
 // xNameIndex returns the index in Users of the x user with this screen name, case-insensitively, or -1.
-func xNameIndex(name string) int {
-	for i := range Users {
-		if Users[i].Network == X && strings.EqualFold(Users[i].Name, name) {
+func xNameIndex(name string) int { return xNameIn(Users, name) }
+
+// xNameIn returns the index in users of the x user with this screen name, or -1. See xNameIndex.
+func xNameIn(users []User, name string) int {
+	for i := range users {
+		if users[i].Network == X && strings.EqualFold(users[i].Name, name) {
 			return i
 		}
 	}

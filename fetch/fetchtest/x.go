@@ -109,14 +109,14 @@ func (s *Server) serveXAPI(w http.ResponseWriter, r *http.Request, f Fault) {
 			xInvalid(w, r, "username", value, "^[A-Za-z0-9_]{1,15}$")
 			return
 		}
-		i = xNameIndex(value)
+		i = s.xNameIndex(value)
 	} else if m := xIDPath.FindStringSubmatch(r.URL.Path); m != nil {
 		value = m[1]
 		if !xIDRule.MatchString(value) {
 			xInvalid(w, r, "id", value, "^[0-9]{1,19}$")
 			return
 		}
-		i = userIndex(X, value)
+		i = s.userIndex(X, value)
 	} else {
 		writeJSON(w, r, http.StatusNotFound, problemJSON, map[string]any{
 			"title": "Not Found Error", "type": "https://api.twitter.com/2/problems/resource-not-found",
@@ -150,7 +150,7 @@ func (s *Server) serveXAPI(w http.ResponseWriter, r *http.Request, f Fault) {
 		})
 		return
 	}
-	u := Users[i]
+	u := s.user(i)
 	type data struct {
 		ID              string `json:"id"`
 		Name            string `json:"name"`
@@ -159,14 +159,14 @@ func (s *Server) serveXAPI(w http.ResponseWriter, r *http.Request, f Fault) {
 	}
 	d := data{ID: u.ID, Name: u.DisplayName, Username: u.Name}
 	if fields["profile_image_url"] {
-		d.ProfileImageURL = s.xPictureURL(i, s.gen(i), "_normal")
+		d.ProfileImageURL = s.xPictureURL(u, s.gen(i), "_normal")
 	}
 	writeJSON(w, r, http.StatusOK, "application/json; charset=utf-8", map[string]data{"data": d})
 }
 
-// xAsset returns the media number and slug of user i's picture of generation gen.
-func xAsset(i, gen int) (n uint64, slug string) {
-	r := newPRNG("pbs", Users[i].ID, strconv.Itoa(gen))
+// xAsset returns the media number and slug of u's picture of generation gen.
+func xAsset(u User, gen int) (n uint64, slug string) {
+	r := newPRNG("pbs", u.ID, strconv.Itoa(gen))
 	n = 1000000000000000000 + r.next()%8000000000000000000
 	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 	b := make([]byte, 8)
@@ -176,14 +176,13 @@ func xAsset(i, gen int) (n uint64, slug string) {
 	return n, string(b)
 }
 
-// xPictureURL returns the URL of user i's picture of generation gen with a size suffix ("_normal",
-// ..., or "" for the original).
-func (s *Server) xPictureURL(i, gen int, suffix string) string {
-	u := Users[i]
-	if isDefault(i, gen) {
+// xPictureURL returns the URL of u's picture of generation gen with a size suffix ("_normal", ...,
+// or "" for the original).
+func (s *Server) xPictureURL(u User, gen int, suffix string) string {
+	if isDefault(u, gen) {
 		return s.imageBase("x-abs") + "/abs/sticky/default_profile_images/default_profile" + suffix + ".png"
 	}
-	n, slug := xAsset(i, gen)
+	n, slug := xAsset(u, gen)
 	return fmt.Sprintf("%s/pbs/profile_images/%d/%s%s.%s", s.imageBase(X), n, slug, suffix, extensions[u.Format])
 }
 
@@ -191,14 +190,14 @@ func (s *Server) xPictureURL(i, gen int, suffix string) string {
 // "_bigger", "_mini", "_200x200", "_400x400", or "" for the original), as the X API would give it
 // (profile_image_url is the "_normal" one). ok is false for an unknown user.
 func (s *Server) XPictureURL(id, suffix string) (u string, ok bool) {
-	i := userIndex(X, id)
+	i := s.userIndex(X, id)
 	if i < 0 {
-		i = xNameIndex(id)
+		i = s.xNameIndex(id)
 	}
 	if i < 0 {
 		return "", false
 	}
-	return s.xPictureURL(i, s.gen(i), suffix), true
+	return s.xPictureURL(s.user(i), s.gen(i), suffix), true
 }
 
 var (
@@ -242,23 +241,22 @@ func (s *Server) serveXImage(w http.ResponseWriter, r *http.Request, f Fault) {
 		notFound()
 		return
 	}
-	for i := range Users {
-		u := Users[i]
+	for i, u := range s.population() {
 		if u.Network != X {
 			continue
 		}
 		gen := s.gen(i)
-		if isDefault(i, gen) {
+		if isDefault(u, gen) {
 			continue
 		}
-		cn, slug := xAsset(i, gen)
+		cn, slug := xAsset(u, gen)
 		if cn != n {
 			continue
 		}
 		if slug != m[2] || extensions[u.Format] != m[4] {
 			break
 		}
-		key := picKey{scene: sceneUser, user: i, gen: gen, w: u.Width, h: u.Height, format: u.Format}
+		key := picKey{scene: sceneUser, user: u, idx: i, gen: gen, w: u.Width, h: u.Height, format: u.Format}
 		if m[3] != "" {
 			key.w = xSizes[m[3]]
 			key.h = key.w
