@@ -8,10 +8,13 @@ import (
 	"image/jpeg"
 	"math"
 	"math/rand/v2"
+	"os"
 	"testing"
 
 	"github.com/disintegration/imaging"
 	"github.com/stretchr/testify/require"
+
+	"github.com/avatarkit/avatarkit/imageops/internal/resize"
 )
 
 // photoImage returns a deterministic n×n photo-like image: smooth gradients, soft and hard-edged
@@ -229,7 +232,7 @@ func TestColdTransformQuality(t *testing.T) {
 	// avatarkit: the resized image before encoding, and the encoded output.
 	info, err := inspect(src, Limits{}.WithDefaults())
 	require.NoError(t, err)
-	plans, err := planChain(mustChain(t, benchChain), info.width, info.height, Limits{}.WithDefaults())
+	plans, err := planChain(mustChain(t, benchChain), info.width, info.height, Limits{}.WithDefaults(), nil)
 	require.NoError(t, err)
 	img, err := decode(src, info)
 	require.NoError(t, err)
@@ -249,4 +252,57 @@ func TestColdTransformQuality(t *testing.T) {
 	t.Logf("mean abs diff per channel vs exact Lanczos3 (0-255): avatarkit %.3f before encoding, %.3f as JPEG q82 (%d bytes); imaging %.3f before encoding, %.3f as JPEG q82 (%d bytes)",
 		oursRaw, oursJPEG, len(out.Bytes), imgRaw, imgJPEG, len(encImaging))
 	require.Less(t, oursRaw, 4.0, "the resizer is far from Lanczos quality")
+}
+
+// facePhoto returns the pigo sample photo (testdata/pigo-sample.jpg, 320×400) cut to a square
+// around the face and scaled to n×n, as a quality-90 JPEG: a real face filling a profile
+// picture.
+func facePhoto(t testing.TB, n int) []byte {
+	t.Helper()
+	src, err := os.ReadFile("testdata/pigo-sample.jpg")
+	require.NoError(t, err)
+	img, err := jpeg.Decode(bytes.NewReader(src))
+	require.NoError(t, err)
+	sq := img.(*image.YCbCr).SubImage(image.Rect(0, 40, 320, 360))
+	return jpegBytes(t, resize.Resize(sq, n, n), 90)
+}
+
+// BenchmarkFaceThumb: a cold c_thumb,g_face,w_200,h_200 of a 1024² photo of a face (decode,
+// face detection, crop, resize, encode) against c_fill,g_center of the same size, and the same
+// thumbnail with the Analysis already known (what a cache does for the second size of one
+// avatar), and Analyze alone.
+func BenchmarkFaceThumb(b *testing.B) {
+	src := facePhoto(b, 1024)
+	ctx := context.Background()
+	fill := mustChain(b, "c_fill,g_center,w_200,h_200")
+	thumb := mustChain(b, "c_thumb,g_face,w_200,h_200")
+	a, err := Analyze(ctx, src, Limits{})
+	require.NoError(b, err)
+	require.Len(b, a.Faces, 1)
+	for _, bc := range []struct {
+		name  string
+		chain Chain
+		opt   Options
+	}{
+		{"fill_center", fill, Options{}},
+		{"thumb_face", thumb, Options{}},
+		{"thumb_face_analysed", thumb, Options{Analysis: a}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for range b.N {
+				if _, err := TransformWith(ctx, src, bc.chain, JPEG, Limits{}, bc.opt); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	b.Run("analyze", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			if _, err := Analyze(ctx, src, Limits{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

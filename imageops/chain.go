@@ -420,6 +420,31 @@ func (c Chain) Format() Format {
 	return FormatOriginal
 }
 
+// formatAuto reports whether the chain's last f_ is f_auto.
+func (c Chain) formatAuto() bool {
+	for i := len(c.Steps) - 1; i >= 0; i-- {
+		s := c.Steps[i]
+		if s.FormatAuto {
+			return true
+		}
+		if s.Format != FormatOriginal {
+			return false
+		}
+	}
+	return false
+}
+
+// NeedsAnalysis reports whether a step of the chain uses focal gravity (g_face, g_faces or
+// g_auto), so that transforming it needs the source's [Analysis].
+func (c Chain) NeedsAnalysis() bool {
+	for _, s := range c.Steps {
+		if !s.Gravity.isCompass() {
+			return true
+		}
+	}
+	return false
+}
+
 // quality returns the last q_ of the chain (0 when none).
 func (c Chain) quality() Quality {
 	for i := len(c.Steps) - 1; i >= 0; i-- {

@@ -58,10 +58,11 @@ func (s Step) paramText(k int) string {
 // names a parameter in error messages (as written, or canonical).
 func (s Step) crossCheck(param func(k int) string) *Error {
 	mode := s.Crop.effective()
+	focal := !s.Gravity.isCompass()
 	hasW, hasH, hasAR := !s.Width.IsZero(), !s.Height.IsZero(), !s.AspectRatio.IsZero()
 	hasXY := s.HasX || s.HasY
 	switch {
-	case s.Crop != CropDefault && !hasW && !hasH && !hasAR && !(mode == CropCrop && hasXY):
+	case s.Crop != CropDefault && !hasW && !hasH && !hasAR && !(mode == CropCrop && (hasXY || focal)):
 		return badParam(param(keyC), "c_%s needs w_, h_ or ar_", mode)
 	case hasAR && hasW && hasH:
 		return badParam(param(keyAR), "ar_ cannot be combined with both w_ and h_")
@@ -83,6 +84,10 @@ func (s Step) crossCheck(param func(k int) string) *Error {
 		return badParam(param(keyG), "g_%s applies to c_crop, c_fill, c_lfill and c_thumb, not c_%s", s.Gravity, mode)
 	case s.Zoom != 0 && mode != CropCrop && mode != CropThumb:
 		return badParam(param(keyZ), "z_ applies to c_crop and c_thumb only")
+	case s.Zoom != 0 && !focal:
+		return badParam(param(keyZ), "z_ zooms around the detected faces: it needs g_face, g_faces or g_auto")
+	case s.Zoom != 0 && mode == CropCrop && (hasW || hasH):
+		return badParam(param(keyZ), "with c_crop, z_ sets the size of the region around the faces, so it cannot be combined with w_ or h_ (use c_thumb for a zoomed thumbnail of a fixed size)")
 	}
 	return nil
 }
@@ -224,18 +229,6 @@ func formatNumber(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64)
 // its line.
 func (s Step) unsupportedParam() string {
 	switch {
-	case s.Gravity == GravityFace || s.Gravity == GravityFaces || s.Gravity == GravityAuto:
-		return s.paramText(keyG)
-	case s.Zoom != 0:
-		return s.paramText(keyZ)
-	case !s.Radius.IsZero():
-		return s.paramText(keyR)
-	case s.Border.Width > 0:
-		return s.paramText(keyBO)
-	case s.Angle != AngleNone:
-		return s.paramText(keyA)
-	case s.Effect.Name != EffectNone:
-		return s.paramText(keyE)
 	case s.Default != "":
 		return s.paramText(keyD)
 	case s.Named != "":

@@ -27,6 +27,8 @@ func FuzzParseChain(f *testing.F) {
 		"bo_4px_solid_rgb:ff0000", "a_hflip", "e_sepia:50", "e_brightness:-20", "d_identicon",
 		"t_avatar", "c_crop,x_10,y_20,w_30", "c_crop,g_east,x_1,w_1", "c_fill,,w_1", "", "//",
 		"w_10,w_10", "r_20:0:20:0", "z_0.5,c_thumb,g_face,w_10", "c_lfill,w_0.0001,h_1.0",
+		"c_crop,g_face", "c_crop,g_faces,ar_1:1,z_2", "c_crop,g_auto,w_10,z_2", "r_1:2:3",
+		"e_pixelate:200,r_max,bo_1px_solid_red,a_270", "t_x,w_1",
 	} {
 		f.Add(s)
 	}
@@ -61,8 +63,12 @@ func FuzzParseChain(f *testing.F) {
 }
 
 // fuzzChain is the fixed chain FuzzTransform applies: it crops, resizes and keeps the source's
-// format (so every encoder runs).
-const fuzzChain = "c_fill,g_north_east,h_16,w_24"
+// format (so every encoder runs). fuzzFaceChain also analyses the source (faces and detail) and
+// applies every finishing touch.
+const (
+	fuzzChain     = "c_fill,g_north_east,h_16,w_24"
+	fuzzFaceChain = "c_thumb,g_auto,h_16,w_24,z_1.5/e_sepia,r_max,bo_1px_solid_red,a_90"
+)
 
 // FuzzTransform: arbitrary bytes never make Transform panic, errors are typed, and an accepted
 // source gives an image within the limits.
@@ -88,10 +94,10 @@ func FuzzTransform(f *testing.F) {
 	f.Add([]byte("RIFF\x00\x00\x00\x00WEBPVP8 "))
 	f.Add([]byte{0xFF, 0xD8, 0xFF, 0xE1, 0x00, 0x08, 'E', 'x', 'i', 'f', 0, 0})
 
-	chain := mustChain(f, fuzzChain)
+	chain, faceChain := mustChain(f, fuzzChain), mustChain(f, fuzzFaceChain)
 	lim := Limits{MaxOutputSide: 64, MaxSourceBytes: 64 << 10, MaxSourcePixels: 256 * 256}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		for _, c := range []Chain{chain, {}} {
+		for _, c := range []Chain{chain, {}, faceChain} {
 			out, err := Transform(context.Background(), data, c, FormatOriginal, lim)
 			if err != nil {
 				var e *Error
@@ -105,8 +111,11 @@ func FuzzTransform(f *testing.F) {
 			require.Positive(t, out.Width)
 			require.Positive(t, out.Height)
 			require.Equal(t, out.Format, sniff(out.Bytes))
-			if len(c.Steps) > 0 {
+			switch len(c.Steps) {
+			case 1:
 				require.Equal(t, [2]int{24, 16}, [2]int{out.Width, out.Height})
+			case 2:
+				require.Equal(t, [2]int{18, 26}, [2]int{out.Width, out.Height})
 			}
 		}
 	})

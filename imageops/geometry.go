@@ -7,36 +7,84 @@ import (
 )
 
 // plan is what one component does to an image whose size is known: take a region, resize it,
-// and optionally pad it onto a canvas. Planning a whole chain needs only the source's size, so
-// output limits and bad crop regions are found before anything is decoded.
+// and optionally pad it onto a canvas; then the finishing touches, in this order: the effect,
+// the rounded corners, the border, the rotation. Planning a whole chain needs only the source's
+// size (and, for focal gravity, its Analysis), so output limits and bad crop regions are found
+// before anything is decoded.
 type plan struct {
 	src    image.Rectangle // region of the current image, relative to its Bounds().Min
 	w, h   int             // the region is resized to w×h (left alone when that is its size)
 	canvas image.Point     // non-zero: the result is padded onto a canvas of this size...
 	at     image.Point     // ...with its top-left corner here,
 	bg     color.RGBA      // ...filled with this (premultiplied) colour.
+
+	effect Effect // e_
+	radius Radius // r_
+	border Border // bo_: grows each side by 2·Width
+	angle  Angle  // a_: 90 and 270 swap width and height
 }
 
-// size returns the size of the plan's result.
-func (p plan) size() image.Point {
+// resized returns the size after the crop, resize and pad, before the finishing touches.
+func (p plan) resized() image.Point {
 	if p.canvas != (image.Point{}) {
 		return p.canvas
 	}
 	return image.Pt(p.w, p.h)
 }
 
+// size returns the size of the plan's result.
+func (p plan) size() image.Point {
+	s := p.resized()
+	s.X += 2 * p.border.Width
+	s.Y += 2 * p.border.Width
+	if p.angle == Angle90 || p.angle == Angle270 {
+		s.X, s.Y = s.Y, s.X
+	}
+	return s
+}
+
 // identity reports whether the plan leaves an image of size cur unchanged.
 func (p plan) identity(cur image.Point) bool {
-	return p.canvas == (image.Point{}) && p.src == image.Rectangle{Max: cur} && p.w == cur.X && p.h == cur.Y
+	return p.canvas == (image.Point{}) && p.src == image.Rectangle{Max: cur} && p.w == cur.X && p.h == cur.Y &&
+		p.effect.Name == EffectNone && p.radius.IsZero() && p.border.Width == 0 && p.angle == AngleNone
+}
+
+// affine returns the map from the coordinates of the image the plan applies to to those of its
+// result.
+func (p plan) affine() affine {
+	kx, ky := float64(p.w)/float64(p.src.Dx()), float64(p.h)/float64(p.src.Dy())
+	t := affine{a: kx, c: -float64(p.src.Min.X) * kx, e: ky, f: -float64(p.src.Min.Y) * ky}
+	if p.canvas != (image.Point{}) {
+		t.c += float64(p.at.X)
+		t.f += float64(p.at.Y)
+	}
+	t.c += float64(p.border.Width)
+	t.f += float64(p.border.Width)
+	r := p.resized()
+	w, h := float64(r.X+2*p.border.Width), float64(r.Y+2*p.border.Width)
+	switch p.angle {
+	case Angle90: // (x, y) -> (h-y, x)
+		t = t.then(affine{b: -1, c: h, d: 1})
+	case Angle180:
+		t = t.then(affine{a: -1, c: w, e: -1, f: h})
+	case Angle270: // (x, y) -> (y, w-x)
+		t = t.then(affine{b: 1, d: -1, f: w})
+	case AngleHFlip:
+		t = t.then(affine{a: -1, c: w, e: 1})
+	case AngleVFlip:
+		t = t.then(affine{a: 1, e: -1, f: h})
+	}
+	return t
 }
 
 func identityPlan(w, h int) plan {
 	return plan{src: image.Rect(0, 0, w, h), w: w, h: h}
 }
 
-// planChain plans every component of c for a source of w×h px (after EXIF orientation).
-// lim must have its defaults filled in.
-func planChain(c Chain, w, h int, lim Limits) ([]plan, error) {
+// planChain plans every component of c for a source of w×h px (after EXIF orientation) whose
+// Analysis is a (nil when the chain needs none, or for "no faces, no detail"). lim must have its
+// defaults filled in.
+func planChain(c Chain, w, h int, lim Limits, a *Analysis) ([]plan, error) {
 	maxSide := lim.MaxOutputSide
 	if len(c.Steps) == 0 {
 		if w > maxSide || h > maxSide {
@@ -46,11 +94,14 @@ func planChain(c Chain, w, h int, lim Limits) ([]plan, error) {
 	}
 	plans := make([]plan, 0, len(c.Steps))
 	cur := image.Pt(w, h)
+	v := &view{w: w, h: h, a: a, t: identityAffine}
 	for _, s := range c.Steps {
-		p, err := planStep(s, cur.X, cur.Y)
+		v.w, v.h = cur.X, cur.Y
+		p, err := planStep(s, v)
 		if err != nil {
 			return nil, err
 		}
+		p.effect, p.radius, p.border, p.angle = s.Effect, s.Radius, s.Border, s.Angle
 		out := p.size()
 		if out.X > maxSide || out.Y > maxSide {
 			if p.identity(cur) {
@@ -60,6 +111,9 @@ func planChain(c Chain, w, h int, lim Limits) ([]plan, error) {
 		}
 		plans = append(plans, p)
 		cur = out
+		if a != nil {
+			v.t = v.t.then(p.affine())
+		}
 	}
 	return plans, nil
 }
@@ -80,10 +134,12 @@ func px(f float64) int {
 	return int(r)
 }
 
-// planStep plans one component for an image of w×h px. See the package documentation for the
-// semantics of each crop mode.
-func planStep(s Step, w, h int) (plan, error) {
+// planStep plans the crop, resize and pad of one component for the current image v (of v.w×v.h
+// px). See the package documentation for the semantics of each crop mode.
+func planStep(s Step, v *view) (plan, error) {
+	w, h := v.w, v.h
 	mode := s.Crop.effective()
+	focal := !s.Gravity.isCompass()
 	full := image.Rect(0, 0, w, h)
 	fw, fh := float64(w), float64(h)
 
@@ -129,6 +185,12 @@ func planStep(s Step, w, h int) (plan, error) {
 			}
 		}
 	}
+	if mode == CropCrop && focal && s.Width.IsZero() && s.Height.IsZero() {
+		// The region comes from the faces: their box with its margin, of ratio ar_ if given,
+		// zoomed by z_.
+		r := v.focalRegion(s.Gravity, s.AspectRatio.Value(), s.Zoom)
+		return plan{src: r, w: r.Dx(), h: r.Dy()}, nil
+	}
 	if bw == 0 && bh == 0 {
 		if mode == CropCrop && (s.HasX || s.HasY) {
 			return cropPlan(s, full, max(w-s.X, 0), max(h-s.Y, 0))
@@ -160,6 +222,14 @@ func planStep(s Step, w, h int) (plan, error) {
 		return plan{src: full, w: dw, h: dh}, nil
 
 	case CropFill, CropLfill, CropThumb:
+		if mode == CropThumb && focal {
+			// A thumbnail of the faces: their box with its margin, grown to the ratio of the
+			// box asked for (a missing side keeps the image's ratio), zoomed by z_, scaled to
+			// exactly that box.
+			dw, dh := derived()
+			r := v.focalRegion(s.Gravity, float64(dw)/float64(dh), s.Zoom)
+			return plan{src: r, w: dw, h: dh}, nil
+		}
 		if bw == 0 || bh == 0 { // nothing to crop: a resize keeping the ratio
 			dw, dh := derived()
 			if mode == CropLfill && (dw > w || dh > h) {
@@ -172,7 +242,12 @@ func planStep(s Step, w, h int) (plan, error) {
 			// 400×200 with w_800,h_100 gives 400×100).
 			bw, bh = min(bw, w), min(bh, h)
 		}
-		return plan{src: ratioRegion(w, h, bw, bh, s.Gravity), w: bw, h: bh}, nil
+		r := ratioRegion(w, h, bw, bh, s.Gravity)
+		if focal {
+			at := v.focalPlace(s.Gravity, r.Dx(), r.Dy())
+			r = image.Rectangle{Min: at, Max: at.Add(r.Size())}
+		}
+		return plan{src: r, w: bw, h: bh}, nil
 
 	case CropPad, CropLpad, CropMpad:
 		cw, ch := derived()
@@ -191,6 +266,11 @@ func planStep(s Step, w, h int) (plan, error) {
 
 	case CropCrop:
 		dw, dh := derived()
+		if focal { // w×h around the faces (x_ and y_ cannot be given with focal gravity)
+			rw, rh := min(dw, w), min(dh, h)
+			at := v.focalPlace(s.Gravity, rw, rh)
+			return plan{src: image.Rectangle{Min: at, Max: at.Add(image.Pt(rw, rh))}, w: rw, h: rh}, nil
+		}
 		return cropPlan(s, full, dw, dh)
 	}
 	return plan{}, badParam(s.paramText(keyC), "unknown crop mode")

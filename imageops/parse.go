@@ -58,9 +58,9 @@ func keyIndex(k string) int {
 // Each component is comma-separated key_value parameters (CONTRACT §1); their order does not
 // matter, a key may appear once per component. Every error is an *Error whose Param quotes the
 // offending parameter (or component) as written. Malformed input is KindBadParam. When the whole
-// chain is valid but uses something avatarkit does not implement yet (g_face, g_faces, g_auto, z_,
-// r_, bo_, a_, e_, d_, t_, f_auto), the error is KindNotSupported naming the first such parameter
-// and the returned Chain is the complete parse (so its canonical String can still be computed).
+// chain is valid but uses something the HTTP layer has not switched on yet (d_, t_, f_auto), the
+// error is KindNotSupported naming the first such parameter and the returned Chain is the
+// complete parse (so its canonical String can still be computed, and t_ expanded).
 //
 // Number syntax: integers are plain decimal digits without sign or leading zeros ("05" and "+5"
 // are rejected; "0" is fine where 0 is in range). Decimals are digits, optionally "." and digits

@@ -53,6 +53,31 @@ func TestParseChainAccepted(t *testing.T) {
 		{"f_webp", "f_webp"},
 		{"c_fill,h_200,w_200/c_scale,w_0.5/f_png", "c_fill,h_200,w_200/c_scale,w_0.5/f_png"},
 		{"w_1/h_1", "w_1/h_1"},
+		// faces, zoom and the finishing touches
+		{"c_fill,g_face,h_90,w_90", "c_fill,g_face,h_90,w_90"},
+		{"c_thumb,g_faces,h_90,w_90", "c_thumb,g_faces,h_90,w_90"},
+		{"c_crop,g_auto,ar_1:1", "ar_1:1,c_crop,g_auto"},
+		{"c_lfill,g_auto,w_10,h_10", "c_lfill,g_auto,h_10,w_10"},
+		{"c_crop,g_face", "c_crop,g_face"},
+		{"c_crop,g_face,z_0.5", "c_crop,g_face,z_0.5"},
+		{"c_crop,g_faces,ar_1.0,z_0.50", "ar_1.0,c_crop,g_faces,z_0.5"},
+		{"c_crop,g_face,w_100,h_100", "c_crop,g_face,h_100,w_100"},
+		{"c_thumb,g_face,w_10,h_10,z_0.5", "c_thumb,g_face,h_10,w_10,z_0.5"},
+		{"c_thumb,g_auto,w_10,z_2", "c_thumb,g_auto,w_10,z_2.0"},
+		{"r_max", "r_max"},
+		{"r_20", "r_20"},
+		{"r_20:0", "r_20:0"},
+		{"r_20:0:20", "r_20:0:20"},
+		{"r_20:0:20:0", "r_20:0:20:0"},
+		{"bo_4px_solid_black", "bo_4px_solid_black"},
+		{"bo_4px_solid_rgb:F00", "bo_4px_solid_rgb:ff0000"},
+		{"a_90", "a_90"},
+		{"a_hflip", "a_hflip"},
+		{"e_grayscale", "e_grayscale"},
+		{"e_sepia:50", "e_sepia:50"},
+		{"e_brightness:-20", "e_brightness:-20"},
+		{"e_blur", "e_blur"},
+		{"c_fill,w_200,h_200,g_face,r_max,bo_2px_solid_white,e_sepia,a_90", "a_90,bo_2px_solid_white,c_fill,e_sepia,g_face,h_200,r_max,w_200"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -197,6 +222,14 @@ func TestParseChainRejected(t *testing.T) {
 		{"c_pad,g_face,w_10", "g_face", "applies to c_crop"},
 		{"c_scale,g_auto,w_10", "g_auto", "applies to c_crop"},
 		{"c_fill,z_1.5,w_10", "z_1.5", "c_crop and c_thumb"},
+		{"c_thumb,w_10,h_10,z_0.5", "z_0.5", "needs g_face, g_faces or g_auto"},
+		{"c_thumb,g_north,w_10,h_10,z_0.5", "z_0.5", "needs g_face, g_faces or g_auto"},
+		{"c_crop,g_face,w_10,z_2", "z_2", "cannot be combined with w_ or h_"},
+		{"c_crop,g_faces,h_10,ar_1:1,z_2", "z_2", "cannot be combined with w_ or h_"},
+		{"c_thumb,g_face", "c_thumb", "needs w_, h_ or ar_"},
+		{"c_fill,g_auto", "c_fill", "needs w_, h_ or ar_"},
+		{"c_crop,g_face,x_10,w_10", "g_face", "cannot be combined with x_/y_"},
+		{"c_lpad,g_faces,w_10", "g_faces", "applies to c_crop"},
 		// the first bad component is reported, even after a good one
 		{"w_10/c_fil,w_10", "c_fil", "unknown crop mode"},
 	}
@@ -222,26 +255,12 @@ func TestErrorString(t *testing.T) {
 
 func TestParseChainNotSupported(t *testing.T) {
 	tests := []struct{ in, param, canonical string }{
-		{"c_fill,g_face,h_90,w_90", "g_face", "c_fill,g_face,h_90,w_90"},
-		{"c_thumb,g_faces,h_90,w_90", "g_faces", "c_thumb,g_faces,h_90,w_90"},
-		{"c_crop,g_auto,ar_1:1", "g_auto", "ar_1:1,c_crop,g_auto"},
-		{"c_thumb,w_10,h_10,z_0.5", "z_0.5", "c_thumb,h_10,w_10,z_0.5"},
-		{"r_max", "r_max", "r_max"},
-		{"r_20", "r_20", "r_20"},
-		{"r_20:0:20:0", "r_20:0:20:0", "r_20:0:20:0"},
-		{"bo_4px_solid_black", "bo_4px_solid_black", "bo_4px_solid_black"},
-		{"bo_4px_solid_rgb:F00", "bo_4px_solid_rgb:ff0000", "bo_4px_solid_rgb:ff0000"},
-		{"a_90", "a_90", "a_90"},
-		{"a_hflip", "a_hflip", "a_hflip"},
-		{"e_grayscale", "e_grayscale", "e_grayscale"},
-		{"e_sepia:50", "e_sepia:50", "e_sepia:50"},
-		{"e_brightness:-20", "e_brightness:-20", "e_brightness:-20"},
-		{"e_blur", "e_blur", "e_blur"},
 		{"d_identicon", "d_identicon", "d_identicon"},
 		{"t_avatar_small", "t_avatar_small", "t_avatar_small"},
 		{"f_auto", "f_auto", "f_auto"},
+		{"c_fill,g_face,w_10/f_auto", "f_auto", "c_fill,g_face,w_10/f_auto"},
 		// everything is parsed first: a bad parameter later in the chain wins over "not supported"
-		{"c_fill,g_face,w_10/r_max", "g_face", "c_fill,g_face,w_10/r_max"},
+		{"d_identicon,w_10/r_max", "d_identicon", "d_identicon,w_10/r_max"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -251,7 +270,7 @@ func TestParseChainNotSupported(t *testing.T) {
 			assert.Equal(t, tt.canonical, c.String(), "the chain is returned with KindNotSupported")
 		})
 	}
-	_, err := ParseChain([]string{"r_max", "w_abc"})
+	_, err := ParseChain([]string{"t_x", "w_abc"})
 	requireKind(t, err, KindBadParam, "w_abc")
 }
 
@@ -318,10 +337,8 @@ func TestChainCheck(t *testing.T) {
 		requireKind(t, err, KindBadParam, tt.param)
 		assert.Contains(t, err.Error(), "output limit", tt.in)
 	}
-	// border: not supported yet, but its size is already checked
-	c, err := ParseChain([]string{"bo_1024px_solid_red"})
-	require.Error(t, err)
-	requireKind(t, c.Check(Limits{}), KindBadParam, "bo_1024px_solid_red")
+	// a border wider than the output limit allows
+	requireKind(t, mustChain(t, "bo_1024px_solid_red").Check(Limits{}), KindBadParam, "bo_1024px_solid_red")
 
 	// hand-built chains are re-checked
 	bad := []Step{

@@ -3,6 +3,7 @@ package imageops
 import (
 	"context"
 	"image"
+	"image/color"
 	"image/draw"
 
 	"github.com/avatarkit/avatarkit/imageops/internal/resize"
@@ -15,8 +16,26 @@ type Output struct {
 	Width, Height int    // px
 }
 
+// Options are the optional inputs of [TransformWith]. The zero Options is what [Transform] uses.
+type Options struct {
+	// Analysis is src's Analysis, computed earlier by [Analyze] (a cache keeps it next to the
+	// original). nil: TransformWith analyses src itself when the chain needs it
+	// ([Chain.NeedsAnalysis]). An Analysis of a picture of another size than src is refused
+	// (KindBadParam), as is an invalid one.
+	Analysis *Analysis
+	// Accept lists the output formats the client accepts (from its Accept header), in the order
+	// to prefer on a tie. It is used only when the chain's last f_ is f_auto: the result is
+	// encoded in each acceptable format and the smallest encoding is kept. Formats without
+	// alpha (JPEG) are left out when the result has transparency and a format with alpha is
+	// acceptable; GIF (216 colours) is left out when another format is acceptable. An empty
+	// Accept with f_auto means "anything": the format is then chosen as without f_ (the URL's
+	// extension, else the source's format). FormatOriginal or an unknown Format in Accept is
+	// KindBadParam.
+	Accept []Format
+}
+
 // Transform decodes src (JPEG, PNG, GIF first frame, WebP), turns a JPEG upright by its EXIF
-// orientation, applies c and encodes the result.
+// orientation, applies c and encodes the result. It is TransformWith with zero Options.
 //
 // The output format is the chain's f_ if any, else ext (the format the URL's extension asked
 // for), else (FormatOriginal) the source's format. Zero fields of lim mean the defaults.
@@ -25,12 +44,22 @@ type Output struct {
 // implemented yet: KindNotSupported), the source's byte size, format and width×height from its
 // header (KindSourceLimit, KindBadSource), and plans every component from the source's size alone,
 // so an output or intermediate result larger than lim.MaxOutputSide (KindOutputLimit) or a c_crop
-// region outside the image (KindBadParam naming x_/y_) is refused without decoding.
+// region outside the image (KindBadParam naming x_/y_) is refused without decoding. (A chain
+// with focal gravity, g_face, g_faces or g_auto, is planned after decoding and analysing the
+// source, unless TransformWith is given its Analysis.)
 //
 // ctx is checked before decoding and between steps; when it is done, its error (context.Canceled
 // or context.DeadlineExceeded) is returned as it is, the only error that is not an *Error.
 // Transform is safe for concurrent use.
 func Transform(ctx context.Context, src []byte, c Chain, ext Format, lim Limits) (*Output, error) {
+	return TransformWith(ctx, src, c, ext, lim, Options{})
+}
+
+// TransformWith is [Transform] with optional inputs: the source's precomputed Analysis, and the
+// formats the client accepts for f_auto (see [Options]). A chain must be expanded
+// ([Chain.Expand]) before it is transformed: a t_ left in it is KindBadParam. d_ names a default
+// picture for the layers above and does nothing to the pixels.
+func TransformWith(ctx context.Context, src []byte, c Chain, ext Format, lim Limits, opt Options) (*Output, error) {
 	lim = lim.WithDefaults()
 	if err := c.Check(lim); err != nil {
 		return nil, err
@@ -38,8 +67,24 @@ func Transform(ctx context.Context, src []byte, c Chain, ext Format, lim Limits)
 	if err := c.unsupported(); err != nil {
 		return nil, err
 	}
+	return transform(ctx, src, c, ext, lim, opt)
+}
+
+// transform is TransformWith after the chain's checks (lim has its defaults).
+func transform(ctx context.Context, src []byte, c Chain, ext Format, lim Limits, opt Options) (*Output, error) {
 	if ext > WebP {
 		return nil, errorf(KindBadParam, "", "unknown output format %d", ext)
+	}
+	for _, s := range c.Steps {
+		if s.Named != "" {
+			return nil, badParam(s.paramText(keyT), "named transformation not expanded: call Chain.Expand before transforming")
+		}
+	}
+	auto := c.formatAuto()
+	for _, f := range opt.Accept {
+		if f == FormatOriginal || f > WebP {
+			return nil, errorf(KindBadParam, "", "Options.Accept holds an unknown format %d", f)
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -49,13 +94,34 @@ func Transform(ctx context.Context, src []byte, c Chain, ext Format, lim Limits)
 		return nil, err
 	}
 	w, h := info.uprightSize()
-	plans, err := planChain(c, w, h, lim)
-	if err != nil {
-		return nil, err
+	a := opt.Analysis
+	if a != nil {
+		if err := a.validate(); err != nil {
+			return nil, err
+		}
+		if a.Width != w || a.Height != h {
+			return nil, errorf(KindBadParam, "", "Options.Analysis is of a %d×%d picture, the source is %d×%d", a.Width, a.Height, w, h)
+		}
+	}
+	needs := c.NeedsAnalysis()
+	var plans []plan
+	if !needs || a != nil {
+		if plans, err = planChain(c, w, h, lim, a); err != nil {
+			return nil, err
+		}
 	}
 	img, err := decode(src, info)
 	if err != nil {
 		return nil, err
+	}
+	if needs && a == nil {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		a = analyze(img)
+		if plans, err = planChain(c, w, h, lim, a); err != nil {
+			return nil, err
+		}
 	}
 	for _, p := range plans {
 		if err := ctx.Err(); err != nil {
@@ -73,12 +139,65 @@ func Transform(ctx context.Context, src []byte, c Chain, ext Format, lim Limits)
 	if f == FormatOriginal {
 		f = info.format
 	}
-	out, err := encode(img, f, c.quality(), c.background())
+	var out []byte
+	if auto && len(opt.Accept) > 0 {
+		out, f, err = encodeSmallest(img, opt.Accept, c.quality(), c.background())
+	} else {
+		out, err = encode(img, f, c.quality(), c.background())
+	}
 	if err != nil {
 		return nil, err
 	}
 	b := img.Bounds()
 	return &Output{Bytes: out, Format: f, Width: b.Dx(), Height: b.Dy()}, nil
+}
+
+// encodeSmallest encodes img in each format of accept that f_auto considers (see
+// Options.Accept) and returns the smallest encoding (the earliest on a tie).
+func encodeSmallest(img image.Image, accept []Format, quality Quality, bg color.RGBA) ([]byte, Format, error) {
+	var cands []Format
+	seen := map[Format]bool{}
+	for _, f := range accept {
+		if !seen[f] {
+			seen[f] = true
+			cands = append(cands, f)
+		}
+	}
+	drop := func(keep func(Format) bool) {
+		var kept []Format
+		for _, f := range cands {
+			if keep(f) {
+				kept = append(kept, f)
+			}
+		}
+		if len(kept) > 0 {
+			cands = kept
+		}
+	}
+	drop(func(f Format) bool { return f != GIF })
+	if !opaque(img) {
+		drop(Format.hasAlpha)
+	}
+	var best []byte
+	var bestF Format
+	for _, f := range cands {
+		out, err := encode(img, f, quality, bg)
+		if err != nil {
+			return nil, FormatOriginal, err
+		}
+		if best == nil || len(out) < len(best) {
+			best, bestF = out, f
+		}
+	}
+	return best, bestF, nil
+}
+
+// opaque reports whether every pixel of img is opaque.
+func opaque(img image.Image) bool {
+	if o, ok := img.(interface{ Opaque() bool }); ok {
+		return o.Opaque()
+	}
+	return false
 }
 
 // apply carries out one planned component.
@@ -91,14 +210,20 @@ func apply(img image.Image, p plan) image.Image {
 	if p.w != r.Dx() || p.h != r.Dy() {
 		img = resize.Resize(img, p.w, p.h)
 	}
-	if p.canvas == (image.Point{}) {
-		return img
+	if p.canvas != (image.Point{}) {
+		canvas := image.NewRGBA(image.Rectangle{Max: p.canvas})
+		fillRGBA(canvas, p.bg)
+		b = img.Bounds()
+		draw.Draw(canvas, image.Rectangle{Min: p.at, Max: p.at.Add(b.Size())}, img, b.Min, draw.Over)
+		img = canvas
 	}
-	canvas := image.NewRGBA(image.Rectangle{Max: p.canvas})
-	fillRGBA(canvas, p.bg)
-	b = img.Bounds()
-	draw.Draw(canvas, image.Rectangle{Min: p.at, Max: p.at.Add(b.Size())}, img, b.Min, draw.Over)
-	return canvas
+	if p.effect.Name != EffectNone {
+		img = applyEffect(img, p.effect)
+	}
+	if !p.radius.IsZero() || p.border.Width > 0 {
+		img = shape(img, p.radius, p.border)
+	}
+	return rotate(img, p.angle)
 }
 
 // subImage returns the part r of img, sharing its pixels when the image type allows it.

@@ -275,10 +275,10 @@ func TestTransformRejectsBeforeDecoding(t *testing.T) {
 	_, err := Transform(ctx, src, Chain{Steps: []Step{{Crop: CropFill}}}, PNG, Limits{})
 	requireKind(t, err, KindBadParam, "c_fill")
 
-	c, err := ParseChain([]string{"c_fill,g_face,w_10,h_10"})
+	c, err := ParseChain([]string{"c_fill,w_10,h_10,d_identicon"})
 	require.Error(t, err)
 	_, err = Transform(ctx, src, c, PNG, Limits{})
-	requireKind(t, err, KindNotSupported, "g_face")
+	requireKind(t, err, KindNotSupported, "d_identicon")
 
 	_, err = Transform(ctx, src, mustChain(t, "w_3000"), PNG, Limits{})
 	requireKind(t, err, KindBadParam, "w_3000")
@@ -328,7 +328,7 @@ func TestOutputLimit(t *testing.T) {
 
 func TestPlanChainStepsAreIndependent(t *testing.T) {
 	// Planning uses only sizes: check the plan of a fill directly.
-	plans, err := planChain(mustChain(t, "c_fill,g_east,w_100,h_100"), 400, 300, Limits{}.WithDefaults())
+	plans, err := planChain(mustChain(t, "c_fill,g_east,w_100,h_100"), 400, 300, Limits{}.WithDefaults(), nil)
 	require.NoError(t, err)
 	require.Len(t, plans, 1)
 	assert.Equal(t, image.Rect(100, 0, 400, 300), plans[0].src)
