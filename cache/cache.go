@@ -8,17 +8,32 @@
 // user ("no such user", "no picture", "not an image") is a cached value; only transient failures are
 // errors, which groupcache does not cache.
 //
-// cache knows nothing of HTTP or of avatarkit's URL grammar; see package avatarmw for those.
+// A fleet of app servers shares one cache: with Config.Self and Config.Peers (or PeerDiscovery)
+// every key has one owner among the nodes, found by consistent hashing, which alone loads it; the
+// other nodes ask the owner through the peer endpoint, (*Cache).PeerHandler, which the app mounts
+// on its own listener at BasePath ("/_avatarkit/"). Peers authenticate each other with an HMAC
+// keyed with PeerSecret, and the endpoint validates every key again before it loads anything.
+// A peer that is down or hung costs a request at most PeerTimeout; a busy one is waited for.
+//
+// Several caches, hence several clusters, live in one process: there is no global groupcache
+// HTTPPool; cache registers one per-group peer picker per process and routes each group to its
+// own cache's peers. Groups are registered in the process under LocalName and addressed on the
+// wire by Name, so that even all the nodes of one cluster can live in one process (tests do).
+//
+// The HTTP semantics of the public API and avatarkit's URL grammar are not here; see package
+// avatarmw for those.
 package cache
 
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"net/http"
 	"regexp"
 	"runtime"
 	"strconv"
@@ -43,12 +58,20 @@ const (
 
 // Config configures a Cache. Zero values are the defaults.
 type Config struct {
-	// Name prefixes the names of the two groupcache groups ("<Name>-originals", "<Name>-variants").
-	// Group names are global to a process, so two caches in one process need two names, and every
-	// node of one cluster must use the same name. Default "avatarkit".
+	// Name names the cache's two groups, "<Name>-originals" and "<Name>-variants", for groupcache
+	// in this process and, between the nodes of a cluster, in the peer protocol. Every node of one
+	// cluster must use the same Name. Group names are global to a process, so two caches in one
+	// process need two names (or two LocalNames). Default "avatarkit". No '/' or '|'.
 	Name string
 
+	// LocalName, when set, replaces Name in the names the groups are registered under with
+	// groupcache in this process ("<LocalName>-originals"), which must be unique in the process;
+	// the peer protocol still says Name, which is what the nodes of a cluster share. It lets
+	// several nodes of one cluster live in one process, as in tests. Default Name. No '/' or '|'.
+	LocalName string
+
 	// Providers are the origins, by delivery type. Required. Type names match [a-z][a-z0-9_]*.
+	// In a cluster every node has the same types: a node refuses a peer's key of a type it lacks.
 	Providers map[string]fetch.Provider
 
 	// CacheBytes bounds the memory this node spends on cached values, split evenly between
@@ -56,25 +79,73 @@ type Config struct {
 	CacheBytes int64
 
 	// RefreshPeriod is how long an unversioned avatar is kept before its network is asked again.
-	// Default 7 days; at least one minute.
+	// Default 7 days; at least one minute. The same on every node of a cluster: the period is part
+	// of the keys, and a node refuses a peer's key of a period it is not in.
 	RefreshPeriod time.Duration
 
 	// LoadTimeout bounds one load: an origin lookup and download, or a transform. Loads run on a
 	// context detached from the request that started them, so that a client hanging up does not fail
-	// the other requests waiting on the same load. Default 30 s.
+	// the other requests waiting on the same load. Asking a peer for a key is bounded by
+	// LoadTimeout+PeerTimeout. Default 30 s.
 	LoadTimeout time.Duration
 
 	// MaxTransforms bounds the transforms running at once on this node. Default GOMAXPROCS.
 	MaxTransforms int
 
-	// Limits bound the pictures accepted and produced; zero fields take imageops' defaults.
+	// Limits bound the pictures accepted and produced; zero fields take imageops' defaults. The
+	// same on every node of a cluster: a node refuses a peer's key beyond its own limits.
 	Limits imageops.Limits
 
 	// Now returns the current time. Default time.Now.
 	Now func() time.Time
 
-	// Logger receives load failures and, at debug level, every load. Default: silent.
+	// Logger receives load failures, peer failures and membership changes and, at debug level,
+	// every load. Default: silent.
 	Logger *slog.Logger
+
+	// Self is this node's base URL as the other nodes reach it: scheme, host and port, no path,
+	// e.g. "http://10.0.0.5:8080". With PeerDiscovery it must be this node's IP address with the
+	// discovery's scheme and port ("http://$POD_IP:8080"), the form discovery yields. Empty: the cache
+	// is not a node of a cluster, loads every key itself and its peer endpoint refuses everything.
+	Self string
+
+	// Peers are the base URLs of all the nodes of the cluster, Self included; Self is added when
+	// it is missing. Every node must list the same nodes by the same URLs: ownership is a
+	// consistent hash of the URLs. (*Cache).SetPeers changes the list at run time. Needs Self.
+	Peers []string
+
+	// PeerDiscovery, when set, finds the nodes by resolving a DNS name periodically, such as a
+	// Kubernetes headless service, and calls SetPeers with the result. Needs Self and PeerSecret.
+	// Close stops it.
+	PeerDiscovery *DNSDiscovery
+
+	// PeerSecret authenticates the nodes to each other: every peer request carries an HMAC-SHA256
+	// of its method, path and time, keyed with it; the secret itself never travels. At least 16
+	// bytes, the same on every node. Required as soon as the cluster can have two nodes (Peers
+	// names another node, or PeerDiscovery is set).
+	PeerSecret string
+
+	// BasePath is where the app mounts PeerHandler, the same on every node. It begins and ends
+	// with '/'. Default "/_avatarkit/".
+	BasePath string
+
+	// PeerTimeout bounds what a peer that is down or hung costs a request: connecting to it,
+	// receiving its response header, and any silence while it loads (a busy owner sends a
+	// heartbeat every PeerTimeout/4). After it the key is loaded locally and the peer is set aside
+	// for a few seconds. Use the same value on every node. Default 2 s.
+	PeerTimeout time.Duration
+
+	// PeerAuthWindow is how far a peer request's timestamp may be from this node's clock. Default
+	// 30 s; at least a second.
+	PeerAuthWindow time.Duration
+
+	// HashReplicas is the number of points of each node on the consistent-hash ring, the same on
+	// every node. Default 50.
+	HashReplicas int
+
+	// PeerTLSConfig configures the connections to https peers, e.g. with the RootCAs of a private
+	// CA. Default: the system's roots.
+	PeerTLSConfig *tls.Config
 }
 
 // Cache is a two-level avatar cache. It is safe for concurrent use.
@@ -95,6 +166,29 @@ type Cache struct {
 
 	originFetches atomic.Int64
 	transforms    atomic.Int64
+
+	// Peers.
+	groups      [2]*group // originals, variants
+	self        string
+	nodeID      string // random: tells a request from this cache to itself
+	secret      []byte
+	basePath    string
+	peerTimeout time.Duration
+	authWindow  time.Duration
+	replicas    int
+	peerRetry   time.Duration
+	transport   *http.Transport
+	ringMu      sync.Mutex // serializes changes of ring
+	ring        atomic.Pointer[ring]
+
+	closeCtx      context.Context
+	closeCancel   context.CancelFunc
+	closeOnce     sync.Once
+	discoveryDone chan struct{}
+
+	servedForPeers   atomic.Int64
+	peerAuthRefusals atomic.Int64
+	peerBadRequests  atomic.Int64
 }
 
 var typeName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
@@ -106,6 +200,12 @@ func New(cfg Config) (*Cache, error) {
 	}
 	if strings.ContainsAny(cfg.Name, "/|") {
 		return nil, fmt.Errorf("cache: Name %q must not contain '/' or '|'", cfg.Name)
+	}
+	if cfg.LocalName == "" {
+		cfg.LocalName = cfg.Name
+	}
+	if strings.ContainsAny(cfg.LocalName, "/|") {
+		return nil, fmt.Errorf("cache: LocalName %q must not contain '/' or '|'", cfg.LocalName)
 	}
 	if len(cfg.Providers) == 0 {
 		return nil, errors.New("cache: no Providers")
@@ -158,30 +258,59 @@ func New(cfg Config) (*Cache, error) {
 		log:       cfg.Logger,
 		sem:       make(chan struct{}, cfg.MaxTransforms),
 		transform: imageops.Transform,
+		peerRetry: defaultPeerRetry,
 	}
 	for name, p := range cfg.Providers {
 		c.providers[name] = p
 	}
-	var err error
-	c.originals, c.variants, err = newGroups(cfg.Name, cfg.CacheBytes,
-		groupcache.GetterFunc(c.loadOriginal), groupcache.GetterFunc(c.loadVariant))
+	peers, err := c.configurePeers(&cfg)
 	if err != nil {
 		return nil, err
+	}
+	if err := registerPeerPicker(); err != nil {
+		return nil, err
+	}
+	c.groups[0] = &group{c: c, idx: 0, wire: cfg.Name + "-originals", local: cfg.LocalName + "-originals", validate: c.validateOriginalKey}
+	c.groups[1] = &group{c: c, idx: 1, wire: cfg.Name + "-variants", local: cfg.LocalName + "-variants", validate: c.validateVariantKey}
+	if c.self != "" {
+		if err := c.SetPeers(peers...); err != nil {
+			return nil, err
+		}
+	}
+	c.originals, c.variants, err = c.newGroups(cfg.LocalName, cfg.CacheBytes)
+	if err != nil {
+		return nil, err
+	}
+	c.closeCtx, c.closeCancel = context.WithCancel(context.Background())
+	if d := cfg.PeerDiscovery; d != nil {
+		c.discoveryDone = make(chan struct{})
+		go c.discover(*d)
+	}
+	if c.self != "" {
+		c.log.Info("avatarkit: cluster node", "self", c.self, "nodes", c.Peers(), "name", cfg.Name, "discovery", cfg.PeerDiscovery != nil)
 	}
 	return c, nil
 }
 
 var groupsMu sync.Mutex
 
-// newGroups registers the two groups, refusing names already taken (groupcache would panic).
-func newGroups(name string, cacheBytes int64, orig, variant groupcache.Getter) (*groupcache.Group, *groupcache.Group, error) {
+// newGroups registers the two groups, refusing names already taken (groupcache would panic). The
+// groups' pickers enter the registry before the groups exist: groupcache asks for a group's
+// picker at its first Get, and only once.
+func (c *Cache) newGroups(name string, cacheBytes int64) (*groupcache.Group, *groupcache.Group, error) {
 	groupsMu.Lock()
 	defer groupsMu.Unlock()
 	on, vn := name+"-originals", name+"-variants"
 	if groupcache.GetGroup(on) != nil || groupcache.GetGroup(vn) != nil {
-		return nil, nil, fmt.Errorf("cache: groupcache groups for Name %q already exist in this process; give each cache its own Name", name)
+		return nil, nil, fmt.Errorf("cache: groupcache groups for LocalName %q already exist in this process; give each cache its own Name (or LocalName)", name)
 	}
-	return groupcache.NewGroup(on, cacheBytes/2, orig), groupcache.NewGroup(vn, cacheBytes-cacheBytes/2, variant), nil
+	if c.self != "" {
+		pickers.Store(on, c.groups[0])
+		pickers.Store(vn, c.groups[1])
+	}
+	c.groups[0].g = groupcache.NewGroup(on, cacheBytes/2, groupcache.GetterFunc(c.loadOriginal))
+	c.groups[1].g = groupcache.NewGroup(vn, cacheBytes-cacheBytes/2, groupcache.GetterFunc(c.loadVariant))
+	return c.groups[0].g, c.groups[1].g, nil
 }
 
 // Request names one variant of one avatar.
@@ -280,6 +409,9 @@ func (c *Cache) parseOriginalKey(key string) (typ, id string, p fetch.Provider, 
 
 // loadOriginal is the originals group's getter: it asks the network.
 func (c *Cache) loadOriginal(ctx context.Context, key string, dest groupcache.Sink) error {
+	if err := c.groups[0].takeOwnerErr(key); err != nil {
+		return err
+	}
 	typ, id, p, err := c.parseOriginalKey(key)
 	if err != nil {
 		return err
@@ -326,6 +458,9 @@ func formatOfContentType(ct string) (imageops.Format, bool) {
 
 // loadVariant is the variants group's getter: it gets the original and transforms it.
 func (c *Cache) loadVariant(ctx context.Context, key string, dest groupcache.Sink) error {
+	if err := c.groups[1].takeOwnerErr(key); err != nil {
+		return err
+	}
 	okey, chain, format, err := c.parseVariantKey(key)
 	if err != nil {
 		return err
@@ -411,6 +546,24 @@ type Stats struct {
 	OriginFetches int64 `json:"origin_fetches"`
 	// Transforms counts the variants this node computed.
 	Transforms int64 `json:"transforms"`
+	// Peers is the number of nodes of the cluster as this node sees it, itself included; 0 when
+	// the cache has no Self.
+	Peers int `json:"peers"`
+	// PeersDown is the number of peers set aside for now because they could not be reached.
+	PeersDown int `json:"peers_down"`
+	// PeerLoads counts the values this node asked their owners for and got (both groups).
+	PeerLoads int64 `json:"peer_loads"`
+	// PeerErrors counts the asks of an owner that failed (both groups): the key was then loaded
+	// here, or the owner's own load error was the answer.
+	PeerErrors int64 `json:"peer_errors"`
+	// ServedForPeers counts the peer requests this node's endpoint accepted and answered.
+	ServedForPeers int64 `json:"served_for_peers"`
+	// PeerAuthRefusals counts the requests to the peer endpoint refused for their credentials
+	// (401, 403).
+	PeerAuthRefusals int64 `json:"peer_auth_refusals"`
+	// PeerBadRequests counts the authenticated peer requests refused for their group (404) or key
+	// (400).
+	PeerBadRequests int64 `json:"peer_bad_requests"`
 	// Originals and Variants are groupcache's own counters of the two groups.
 	Originals GroupStats `json:"originals"`
 	Variants  GroupStats `json:"variants"`
@@ -442,12 +595,25 @@ type CacheStats struct {
 
 // Stats returns the cache's counters.
 func (c *Cache) Stats() Stats {
-	return Stats{
-		OriginFetches: c.originFetches.Load(),
-		Transforms:    c.transforms.Load(),
-		Originals:     groupStats(c.originals),
-		Variants:      groupStats(c.variants),
+	s := Stats{
+		OriginFetches:    c.originFetches.Load(),
+		Transforms:       c.transforms.Load(),
+		ServedForPeers:   c.servedForPeers.Load(),
+		PeerAuthRefusals: c.peerAuthRefusals.Load(),
+		PeerBadRequests:  c.peerBadRequests.Load(),
+		Originals:        groupStats(c.originals),
+		Variants:         groupStats(c.variants),
 	}
+	s.PeerLoads = s.Originals.PeerLoads + s.Variants.PeerLoads
+	s.PeerErrors = s.Originals.PeerErrors + s.Variants.PeerErrors
+	if c.self != "" {
+		r := c.ring.Load()
+		if r.retryAt != 0 && time.Now().UnixNano() >= r.retryAt {
+			r = c.rebuildRing()
+		}
+		s.Peers, s.PeersDown = len(r.peers), r.down
+	}
+	return s
 }
 
 func groupStats(g *groupcache.Group) GroupStats {

@@ -29,6 +29,7 @@ type fakeProvider struct {
 	pics  map[string][]byte
 	errs  map[string]error
 	gate  chan struct{} // when not nil, Fetch waits for it (or ctx)
+	delay time.Duration // when not zero, Fetch takes that long (or until ctx is done)
 	calls atomic.Int64
 }
 
@@ -46,8 +47,15 @@ func (p *fakeProvider) CheckID(id string) (string, error) {
 func (p *fakeProvider) Fetch(ctx context.Context, id string) (*fetch.Picture, error) {
 	p.calls.Add(1)
 	p.mu.Lock()
-	gate, pic, err := p.gate, p.pics[id], p.errs[id]
+	gate, delay, pic, err := p.gate, p.delay, p.pics[id], p.errs[id]
 	p.mu.Unlock()
+	if delay > 0 {
+		select {
+		case <-time.After(delay):
+		case <-ctx.Done():
+			return nil, &fetch.Error{Kind: fetch.KindTimeout, Provider: "fake", Msg: "timed out", Err: ctx.Err()}
+		}
+	}
 	if gate != nil {
 		select {
 		case <-gate:
