@@ -71,6 +71,23 @@ type Config struct {
 	// megapixels in by default.
 	Limits imageops.Limits
 
+	// Secrets are the URL signing secrets (CONTRACT §2). The first one signs the URLs that URL
+	// builds; all of them are accepted, so a secret can be rotated: add the new one first, deploy,
+	// move the old one's URLs over, then drop it.
+	Secrets []string
+
+	// Restricted lists the types whose URLs must be signed (401 without a signature, 403 with a
+	// wrong one). nil means every type once Secrets is set; an empty, non-nil slice restricts none.
+	Restricted []string
+
+	// StrictTransformations makes unsigned URLs of every type use named transformations only
+	// (t_<name>); any other transformation needs a signature (403). It needs Secrets.
+	StrictTransformations bool
+
+	// LongSignatures makes URL write 32-character SHA-256 signatures instead of Cloudinary's default
+	// 8-character SHA-1 ones. Both are accepted whatever this says.
+	LongSignatures bool
+
 	// MaxURLLength is the longest request URI accepted; longer ones get 414. Default 2048 bytes.
 	MaxURLLength int
 
@@ -89,6 +106,10 @@ type Handler struct {
 	cache        *cache.Cache
 	maxURLLength int
 	limits       imageops.Limits
+	secrets      []string
+	restricted   map[string]bool
+	strict       bool
+	long         bool
 	now          func() time.Time
 	log          *slog.Logger
 
@@ -131,6 +152,30 @@ func New(cfg Config) (*Handler, error) {
 			return nil, fmt.Errorf("avatarmw: provider %q is nil", name)
 		}
 	}
+	for i, s := range cfg.Secrets {
+		if len(s) < 16 {
+			return nil, fmt.Errorf("avatarmw: Secrets[%d] is %d bytes long: use at least 16 random bytes", i, len(s))
+		}
+	}
+	restricted := map[string]bool{}
+	switch {
+	case cfg.Restricted == nil && len(cfg.Secrets) > 0:
+		for name := range providers {
+			restricted[name] = true
+		}
+	case len(cfg.Restricted) > 0 && len(cfg.Secrets) == 0:
+		return nil, errors.New("avatarmw: Restricted types need Secrets to sign their URLs with")
+	default:
+		for _, name := range cfg.Restricted {
+			if _, ok := providers[name]; !ok {
+				return nil, fmt.Errorf("avatarmw: Restricted names %q, which is not a type", name)
+			}
+			restricted[name] = true
+		}
+	}
+	if cfg.StrictTransformations && len(cfg.Secrets) == 0 {
+		return nil, errors.New("avatarmw: StrictTransformations needs Secrets to sign the other transformations with")
+	}
 	c, err := cache.New(cache.Config{
 		Name:          cfg.Name,
 		Providers:     providers,
@@ -151,6 +196,10 @@ func New(cfg Config) (*Handler, error) {
 		cache:        c,
 		maxURLLength: cfg.MaxURLLength,
 		limits:       cfg.Limits,
+		secrets:      slices.Clone(cfg.Secrets),
+		restricted:   restricted,
+		strict:       cfg.StrictTransformations,
+		long:         cfg.LongSignatures,
 		now:          cfg.Now,
 		log:          cfg.Logger,
 	}, nil
@@ -223,18 +272,22 @@ func (h *Handler) parseRequest(r *http.Request) (cache.Request, error) {
 	if r.URL.RawQuery != "" {
 		return cache.Request{}, &URLError{Part: "?" + r.URL.RawQuery, Msg: "avatar URLs take no query string"}
 	}
-	a, chain, err := parsePath(p[len(h.prefix):])
+	pp, err := parsePath(p[len(h.prefix):])
 	if err != nil {
 		return cache.Request{}, err
 	}
-	return h.resolve(a, chain)
+	return h.resolve(pp)
 }
 
-// resolve checks a parsed Avatar and its chain against the handler's providers and limits.
-func (h *Handler) resolve(a Avatar, chain imageops.Chain) (cache.Request, error) {
+// resolve checks a parsed path against the handler's providers, signatures and limits.
+func (h *Handler) resolve(r parsed) (cache.Request, error) {
+	a, chain := r.Avatar, r.chain
 	p, ok := h.providers[a.Type]
 	if !ok {
 		return cache.Request{}, &URLError{Part: a.Type, Msg: "unknown type: want one of " + strings.Join(h.typeNames(), ", ")}
+	}
+	if err := h.checkSignature(r); err != nil {
+		return cache.Request{}, err
 	}
 	id, err := p.CheckID(a.ID)
 	if err != nil {
@@ -303,21 +356,36 @@ func (h *Handler) Stats() Stats {
 
 // URL returns the URL path (prefix included) of a, in canonical form, after checking it as a
 // request would be checked: the type must exist and the identifier follow its type's rule (it is
-// written in its canonical form).
+// written in its canonical form). When the handler has Secrets, the URL is signed with the first
+// one, so it is accepted whatever the restrictions; a.Signature is ignored.
 func (h *Handler) URL(a Avatar) (string, error) {
+	a.Signature = ""
 	if _, err := a.Path(); err != nil {
 		return "", err
 	}
 	p, ok := h.providers[a.Type]
 	if !ok {
-		return "", &URLError{Part: a.Type, Msg: "unknown type"}
+		return "", &URLError{Part: a.Type, Msg: "unknown type: want one of " + strings.Join(h.typeNames(), ", ")}
 	}
 	id, err := p.CheckID(a.ID)
-	if err != nil && !errors.Is(err, fetch.ErrNotConfigured) {
+	switch {
+	case err == nil:
+		a.ID = id
+	case errors.Is(err, fetch.ErrNotConfigured):
+		// The URL is right; the server cannot serve it yet, and will say so.
+	default:
 		return "", err
 	}
-	if err == nil {
-		a.ID = id
+	if len(h.secrets) > 0 {
+		unsigned, err := a.Path()
+		if err != nil {
+			return "", err
+		}
+		pp, err := parsePath(unsigned)
+		if err != nil {
+			return "", err
+		}
+		a.Signature = Sign(h.secrets[0], pp.signed, h.long)
 	}
 	path, err := a.Path()
 	if err != nil {

@@ -57,38 +57,47 @@ const (
 // "facebook/c_fill,h_90,w_90/65646572251.jpg". It checks the grammar and every transformation
 // parameter; it does not know which types exist (the Handler does).
 func ParsePath(p string) (Avatar, error) {
-	a, _, err := parsePath(p)
+	r, err := parsePath(p)
 	if err != nil {
 		return Avatar{}, err
 	}
-	return a, nil
+	return r.Avatar, nil
 }
 
-// parsePath is ParsePath that also returns the parsed transformation chain.
-func parsePath(p string) (Avatar, imageops.Chain, error) {
-	var a Avatar
-	var chain imageops.Chain
+// parsed is a parsed path with what ParsePath does not return.
+type parsed struct {
+	Avatar
+	chain imageops.Chain
+	// signed is the text a signature covers: the transformation components and the identifier
+	// with its extension, joined by '/' exactly as they appear in the request (CONTRACT §2).
+	signed string
+	// named reports a transformation made only of named transformations (t_...).
+	named bool
+}
+
+func parsePath(p string) (parsed, error) {
+	var r parsed
 	if p == "" {
-		return a, chain, &URLError{Msg: "empty avatar path: want <type>/[<transformation>/...]<id>[.<ext>]"}
+		return r, &URLError{Msg: "empty avatar path: want <type>/[<transformation>/...]<id>[.<ext>]"}
 	}
 	if i := strings.IndexByte(p, '%'); i >= 0 {
-		return a, chain, &URLError{Part: segmentAt(p, i), Msg: "percent-encoded characters are not allowed in avatar URLs"}
+		return r, &URLError{Part: segmentAt(p, i), Msg: "percent-encoded characters are not allowed in avatar URLs"}
 	}
 	segs := strings.Split(p, "/")
 	for _, s := range segs {
 		switch s {
 		case "":
-			return a, chain, &URLError{Part: p, Msg: "empty path segment (a doubled or trailing '/')"}
+			return r, &URLError{Part: p, Msg: "empty path segment (a doubled or trailing '/')"}
 		case ".", "..":
-			return a, chain, &URLError{Part: s, Msg: "relative path segments are not allowed"}
+			return r, &URLError{Part: s, Msg: "relative path segments are not allowed"}
 		}
 	}
 	if len(segs) < 2 {
-		return a, chain, &URLError{Part: p, Msg: "missing identifier: want <type>/[<transformation>/...]<id>[.<ext>]"}
+		return r, &URLError{Part: p, Msg: "missing identifier: want <type>/[<transformation>/...]<id>[.<ext>]"}
 	}
-	a.Type = segs[0]
-	if !isTypeName(a.Type) {
-		return a, chain, &URLError{Part: a.Type, Msg: "malformed type: want lower-case letters, digits and '_'"}
+	r.Type = segs[0]
+	if !isTypeName(r.Type) {
+		return r, &URLError{Part: r.Type, Msg: "malformed type: want lower-case letters, digits and '_'"}
 	}
 	rest := segs[1 : len(segs)-1]
 	last := segs[len(segs)-1]
@@ -96,54 +105,62 @@ func parsePath(p string) (Avatar, imageops.Chain, error) {
 	if len(rest) > 0 && strings.HasPrefix(rest[0], "s--") {
 		sig, ok := parseSignature(rest[0])
 		if !ok {
-			return a, chain, &URLError{Part: rest[0], Msg: "malformed signature segment: want s--<8 or 32 characters of [A-Za-z0-9_-]>--"}
+			return r, &URLError{Part: rest[0], Msg: "malformed signature segment: want s--<8 or 32 characters of [A-Za-z0-9_-]>--"}
 		}
-		a.Signature = sig
+		r.Signature = sig
 		rest = rest[1:]
 	}
 	if n := len(rest); n > 0 && isVersion(rest[n-1]) {
 		v, err := strconv.ParseUint(rest[n-1][1:], 10, 64)
 		switch {
 		case err != nil:
-			return a, chain, &URLError{Part: rest[n-1], Msg: "version is out of range"}
+			return r, &URLError{Part: rest[n-1], Msg: "version is out of range"}
 		case v == 0:
-			return a, chain, &URLError{Part: rest[n-1], Msg: "version must be 1 or more"}
+			return r, &URLError{Part: rest[n-1], Msg: "version must be 1 or more"}
 		case rest[n-1][1] == '0':
-			return a, chain, &URLError{Part: rest[n-1], Msg: "version must not have leading zeros"}
+			return r, &URLError{Part: rest[n-1], Msg: "version must not have leading zeros"}
 		}
-		a.Version = v
+		r.Version = v
 		rest = rest[:n-1]
 	}
 	for _, s := range rest {
 		if strings.HasPrefix(s, "s--") {
-			return a, chain, &URLError{Part: s, Msg: "a signature segment must come first, right after the type"}
+			return r, &URLError{Part: s, Msg: "a signature segment must come first, right after the type"}
 		}
 		if isVersion(s) {
-			return a, chain, &URLError{Part: s, Msg: "a version segment must come last, right before the identifier"}
+			return r, &URLError{Part: s, Msg: "a version segment must come last, right before the identifier"}
 		}
 	}
 	if len(rest) > 0 {
 		var err error
-		chain, err = imageops.ParseChain(rest)
-		if err != nil {
-			return a, chain, err
+		if r.chain, err = imageops.ParseChain(rest); err != nil {
+			return r, err
 		}
-		a.Transformation = chain.String()
+		r.Transformation = r.chain.String()
+		r.named = true
+		for _, s := range rest {
+			r.named = r.named && strings.HasPrefix(s, "t_") && !strings.ContainsRune(s, ',')
+		}
+		// The version segment, when present, sits between the transformation and the identifier
+		// and is not signed.
+		r.signed = strings.Join(rest, "/") + "/" + last
+	} else {
+		r.signed = last
 	}
 
-	a.ID = last
+	r.ID = last
 	if i := strings.LastIndexByte(last, '.'); i >= 0 {
-		a.ID, a.Format = last[:i], last[i+1:]
-		f, err := imageops.ParseFormat(a.Format)
+		r.ID, r.Format = last[:i], last[i+1:]
+		f, err := imageops.ParseFormat(r.Format)
 		if err != nil || f == imageops.FormatOriginal {
-			return a, chain, &URLError{Part: last, Msg: "unknown extension: want .jpg, .jpeg, .png, .gif or .webp"}
+			return r, &URLError{Part: last, Msg: "unknown extension: want .jpg, .jpeg, .png, .gif or .webp"}
 		}
-		a.Format = f.String()
+		r.Format = f.String()
 	}
-	if !isIdentifier(a.ID) {
-		return a, chain, &URLError{Part: last, Msg: "malformed identifier: want 1 to 128 characters of [A-Za-z0-9_~-]"}
+	if !isIdentifier(r.ID) {
+		return r, &URLError{Part: last, Msg: "malformed identifier: want 1 to 128 characters of [A-Za-z0-9_~-]"}
 	}
-	return a, chain, nil
+	return r, nil
 }
 
 // Path returns the canonical path of a after the prefix, validated by ParsePath: the

@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -29,7 +30,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stderr, nil); err != nil {
+	if err := run(ctx, os.Args[1:], env{stderr: os.Stderr}); err != nil {
 		fmt.Fprintln(os.Stderr, "example:", err)
 		os.Exit(1)
 	}
@@ -46,6 +47,8 @@ type options struct {
 	gravatarURL   string
 	cacheMB       int64
 	refresh       time.Duration
+	secret        string
+	restricted    []string // nil: every type when secret is set
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -61,8 +64,20 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.gravatarURL, "gravatar-url", "https://www.gravatar.com", "Gravatar base")
 	fs.Int64Var(&o.cacheMB, "cache-mb", 64, "cache size of this node, in MiB")
 	fs.DurationVar(&o.refresh, "refresh", 168*time.Hour, "refresh period: how often an avatar is checked again at its network")
+	fs.StringVar(&o.secret, "secret", os.Getenv("AVATAR_SECRET"), "URL signing secret, at least 16 bytes (default $AVATAR_SECRET)")
+	restricted := fs.String("restricted", "", "comma-separated types that need signed URLs, or \"none\" (default: every type when -secret is set)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
+	}
+	switch *restricted {
+	case "":
+	case "none":
+		o.restricted = []string{}
+	default:
+		if o.secret == "" {
+			return o, errors.New("-restricted needs -secret to sign URLs with")
+		}
+		o.restricted = strings.Split(*restricted, ",")
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
@@ -73,8 +88,16 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	return o, nil
 }
 
-// run runs the app until ctx is done. When ready is not nil, it receives the listening address.
-func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- string) error {
+// env is what run gets from its caller besides the command line.
+type env struct {
+	stderr io.Writer     // logs and flag errors
+	ready  chan<- string // when not nil, receives the listening address
+	name   string        // the handler's Name (avatarmw.Config.Name); tests give each run its own
+}
+
+// run runs the app until ctx is done.
+func run(ctx context.Context, args []string, e env) error {
+	stderr, ready := e.stderr, e.ready
 	o, err := parseFlags(args, stderr)
 	if err != nil {
 		return err
@@ -99,19 +122,25 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		log.Info("demo mode: every provider points at the built-in fake social network", "fake", fake.URL)
 	}
 
-	avatars, err := avatarmw.New(avatarmw.Config{
+	cfg := avatarmw.Config{
+		Name:          e.name,
 		Fetch:         fc,
 		CacheBytes:    o.cacheMB << 20,
 		RefreshPeriod: o.refresh,
+		Restricted:    o.restricted,
 		Logger:        log,
-	})
+	}
+	if o.secret != "" {
+		cfg.Secrets = []string{o.secret}
+	}
+	avatars, err := avatarmw.New(cfg)
 	if err != nil {
 		return err
 	}
 
 	mux := http.NewServeMux()
 	mux.Handle("/avatars/", avatars)
-	page, err := newDemoPage(avatars, gallery, o.demo)
+	page, err := newDemoPage(avatars, gallery, o.demo, o.secret != "")
 	if err != nil {
 		return err
 	}

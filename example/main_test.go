@@ -27,7 +27,9 @@ func TestDemo(t *testing.T) {
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
 	var logs bytes.Buffer
-	go func() { done <- run(ctx, []string{"-demo", "-addr", "127.0.0.1:0"}, &logs, ready) }()
+	go func() {
+		done <- run(ctx, []string{"-demo", "-addr", "127.0.0.1:0"}, env{stderr: &logs, ready: ready, name: "example-demo"})
+	}()
 	var addr string
 	select {
 	case addr = <-ready:
@@ -75,6 +77,38 @@ func TestDemo(t *testing.T) {
 	assert.Contains(t, logs.String(), "shutting down")
 }
 
+// TestDemoSigned runs the demo with signed URLs: the gallery still works (its URLs are built and
+// signed by the handler) and an unsigned URL is refused.
+func TestDemoSigned(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-demo", "-addr", "127.0.0.1:0", "-secret", "0123456789abcdef0123"},
+			env{stderr: io.Discard, ready: ready, name: "example-signed"})
+	}()
+	var addr string
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		t.Fatalf("example stopped: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("example did not start")
+	}
+	page := get(t, "http://"+addr+"/")
+	urls := regexp.MustCompile(`<img src="(/avatars/[^"]+)"`).FindAllStringSubmatch(string(page.body), -1)
+	require.NotEmpty(t, urls)
+	for _, m := range urls[:7] {
+		assert.Contains(t, m[1], "/s--")
+		assert.Equal(t, http.StatusOK, get(t, "http://"+addr+m[1]).code, m[1])
+	}
+	unsigned := regexp.MustCompile(`/s--[^/]+--`).ReplaceAllString(urls[0][1], "")
+	assert.Equal(t, http.StatusUnauthorized, get(t, "http://"+addr+unsigned).code)
+	cancel()
+	require.NoError(t, <-done)
+}
+
 func TestFlags(t *testing.T) {
 	_, err := parseFlags([]string{"-cache-mb", "0"}, io.Discard)
 	assert.ErrorContains(t, err, "-cache-mb")
@@ -85,6 +119,16 @@ func TestFlags(t *testing.T) {
 	assert.True(t, o.demo)
 	assert.Equal(t, time.Hour, o.refresh)
 	assert.Equal(t, "127.0.0.1:8080", o.addr)
+	assert.Nil(t, o.restricted)
+
+	o, err = parseFlags([]string{"-secret", "0123456789abcdef", "-restricted", "twitter,gravatar"}, io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"twitter", "gravatar"}, o.restricted)
+	o, err = parseFlags([]string{"-secret", "0123456789abcdef", "-restricted", "none"}, io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, []string{}, o.restricted)
+	_, err = parseFlags([]string{"-restricted", "twitter"}, io.Discard)
+	assert.ErrorContains(t, err, "-secret")
 }
 
 type got struct {

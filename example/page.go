@@ -98,6 +98,7 @@ type row struct {
 
 type pageData struct {
 	Demo    bool
+	Signed  bool
 	Columns []galleryColumn
 	Rows    []row
 	Errors  []cell
@@ -114,7 +115,8 @@ code{font-size:11px;color:#556;word-break:break-all;display:block;max-width:190p
 <h1>avatarkit example</h1>
 <p>An ordinary Go app with its own routes (<a href="/healthz">/healthz</a>, <a href="/debug/avatars">/debug/avatars</a>)
 and avatarkit mounted under <code style="display:inline">/avatars/</code>.
-{{if .Demo}}Running with <b>-demo</b>: every network is the built-in fake, in-process.{{end}}</p>
+{{if .Demo}}Running with <b>-demo</b>: every network is the built-in fake, in-process.{{end}}
+{{if .Signed}}URLs are signed (<b>-secret</b>): the gallery's URLs carry their <code style="display:inline">s--…--</code> segment; the hand-written refusals below are unsigned, so a restricted type answers them 401 first.{{end}}</p>
 <table><tr><th>user</th>{{range .Columns}}<th>{{.Label}}</th>{{end}}</tr>
 {{range .Rows}}<tr><th>{{.Label}}</th>{{range .Cells}}<td><img src="{{.URL}}" alt="{{.Label}}" loading="lazy"><code>{{.URL}}</code></td>{{end}}</tr>
 {{end}}</table>
@@ -124,8 +126,8 @@ and avatarkit mounted under <code style="display:inline">/avatars/</code>.
 `))
 
 // newDemoPage renders the page once: every URL on it is built with the handler's URL builder.
-func newDemoPage(h *avatarmw.Handler, users []galleryUser, demo bool) (http.Handler, error) {
-	data := pageData{Demo: demo, Columns: columns}
+func newDemoPage(h *avatarmw.Handler, users []galleryUser, demo, signed bool) (http.Handler, error) {
+	data := pageData{Demo: demo, Signed: signed, Columns: columns}
 	for _, u := range users {
 		r := row{Label: u.Label}
 		for _, c := range columns {
