@@ -86,7 +86,7 @@ func TestCannedAnswers(t *testing.T) {
 			return canned{status: 429, header: map[string]string{"x-rate-limit-reset": reset}, body: `{"errors":[{"code":88,"message":"Rate limit exceeded"}]}`}
 		}, want: fetch.KindRateLimited, retry: 5 * time.Minute},
 		{name: "x 429 not json", typ: "twitter", id: "5", answer: func() canned { return canned{status: 429, body: "slow down"} },
-			want: fetch.KindRateLimited, msg: "twitter: X API rate limit"},
+			want: fetch.KindRateLimited, msg: "twitter: X API rate limit, retry in 1m0s", retry: fetch.DefaultRateLimitBackoff},
 		{name: "x 404 blank", typ: "twitter", id: "6", answer: func() canned {
 			return canned{status: 404, body: `{"title":"Not Found","type":"about:blank","status":404}`}
 		}, want: fetch.KindUpstream},
@@ -150,7 +150,8 @@ func TestCannedAnswers(t *testing.T) {
 			case "twitter_name":
 				answers["/2/users/by/username/"+tt.id] = tt.answer()
 			}
-			cfg := fetch.Config{FacebookURL: s.URL + "/graph", FacebookToken: "s3cr3t-token", XURL: s.URL, XToken: "s3cr3t-token"}
+			cfg := fetch.Config{FacebookURL: s.URL + "/graph", FacebookToken: "s3cr3t-token", XURL: s.URL, XToken: "s3cr3t-token",
+				RetryDelay: time.Millisecond}
 			if tt.noToken {
 				cfg.FacebookToken = ""
 			}

@@ -73,6 +73,9 @@ type ClientConfig struct {
 	// redirect) hands us on an allowed host name whose DNS points there. List only what must be
 	// reached, as narrowly as possible (e.g. one egress proxy's /32), never 0.0.0.0/0.
 	AllowPrivateAddresses []netip.Prefix
+	// Now is the clock a Retry-After date (an HTTP date rather than seconds) is read against.
+	// Default time.Now. NewProviders sets it to Config.Now when it is left nil.
+	Now func() time.Time
 }
 
 // Client is the one guarded HTTP client every origin call goes through: per-request timeouts, a byte
@@ -85,6 +88,7 @@ type Client struct {
 	maxBytes     int64
 	maxRedirects int
 	userAgent    string
+	now          func() time.Time
 	transport    *http.Transport
 	hc           *http.Client
 
@@ -110,6 +114,10 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		maxBytes:     cfg.MaxBytes,
 		maxRedirects: cfg.MaxRedirects,
 		userAgent:    cfg.UserAgent,
+		now:          cfg.Now,
+	}
+	if c.now == nil {
+		c.now = time.Now
 	}
 	if c.timeout == 0 {
 		c.timeout = DefaultTimeout
@@ -204,6 +212,7 @@ func (c *Client) WithTrustedBaseURL(baseURL string) (*Client, error) {
 		maxBytes:     root.maxBytes,
 		maxRedirects: root.maxRedirects,
 		userAgent:    root.userAgent,
+		now:          root.now,
 		cfg:          root.cfg,
 		trusted:      trusted,
 		root:         root,
@@ -287,14 +296,15 @@ func (c *Client) Picture(ctx context.Context, rawURL string, allow Allowlist) (*
 		return nil, err
 	}
 	if r.status < 200 || r.status > 299 {
-		// Every non-2xx is a failure of the network for now, 403 and 404 included: X answers those
-		// when a user changed their picture since the lookup, and a later issue re-looks the user up
-		// then instead.
+		// Every other non-2xx is a failure of the network, 403 and 404 included; providers give
+		// some of them a meaning of their own (Gravatar's 404 is "no picture"; X's 403 and 404 mean
+		// the user changed their picture since the lookup).
 		se := &StatusError{StatusCode: r.status, URL: redactURL(r.url)}
 		if r.status == http.StatusTooManyRequests {
-			return nil, rateLimited("", "picture host rate limit", retryAfter(r.header, time.Now()), se)
+			return nil, rateLimited("", "picture host rate limit", retryAfter(r.header, c.now()), se)
 		}
-		return nil, &Error{Kind: KindUpstream, Msg: fmt.Sprintf("picture download failed: HTTP %d", r.status), Err: se}
+		return nil, markTransient(&Error{Kind: KindUpstream, Msg: fmt.Sprintf("picture download failed: HTTP %d", r.status), Err: se},
+			transientStatus(r.status))
 	}
 	ct := SniffImage(r.body)
 	if ct == "" {
@@ -428,13 +438,25 @@ func (c *Client) transportError(ctx context.Context, err error, noun string) *Er
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded), errors.Is(err, context.DeadlineExceeded),
 		errors.As(err, &ne) && ne.Timeout():
-		return &Error{Kind: KindTimeout, Msg: fmt.Sprintf("%s not received within %v", noun, c.timeout), Err: err}
+		return markTransient(&Error{Kind: KindTimeout, Msg: fmt.Sprintf("%s not received within %v", noun, c.timeout), Err: err}, true)
 	case errors.Is(ctx.Err(), context.Canceled), errors.Is(err, context.Canceled):
 		return &Error{Kind: KindTimeout, Msg: noun + " request cancelled", Err: err}
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return &Error{Kind: KindUpstream, Msg: noun + " cut short by the network", Err: err}
+		return markTransient(&Error{Kind: KindUpstream, Msg: noun + " cut short by the network", Err: err}, true)
 	}
-	return &Error{Kind: KindUpstream, Msg: noun + " request failed: " + errorClass(err), Err: err}
+	return markTransient(&Error{Kind: KindUpstream, Msg: noun + " request failed: " + errorClass(err), Err: err}, transientConnError(err))
+}
+
+// transientConnError reports whether a failed connection may work when tried again: not when the
+// host does not exist or its TLS certificate is bad.
+func transientConnError(err error) bool {
+	var dnsErr *net.DNSError
+	var tlsErr *tls.CertificateVerificationError
+	switch {
+	case errors.As(err, &dnsErr) && dnsErr.IsNotFound, errors.As(err, &tlsErr):
+		return false
+	}
+	return true
 }
 
 // errorClass names a connection failure without addresses.

@@ -22,7 +22,9 @@ type facebook struct {
 	token  string   // optional access token
 	size   int      // width and height asked for
 	client *Client
-	allow  Allowlist // picture hosts plus the base URL's host
+	allow  Allowlist        // picture hosts plus the base URL's host
+	net    *network         // Facebook's rate-limit gate and retry policy (API and CDN)
+	now    func() time.Time // the clock waits are computed with
 }
 
 // CheckID accepts 1 to 25 digits, the id as it is.
@@ -51,14 +53,39 @@ type graphError struct {
 	Code      int    `json:"code"`
 	Subcode   int    `json:"error_subcode"`
 	FBTraceID string `json:"fbtrace_id"`
+	// Transient is Graph's is_transient: the same call may work later.
+	Transient bool `json:"is_transient"`
 }
 
 func (e *graphError) Error() string {
 	return fmt.Sprintf("Graph API error %d (subcode %d, %s, fbtrace_id %s): %s", e.Code, e.Subcode, e.Type, e.FBTraceID, e.Message)
 }
 
-// Fetch asks the Graph API for the picture's URL, then downloads it.
+// graphPicture is what a lookup tells: where the picture is, and whether it is the silhouette.
+type graphPicture struct {
+	url        string
+	silhouette bool
+}
+
+// Fetch asks the Graph API for the picture's URL, then downloads it. Both calls go through
+// Facebook's rate-limit gate, and each is retried once when it fails transiently.
 func (f *facebook) Fetch(ctx context.Context, id string) (*Picture, error) {
+	gp, err := call(ctx, f.net, TypeFacebook, func(ctx context.Context) (graphPicture, error) { return f.lookup(ctx, id) })
+	if err != nil {
+		return nil, err
+	}
+	return call(ctx, f.net, TypeFacebook, func(ctx context.Context) (*Picture, error) {
+		pic, err := f.client.Picture(ctx, gp.url, f.allow)
+		if err != nil {
+			return nil, WithProvider(TypeFacebook, err)
+		}
+		pic.Default = gp.silhouette
+		return pic, nil
+	})
+}
+
+// lookup asks the Graph API for the picture's URL.
+func (f *facebook) lookup(ctx context.Context, id string) (graphPicture, error) {
 	// The query in the order CONTRACT §1 writes it.
 	size := strconv.Itoa(f.size)
 	q := "redirect=false&width=" + size + "&height=" + size
@@ -67,33 +94,28 @@ func (f *facebook) Fetch(ctx context.Context, id string) (*Picture, error) {
 	}
 	resp, err := f.client.API(ctx, joinURL(f.base, q, id, "picture"), nil, f.allow)
 	if err != nil {
-		return nil, WithProvider(TypeFacebook, err)
+		return graphPicture{}, WithProvider(TypeFacebook, err)
 	}
 	var ans graphAnswer
 	jsonErr := json.Unmarshal(resp.Body, &ans)
 	if jsonErr == nil && ans.Error != nil {
 		ans.Error.Message = f.redact(ans.Error.Message)
-		return nil, f.graphOutcome(id, resp, ans.Error)
+		return graphPicture{}, f.graphOutcome(id, resp, ans.Error)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, f.statusOutcome(resp)
+		return graphPicture{}, f.statusOutcome(resp)
 	}
 	switch {
 	case jsonErr != nil:
-		return nil, errorf(KindUpstream, TypeFacebook, jsonErr, "unreadable Graph API answer")
+		return graphPicture{}, errorf(KindUpstream, TypeFacebook, jsonErr, "unreadable Graph API answer")
 	case ans.Data == nil:
-		return nil, errorf(KindUpstream, TypeFacebook, nil, "Graph API answer without data")
+		return graphPicture{}, errorf(KindUpstream, TypeFacebook, nil, "Graph API answer without data")
 	case ans.Data.URL == nil:
-		return nil, errorf(KindUpstream, TypeFacebook, nil, "Graph API answer without a picture URL")
+		return graphPicture{}, errorf(KindUpstream, TypeFacebook, nil, "Graph API answer without a picture URL")
 	case *ans.Data.URL == "":
-		return nil, errorf(KindNoPicture, TypeFacebook, nil, "user %s has no picture", id)
+		return graphPicture{}, errorf(KindNoPicture, TypeFacebook, nil, "user %s has no picture", id)
 	}
-	pic, err := f.client.Picture(ctx, *ans.Data.URL, f.allow)
-	if err != nil {
-		return nil, WithProvider(TypeFacebook, err)
-	}
-	pic.Default = ans.Data.IsSilhouette
-	return pic, nil
+	return graphPicture{url: *ans.Data.URL, silhouette: ans.Data.IsSilhouette}, nil
 }
 
 // graphOutcome maps a Graph API error object to an *Error.
@@ -111,17 +133,18 @@ func (f *facebook) graphOutcome(id string, resp *APIResponse, ge *graphError) er
 	case c == 10 || 200 <= c && c <= 299:
 		return errorf(KindCredentials, TypeFacebook, ge, "Graph API denied our app permission (error %d)", c)
 	case c == 4 || c == 17 || c == 32 || c == 341 || c == 613:
-		return rateLimited(TypeFacebook, fmt.Sprintf("Graph API rate limit (error %d)", c), graphRetryAfter(resp.Header, time.Now()), ge)
+		return rateLimited(TypeFacebook, fmt.Sprintf("Graph API rate limit (error %d)", c), graphRetryAfter(resp.Header, f.now()), ge)
 	case c == 1 || c == 2:
-		return errorf(KindUpstream, TypeFacebook, ge, "Graph API temporarily failed (error %d)", c)
+		return markTransient(errorf(KindUpstream, TypeFacebook, ge, "Graph API temporarily failed (error %d)", c), true)
 	}
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized:
 		return errorf(KindCredentials, TypeFacebook, ge, "Graph API rejected our credentials (error %d)", ge.Code)
 	case resp.StatusCode == http.StatusTooManyRequests:
-		return rateLimited(TypeFacebook, fmt.Sprintf("Graph API rate limit (error %d)", ge.Code), graphRetryAfter(resp.Header, time.Now()), ge)
+		return rateLimited(TypeFacebook, fmt.Sprintf("Graph API rate limit (error %d)", ge.Code), graphRetryAfter(resp.Header, f.now()), ge)
 	}
-	return errorf(KindUpstream, TypeFacebook, ge, "Graph API error %d (HTTP %d)", ge.Code, resp.StatusCode)
+	return markTransient(errorf(KindUpstream, TypeFacebook, ge, "Graph API error %d (HTTP %d)", ge.Code, resp.StatusCode),
+		ge.Transient || transientStatus(resp.StatusCode))
 }
 
 // statusOutcome maps a non-2xx answer without a Graph error object.
@@ -131,9 +154,10 @@ func (f *facebook) statusOutcome(resp *APIResponse) error {
 	case http.StatusUnauthorized:
 		return errorf(KindCredentials, TypeFacebook, cause, "Graph API rejected our credentials (HTTP 401)")
 	case http.StatusTooManyRequests:
-		return rateLimited(TypeFacebook, "Graph API rate limit", graphRetryAfter(resp.Header, time.Now()), cause)
+		return rateLimited(TypeFacebook, "Graph API rate limit", graphRetryAfter(resp.Header, f.now()), cause)
 	}
-	return errorf(KindUpstream, TypeFacebook, cause, "Graph API failed: HTTP %d", resp.StatusCode)
+	return markTransient(errorf(KindUpstream, TypeFacebook, cause, "Graph API failed: HTTP %d", resp.StatusCode),
+		transientStatus(resp.StatusCode))
 }
 
 // redact removes the access token from a text the network sent back, in case it echoes it.

@@ -4,6 +4,28 @@
 //
 // fetch knows nothing about images beyond "bytes and a sniffed content type", nothing about caches and
 // nothing about avatarkit's URL grammar.
+//
+// # Manners
+//
+// The built-in providers are good citizens of the networks they call:
+//
+//   - Rate limits are honoured. Once a network answers "rate limited" — X's 429 with
+//     x-rate-limit-reset, Graph's throttling errors 4, 17, 32, 341 and 613, a 429 with Retry-After
+//     from Gravatar or an image host — the providers of that network make no further call to it
+//     (API or image host) until the time it named, or for Config.RateLimitBackoff when it named
+//     none. Meanwhile Fetch returns at once a KindRateLimited *Error whose RetryAfter is the time
+//     left, in whole seconds and never 0. When the wait is over, one call goes first and the
+//     fetches that come meanwhile wait for its answer, so that a network still rate-limiting us
+//     gets one call per window. The twitter and twitter_name providers share X's gate (one API,
+//     one token). Waits are computed with Config.Now, so tests can step over them.
+//   - A transient failure of a call — a 5xx, a failed or cut connection, a timeout of the client —
+//     is retried once, after a random delay (Config.RetryDelay), and only when the context's
+//     deadline leaves room for another attempt. Permanent outcomes (no such user, no picture, not
+//     an image, too large), refusals of ours (a host off the allowlist, a non-public address),
+//     rejected credentials and rate limits are never retried.
+//   - X removes the old file when a user changes their picture: when the picture URL of a lookup
+//     answers 403 or 404, the X providers look the user up once more and download the URL that
+//     lookup gives.
 package fetch
 
 import (
@@ -69,7 +91,8 @@ const (
 	KindNotConfigured
 	// KindCredentials: the network rejected our credentials (503).
 	KindCredentials
-	// KindRateLimited: the network is rate-limiting us (503, with Retry-After when known).
+	// KindRateLimited: the network is rate-limiting us, or the provider holds its calls back
+	// until the wait the network asked for is over (503, with Retry-After from Error.RetryAfter).
 	KindRateLimited
 )
 
@@ -115,9 +138,16 @@ type Error struct {
 	Kind     Kind
 	Provider string // the delivery type, e.g. "facebook"; empty when not known
 	Msg      string // one line, public
-	// RetryAfter is how long the network asked us to wait (KindRateLimited); zero when it did not say.
+	// RetryAfter is how long to wait before asking again (KindRateLimited). The built-in providers
+	// always set it: the time the network asked for, the default backoff when it named none
+	// (Config.RateLimitBackoff), or the time left while they hold their calls back; it is zero only
+	// when the error comes from elsewhere and nobody said.
 	RetryAfter time.Duration
 	Err        error
+
+	// transient marks a failure a retry may cure (a 5xx, a cut or failed connection, a timeout of
+	// our client), as opposed to a refusal of ours or an answer that would not change.
+	transient bool
 }
 
 // Error returns "<provider>: <msg>".

@@ -21,6 +21,7 @@ type gravatar struct {
 	size   int
 	client *Client
 	allow  Allowlist // Gravatar's hosts plus the base URL's host
+	net    *network  // Gravatar's rate-limit gate and retry policy
 }
 
 // CheckID accepts 32 or 64 hex digits, canonically lower case.
@@ -31,9 +32,15 @@ func (g *gravatar) CheckID(id string) (string, error) {
 	return strings.ToLower(id), nil
 }
 
-// Fetch downloads {gravatar}/avatar/{hash}?s=W&d=404.
+// Fetch downloads {gravatar}/avatar/{hash}?s=W&d=404, through Gravatar's rate-limit gate, retrying
+// a transient failure once.
 func (g *gravatar) Fetch(ctx context.Context, id string) (*Picture, error) {
 	hash := strings.ToLower(id)
+	return call(ctx, g.net, TypeGravatar, func(ctx context.Context) (*Picture, error) { return g.download(ctx, hash) })
+}
+
+// download makes the one request.
+func (g *gravatar) download(ctx context.Context, hash string) (*Picture, error) {
 	pic, err := g.client.Picture(ctx, joinURL(g.base, "s="+strconv.Itoa(g.size)+"&d=404", "avatar", hash), g.allow)
 	if err != nil {
 		var se *StatusError

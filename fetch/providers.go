@@ -49,9 +49,28 @@ type Config struct {
 	SourceSize int
 	// Client configures the guarded HTTP client of every origin call.
 	Client ClientConfig
-	// Logger receives a debug line per origin fetch, and a warning when a network failed or
-	// rejected our credentials. Tokens never reach it. Nil: silent.
+	// Logger receives a debug line per origin fetch (and per retry), and a warning when a network
+	// failed, rejected our credentials or rate-limited us. Tokens never reach it. Nil: silent.
 	Logger *slog.Logger
+
+	// RateLimitBackoff is how long the providers of a network make no call to it after it
+	// rate-limited us without saying for how long. When it does say (X's x-rate-limit-reset, a
+	// Retry-After, Graph's estimated_time_to_regain_access), they wait that long instead; either
+	// way Fetch meanwhile returns a KindRateLimited *Error with the time left as RetryAfter, and
+	// afterwards one call goes first while the others wait for its answer. Default
+	// DefaultRateLimitBackoff (60 s); negative is an error.
+	RateLimitBackoff time.Duration
+	// RetryDelay governs the one retry of a transient failure (a 5xx, a cut or failed connection, a
+	// timeout of the client): it is made after a random wait between RetryDelay and 3×RetryDelay,
+	// and only when the context's deadline (if any) leaves, after that wait, at least as long as
+	// the failed attempt took and at least a second. Default DefaultRetryDelay (100 ms, so
+	// 100–300 ms); negative: no retries. The wait is real time, whatever Now says.
+	RetryDelay time.Duration
+	// Now is the clock every wait the networks ask for is computed with: how long a rate-limited
+	// network is left alone, and the RetryAfter of the errors that say so. Default time.Now.
+	// Tests set a fake clock to step over a rate-limit window without sleeping. Client.Now is set
+	// to it when left nil.
+	Now func() time.Time
 }
 
 // The built-in delivery types.
@@ -69,7 +88,26 @@ const (
 // CheckID always returns KindGone naming the network and when it withdrew its API). All of them share
 // one Client built from cfg.Client; a provider whose base URL is set uses a Client derived from it
 // that trusts that base URL's host (Client.WithTrustedBaseURL).
+//
+// The providers of one network share a rate-limit gate: "twitter" and "twitter_name" share X's
+// (one API, one token); "facebook" and "gravatar" have one each. It is per call of NewProviders:
+// two sets of providers do not know about each other's gates.
 func NewProviders(cfg Config) (map[string]Provider, error) {
+	switch {
+	case cfg.RateLimitBackoff < 0:
+		return nil, fmt.Errorf("fetch: Config.RateLimitBackoff %v is negative", cfg.RateLimitBackoff)
+	case cfg.RateLimitBackoff == 0:
+		cfg.RateLimitBackoff = DefaultRateLimitBackoff
+	}
+	if cfg.RetryDelay == 0 {
+		cfg.RetryDelay = DefaultRetryDelay
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Client.Now == nil {
+		cfg.Client.Now = cfg.Now
+	}
 	if cfg.SourceSize == 0 {
 		cfg.SourceSize = DefaultSourceSize
 	}
@@ -116,13 +154,19 @@ func NewProviders(cfg Config) (map[string]Provider, error) {
 		return nil, err
 	}
 
+	newNetwork := func(name string) *network {
+		return &network{name: name, now: cfg.Now, backoff: cfg.RateLimitBackoff, delay: cfg.RetryDelay, log: log}
+	}
+	xNet := newNetwork("X")
 	fb := &facebook{base: fbURL, token: cfg.FacebookToken, size: cfg.SourceSize, client: fbClient,
-		allow: append(Allowlist{fbURL.Host}, facebookImageHosts...)}
+		allow: append(Allowlist{fbURL.Host}, facebookImageHosts...), net: newNetwork("Facebook"), now: cfg.Now}
 	xAllow := append(Allowlist{xURL.Host}, xImageHosts...)
-	tw := &xProvider{name: TypeTwitter, byName: false, base: xURL, token: cfg.XToken, client: xClient, allow: xAllow}
-	twName := &xProvider{name: TypeTwitterName, byName: true, base: xURL, token: cfg.XToken, client: xClient, allow: xAllow}
+	tw := &xProvider{name: TypeTwitter, byName: false, base: xURL, token: cfg.XToken, client: xClient, allow: xAllow,
+		net: xNet, now: cfg.Now}
+	twName := &xProvider{name: TypeTwitterName, byName: true, base: xURL, token: cfg.XToken, client: xClient, allow: xAllow,
+		net: xNet, now: cfg.Now}
 	gr := &gravatar{base: gURL, size: cfg.SourceSize, client: gClient,
-		allow: append(Allowlist{gURL.Host}, gravatarImageHosts...)}
+		allow: append(Allowlist{gURL.Host}, gravatarImageHosts...), net: newNetwork("Gravatar")}
 
 	return map[string]Provider{
 		TypeFacebook:      logged(TypeFacebook, fb, log),

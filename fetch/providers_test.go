@@ -26,9 +26,10 @@ func fake(t *testing.T) *fetchtest.Server {
 	return s
 }
 
-// config points every provider at s, with the credentials s accepts.
+// config points every provider at s, with the credentials s accepts, and a retry delay of 1–3 ms.
 func config(s *fetchtest.Server) fetch.Config {
 	return fetch.Config{
+		RetryDelay:    time.Millisecond,
 		FacebookURL:   s.FacebookURL(),
 		FacebookToken: fetchtest.FacebookToken,
 		XURL:          s.XURL(),
@@ -105,6 +106,7 @@ func TestNewProvidersConfig(t *testing.T) {
 		"negative timeout":     {Client: fetch.ClientConfig{Timeout: -1}},
 		"negative byte cap":    {Client: fetch.ClientConfig{MaxBytes: -1}},
 		"user agent with crlf": {Client: fetch.ClientConfig{UserAgent: "a\r\nb: c"}},
+		"negative backoff":     {RateLimitBackoff: -time.Second},
 	} {
 		_, err := fetch.NewProviders(cfg)
 		assert.Error(t, err, name)
@@ -112,6 +114,10 @@ func TestNewProvidersConfig(t *testing.T) {
 	for _, size := range []int{0, 512, 1024, 2048} {
 		_, err := fetch.NewProviders(fetch.Config{SourceSize: size})
 		assert.NoError(t, err, "size %d", size)
+	}
+	for _, cfg := range []fetch.Config{{RetryDelay: -1}, {RetryDelay: time.Microsecond}, {RateLimitBackoff: time.Second}} {
+		_, err := fetch.NewProviders(cfg)
+		assert.NoError(t, err, "%+v", cfg)
 	}
 }
 
@@ -399,7 +405,7 @@ func outcomes() []outcome {
 	for _, code := range []int{4, 17, 32, 341, 613} {
 		add(outcome{name: fmt.Sprint("fb rate limit ", code), typ: "facebook", id: fbID, kind: fetchtest.FacebookLookup,
 			fault: fetchtest.Fault{RateLimit: true, RateLimitCode: code}, want: fetch.KindRateLimited,
-			msg: fmt.Sprintf("facebook: Graph API rate limit (error %d)", code)})
+			msg: fmt.Sprintf("facebook: Graph API rate limit (error %d), retry in 1m0s", code), retry: fetch.DefaultRateLimitBackoff})
 	}
 	add(outcome{name: "fb rate limit with usage header", typ: "facebook", id: fbID, kind: fetchtest.FacebookLookup,
 		fault: fetchtest.Fault{RateLimit: true, RetryAfter: 10 * time.Minute}, want: fetch.KindRateLimited,
@@ -426,7 +432,8 @@ func outcomes() []outcome {
 		add(outcome{name: fmt.Sprint("x lookup ", status), typ: "twitter", id: xID, kind: fetchtest.XLookup,
 			fault: fetchtest.Fault{Status: status}, want: fetch.KindUpstream, msg: fmt.Sprint("HTTP ", status)})
 	}
-	// Picture downloads: every non-2xx is a failure of the network for now.
+	// Picture downloads: every other non-2xx is a failure of the network (X's 403 and 404 after a
+	// second lookup and download).
 	for _, status := range []int{403, 404, 500} {
 		add(outcome{name: fmt.Sprint("x image ", status), typ: "twitter", id: xID, kind: fetchtest.XImage,
 			fault: fetchtest.Fault{Status: status}, want: fetch.KindUpstream, msg: fmt.Sprint("HTTP ", status)})

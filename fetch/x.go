@@ -3,6 +3,7 @@ package fetch
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -13,9 +14,6 @@ import (
 
 // xImageHosts are the hosts X serves profile pictures from (and their subdomains).
 var xImageHosts = Allowlist{"pbs.twimg.com", "abs.twimg.com"}
-
-// The rules of the twitter and twitter_name types.
-var ()
 
 // xSizeSuffix matches the last path segment of an X profile picture URL that names a size variant:
 // the stem, the suffix, the extension (if any).
@@ -29,7 +27,9 @@ type xProvider struct {
 	base   *url.URL
 	token  string // bearer token; empty: not configured
 	client *Client
-	allow  Allowlist // picture hosts plus the base URL's host
+	allow  Allowlist        // picture hosts plus the base URL's host
+	net    *network         // X's rate-limit gate and retry policy, shared by both X providers
+	now    func() time.Time // the clock waits are computed with
 }
 
 // CheckID reports KindNotConfigured without a bearer token, whatever the id. Otherwise it accepts
@@ -81,11 +81,40 @@ type xAnswer struct {
 }
 
 // Fetch looks the user up, then downloads the original of their profile picture (never the 48 px
-// _normal variant the API names).
+// _normal variant the API names). Every call goes through X's rate-limit gate, and each is retried
+// once when it fails transiently.
+//
+// When the image host answers 403 or 404 for the picture URL the lookup gave, the user changed
+// their picture in between (X removes the old file): Fetch looks the user up once more and
+// downloads the URL that lookup gives. If that fails too, its failure is returned as it is.
 func (p *xProvider) Fetch(ctx context.Context, id string) (*Picture, error) {
 	if p.token == "" {
 		return nil, p.notConfigured()
 	}
+	lookup := func(ctx context.Context) (string, error) { return p.lookup(ctx, id) }
+	raw, err := call(ctx, p.net, p.name, lookup)
+	if err != nil {
+		return nil, err
+	}
+	pic, err := call(ctx, p.net, p.name, func(ctx context.Context) (*Picture, error) { return p.download(ctx, raw) })
+	if err == nil || !pictureMoved(err) {
+		return pic, err
+	}
+	if raw, err = call(ctx, p.net, p.name, lookup); err != nil {
+		return nil, err
+	}
+	return call(ctx, p.net, p.name, func(ctx context.Context) (*Picture, error) { return p.download(ctx, raw) })
+}
+
+// pictureMoved reports whether err is a download's 403 or 404: the file the lookup named is gone.
+func pictureMoved(err error) bool {
+	var se *StatusError
+	return KindOf(err) == KindUpstream && errors.As(err, &se) &&
+		(se.StatusCode == http.StatusForbidden || se.StatusCode == http.StatusNotFound)
+}
+
+// lookup asks the X API for the user and returns their profile_image_url as the API gives it.
+func (p *xProvider) lookup(ctx context.Context, id string) (string, error) {
 	const q = "user.fields=profile_image_url"
 	var lookup string
 	if p.byName {
@@ -95,7 +124,7 @@ func (p *xProvider) Fetch(ctx context.Context, id string) (*Picture, error) {
 	}
 	resp, err := p.client.API(ctx, lookup, http.Header{"Authorization": {"Bearer " + p.token}}, p.allow)
 	if err != nil {
-		return nil, WithProvider(p.name, err)
+		return "", WithProvider(p.name, err)
 	}
 	var ans xAnswer
 	jsonErr := json.Unmarshal(resp.Body, &ans)
@@ -103,16 +132,17 @@ func (p *xProvider) Fetch(ctx context.Context, id string) (*Picture, error) {
 
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests:
-		wait := resetAfter(resp.Header, time.Now())
+		now := p.now()
+		wait := resetAfter(resp.Header, now)
 		if wait == 0 {
-			wait = retryAfter(resp.Header, time.Now())
+			wait = retryAfter(resp.Header, now)
 		}
-		return nil, rateLimited(p.name, "X API rate limit", wait, p.cause(resp, jsonErr, &ans))
+		return "", rateLimited(p.name, "X API rate limit", wait, p.cause(resp, jsonErr, &ans))
 	case resp.StatusCode == http.StatusUnauthorized:
-		return nil, errorf(KindCredentials, p.name, p.cause(resp, jsonErr, &ans), "X API rejected our bearer token")
+		return "", errorf(KindCredentials, p.name, p.cause(resp, jsonErr, &ans), "X API rejected our bearer token")
 	case ok && jsonErr == nil && ans.Data != nil && ans.Data.ProfileImageURL != "":
 		// Errors next to data are about other objects (a pinned post...), not the user.
-		return p.download(ctx, ans.Data.ProfileImageURL)
+		return ans.Data.ProfileImageURL, nil
 	}
 	if jsonErr == nil {
 		problems := append([]xProblem{ans.xProblem}, ans.Errors...)
@@ -120,9 +150,9 @@ func (p *xProvider) Fetch(ctx context.Context, id string) (*Picture, error) {
 			pr := &problems[i]
 			switch {
 			case strings.HasSuffix(pr.Type, "/user-suspended") || strings.Contains(strings.ToLower(pr.Detail), "been suspended"):
-				return nil, errorf(KindNotFound, p.name, pr, "user %s is suspended", id)
+				return "", errorf(KindNotFound, p.name, pr, "user %s is suspended", id)
 			case strings.HasSuffix(pr.Type, "/resource-not-found"):
-				return nil, errorf(KindNotFound, p.name, pr, "no such user %s", id)
+				return "", errorf(KindNotFound, p.name, pr, "no such user %s", id)
 			}
 		}
 	}
@@ -130,15 +160,16 @@ func (p *xProvider) Fetch(ctx context.Context, id string) (*Picture, error) {
 	case resp.StatusCode == http.StatusForbidden:
 		// App-only lookups of public users are refused only when our app may not make them
 		// (client-not-enrolled, unsupported-authentication).
-		return nil, errorf(KindCredentials, p.name, p.cause(resp, jsonErr, &ans), "X API refused our app (HTTP 403)")
+		return "", errorf(KindCredentials, p.name, p.cause(resp, jsonErr, &ans), "X API refused our app (HTTP 403)")
 	case !ok:
-		return nil, errorf(KindUpstream, p.name, p.cause(resp, jsonErr, &ans), "X API failed: HTTP %d", resp.StatusCode)
+		return "", markTransient(errorf(KindUpstream, p.name, p.cause(resp, jsonErr, &ans), "X API failed: HTTP %d", resp.StatusCode),
+			transientStatus(resp.StatusCode))
 	case jsonErr != nil:
-		return nil, errorf(KindUpstream, p.name, jsonErr, "unreadable X API answer")
+		return "", errorf(KindUpstream, p.name, jsonErr, "unreadable X API answer")
 	case ans.Data == nil:
-		return nil, errorf(KindUpstream, p.name, p.cause(resp, jsonErr, &ans), "X API answer without data")
+		return "", errorf(KindUpstream, p.name, p.cause(resp, jsonErr, &ans), "X API answer without data")
 	}
-	return nil, errorf(KindUpstream, p.name, nil, "X API answer without profile_image_url")
+	return "", errorf(KindUpstream, p.name, nil, "X API answer without profile_image_url")
 }
 
 // download fetches the original of the picture at the URL the API named.

@@ -73,16 +73,45 @@ func (s *Server) SetFault(k Kind, f Fault) {
 	s.faults[k] = f
 }
 
-// ClearFaults clears the faults of every kind.
+// ClearFaults clears the faults of every kind, those of FaultNext included.
 func (s *Server) ClearFaults() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	clear(s.faults)
+	clear(s.next)
 }
 
+// nextFault is a fault for a number of requests (FaultNext).
+type nextFault struct {
+	n int
+	f Fault
+}
+
+// FaultNext gives the next n requests of kind k the fault f, before the fault set with SetFault
+// (if any) applies again: FaultNext(XImage, 1, Fault{Status: 503}) fails one download, and the
+// next is served as usual. The zero Fault makes the next n requests behave normally whatever
+// SetFault says. It replaces what an earlier FaultNext of k left; n <= 0 clears it. ClearFaults
+// clears it too.
+func (s *Server) FaultNext(k Kind, n int, f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n <= 0 {
+		delete(s.next, k)
+		return
+	}
+	s.next[k] = &nextFault{n: n, f: f}
+}
+
+// fault returns the fault of a request of kind k that has just arrived, taking one of FaultNext's.
 func (s *Server) fault(k Kind) Fault {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if nf := s.next[k]; nf != nil {
+		if nf.n--; nf.n <= 0 {
+			delete(s.next, k)
+		}
+		return nf.f
+	}
 	return s.faults[k]
 }
 

@@ -10,8 +10,12 @@
 // The fake answers like the real networks — status codes, JSON shapes, error bodies, headers (see
 // the project's reference notes on the Graph API, X and Gravatar) — counts requests per Kind,
 // records them (Requests), and misbehaves on demand per Kind (SetFault): latency, error statuses,
-// rate limiting, rejected credentials, non-image bodies, huge bodies, cut connections. ChangePicture
-// gives a user a new picture, for freshness tests.
+// rate limiting, rejected credentials, non-image bodies, huge bodies, cut connections — for every
+// request from now on, or only for the next few (FaultNext: "fail the next two downloads").
+// ChangePicture gives a user a new picture, for freshness tests; OnNext runs code in the middle of
+// a request, to stage races ("the user changes their picture between the lookup and the
+// download"). SetNow gives the fake the test's clock, so that rate-limit windows can be stepped
+// over without sleeping.
 //
 // # URL layout
 //
@@ -47,9 +51,9 @@
 //     "errors" array (parameter "id" or "username"); ids and screen names breaking their rule get
 //     400 invalid-request. Screen names match case-insensitively. Every API answer carries
 //     x-rate-limit-limit (300), -remaining (counting down per 15-minute window, never enforced)
-//     and -reset. profile_image_url is the "_normal" variant; the image host also serves "_bigger"
-//     (73), "_mini" (24), "_200x200", "_400x400" and the original (suffix removed) at native size.
-//     After ChangePicture the old pbs URLs answer 404.
+//     and -reset (by the clock of SetNow). profile_image_url is the "_normal" variant; the image
+//     host also serves "_bigger" (73), "_mini" (24), "_200x200", "_400x400" and the original
+//     (suffix removed) at native size. After ChangePicture the old pbs URLs answer 404.
 //   - Gravatar: s (or size) defaults to 80; values below 1 or not numbers give 80, values above
 //     2048 are clamped to 2048 (no 400). The hash must be lower-case hex, MD5 or SHA-256: an
 //     upper-case hash is deliberately treated as unknown, to catch a client that forgets to
@@ -67,6 +71,7 @@ package fetchtest
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -134,8 +139,11 @@ type Server struct {
 	users      []User // Users, then the users AddUser added (append-only: indexes are stable)
 	requests   []Request
 	faults     map[Kind]Fault
-	gens       map[int]int       // index in users -> picture generation
-	imageHosts map[string]string // "facebook", "x", "x-abs" -> host
+	next       map[Kind]*nextFault // FaultNext: faults of the next requests, before faults
+	hooks      map[Kind][]func()   // OnNext: run during the next requests, in order
+	now        func() time.Time    // SetNow; nil: time.Now
+	gens       map[int]int         // index in users -> picture generation
+	imageHosts map[string]string   // "facebook", "x", "x-abs" -> host
 	hijacked   map[net.Conn]struct{}
 	xWindow    int64 // the current X rate-limit window (15-minute periods since start)
 	xUsed      int64 // X API calls in that window
@@ -157,6 +165,8 @@ func NewServer() *Server {
 		users:      slices.Clone(Users),
 		counts:     make(map[Kind]*atomic.Int64, len(allKinds)),
 		faults:     make(map[Kind]Fault),
+		next:       make(map[Kind]*nextFault),
+		hooks:      make(map[Kind][]func()),
 		gens:       make(map[int]int),
 		imageHosts: make(map[string]string),
 		hijacked:   make(map[net.Conn]struct{}),
@@ -219,6 +229,112 @@ func (s *Server) XURL() string { return s.URL + "/x" }
 
 // GravatarURL returns the Gravatar base URL: s.URL + "/gravatar".
 func (s *Server) GravatarURL() string { return s.URL + "/gravatar" }
+
+// SetNow sets the clock the fake reads for the answers that name a point in time: X's
+// x-rate-limit-reset (epoch seconds, also with Fault.RateLimit) and its 15-minute rate-limit
+// windows. nil restores time.Now. Give it the clock of the client under test (fetch.Config.Now) so
+// that a test can step over a rate-limit window without sleeping. Retry-After and Graph's
+// estimated_time_to_regain_access are relative and do not depend on it.
+func (s *Server) SetNow(now func() time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.now = now
+}
+
+// clock returns the time by the clock set with SetNow.
+func (s *Server) clock() time.Time {
+	s.mu.Lock()
+	now := s.now
+	s.mu.Unlock()
+	if now == nil {
+		return time.Now()
+	}
+	return now()
+}
+
+// OnNext makes fn run once, during the next request of kind k that gets an answer: after the fake
+// has prepared its answer (with the state before fn) and before any byte of it is sent, so that
+// the client sees fn's effects from its next request on. Several calls queue up, one fn per
+// request, in order. A request cut short by a Latency fault (no answer) does not take one.
+//
+// It stages a race between two requests: OnNext(XLookup, func() { s.ChangePicture("x", id) })
+// makes the user change their picture between the lookup that names the old picture URL and its
+// download, which then answers 404. The answer of that request is held in memory until fn
+// returns; fn must not wait for another request of the fake's clients.
+func (s *Server) OnNext(k Kind, fn func()) {
+	if fn == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hooks[k] = append(s.hooks[k], fn)
+}
+
+// hook takes the next OnNext hook of kind k, or returns nil.
+func (s *Server) hook(k Kind) func() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	q := s.hooks[k]
+	if len(q) == 0 {
+		return nil
+	}
+	fn := q[0]
+	if len(q) == 1 {
+		delete(s.hooks, k)
+	} else {
+		s.hooks[k] = q[1:]
+	}
+	return fn
+}
+
+// holdWriter holds an answer (status and body; the header map is the real one) until release,
+// and runs an OnNext hook before anything is sent: at release, or before the connection is handed
+// over to a fault that writes raw HTTP.
+type holdWriter struct {
+	http.ResponseWriter
+	hook   func() // nil once run
+	status int
+	body   bytes.Buffer
+}
+
+// runHook runs the hook unless it ran already.
+func (h *holdWriter) runHook() {
+	if fn := h.hook; fn != nil {
+		h.hook = nil
+		fn()
+	}
+}
+
+// Hijack runs the hook, then hands the connection over (http.ResponseController finds it).
+func (h *holdWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	h.runHook()
+	return http.NewResponseController(h.ResponseWriter).Hijack()
+}
+
+func (h *holdWriter) WriteHeader(code int) {
+	if h.status == 0 {
+		h.status = code
+	}
+}
+
+func (h *holdWriter) Write(b []byte) (int, error) {
+	if h.status == 0 {
+		h.status = http.StatusOK
+	}
+	return h.body.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the real writer.
+func (h *holdWriter) Unwrap() http.ResponseWriter { return h.ResponseWriter }
+
+// release sends the answer held back, if any (none after a hijack).
+func (h *holdWriter) release() {
+	if h.status == 0 {
+		return
+	}
+	h.ResponseWriter.WriteHeader(h.status)
+	_, _ = h.ResponseWriter.Write(h.body.Bytes())
+}
 
 // Count returns how many requests of kind k the server received since it started or since the
 // last ResetCounts, faulted ones included.
@@ -433,6 +549,20 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		// The client went away or the server is closing: no answer at all.
 		panic(http.ErrAbortHandler)
 	}
+	if hook := s.hook(k); hook != nil {
+		// Hold the answer back until the hook has run, so that whatever the hook changes is in
+		// place before the client can make its next request.
+		hw := &holdWriter{ResponseWriter: w, hook: hook}
+		s.answer(hw, r, k, f)
+		hw.runHook()
+		hw.release()
+		return
+	}
+	s.answer(w, r, k, f)
+}
+
+// answer writes the answer to a request of kind k with fault f.
+func (s *Server) answer(w http.ResponseWriter, r *http.Request, k Kind, f Fault) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		writeBody(w, r, http.StatusMethodNotAllowed, "text/plain; charset=utf-8", []byte("405 method not allowed\n"))

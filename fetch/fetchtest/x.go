@@ -36,8 +36,12 @@ var xUserFields = map[string]bool{
 
 // xRateHeaders sets the x-rate-limit-* headers; limited reports a throttled answer.
 func (s *Server) xRateHeaders(w http.ResponseWriter, limited bool, retry time.Duration) {
-	now := time.Now()
-	window := int64(now.Sub(s.start) / xWindow)
+	now := s.clock()
+	since := now.Sub(s.start)
+	window := int64(since / xWindow)
+	if since < 0 && since%xWindow != 0 { // a clock set before the start: round down too
+		window--
+	}
 	reset := s.start.Add(time.Duration(window+1) * xWindow)
 	s.mu.Lock()
 	if window != s.xWindow {
