@@ -420,8 +420,9 @@ func (c Chain) Format() Format {
 	return FormatOriginal
 }
 
-// formatAuto reports whether the chain's last f_ is f_auto.
-func (c Chain) formatAuto() bool {
+// FormatAuto reports whether the chain's last f_ is f_auto: the output format then depends on
+// the formats the client accepts (Options.Accept).
+func (c Chain) FormatAuto() bool {
 	for i := len(c.Steps) - 1; i >= 0; i-- {
 		s := c.Steps[i]
 		if s.FormatAuto {

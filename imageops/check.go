@@ -223,29 +223,3 @@ func validColor(c Color) bool {
 
 // formatNumber prints a whole float without exponent.
 func formatNumber(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
-
-// unsupportedParam returns the canonical text of the first parameter of s that is valid but not
-// implemented yet, or "". This is the one place that lists them: implementing a feature removes
-// its line.
-func (s Step) unsupportedParam() string {
-	switch {
-	case s.Default != "":
-		return s.paramText(keyD)
-	case s.Named != "":
-		return s.paramText(keyT)
-	case s.FormatAuto:
-		return s.paramText(keyF)
-	}
-	return ""
-}
-
-// unsupported returns a KindNotSupported *Error naming the first parameter of the chain that is
-// not implemented yet, or nil.
-func (c Chain) unsupported() error {
-	for _, s := range c.Steps {
-		if p := s.unsupportedParam(); p != "" {
-			return &Error{Kind: KindNotSupported, Param: p, Msg: "not supported yet"}
-		}
-	}
-	return nil
-}

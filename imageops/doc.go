@@ -137,8 +137,7 @@
 //
 // [Chain.Expand] replaces t_<name> components by configured chains; [Identicon] makes the
 // built-in default picture. d_ only names a default picture: the layers above serve it, and it
-// does nothing to the pixels. Until the HTTP layer switches them on, d_, t_ and f_auto answer
-// KindNotSupported (Step.unsupportedParam).
+// does nothing to the pixels.
 //
 // # Concurrency and GOMAXPROCS
 //

@@ -8,9 +8,6 @@ type ErrorKind uint8
 const (
 	// KindBadParam: the transformation is malformed or a value is out of range (HTTP 400).
 	KindBadParam ErrorKind = iota + 1
-	// KindNotSupported: the transformation is valid Cloudinary grammar that avatarkit does not
-	// implement yet (HTTP 400, "not supported yet").
-	KindNotSupported
 	// KindBadSource: the source bytes are not a decodable JPEG, PNG, GIF or WebP image (HTTP 422).
 	KindBadSource
 	// KindSourceLimit: the source is larger than [Limits.MaxSourceBytes] or
@@ -26,8 +23,6 @@ func (k ErrorKind) String() string {
 	switch k {
 	case KindBadParam:
 		return "bad parameter"
-	case KindNotSupported:
-		return "not supported yet"
 	case KindBadSource:
 		return "bad source image"
 	case KindSourceLimit:

@@ -103,33 +103,29 @@ func TestExpand(t *testing.T) {
 	}
 }
 
-// mustExpand parses a chain that may contain t_ (ParseChain answers KindNotSupported for t_
-// until the HTTP layer enables it, with the complete chain).
+// mustExpand parses a chain that may contain t_.
 func mustExpand(t testing.TB, s string) Chain {
 	t.Helper()
 	c, err := ParseChain(strings.Split(s, "/"))
-	if err != nil {
-		var e *Error
-		require.ErrorAs(t, err, &e)
-		require.Equal(t, KindNotSupported, e.Kind, "%s: %v", s, err)
-	}
+	require.NoError(t, err, s)
 	return c
 }
 
-// TestNotSupportedYet: d_, t_ and f_auto still answer KindNotSupported from TransformWith until
-// the HTTP layer switches them on (by removing their lines in Step.unsupportedParam).
-func TestNotSupportedYet(t *testing.T) {
+// TestNamedMustBeExpanded: a t_ left in the chain is refused by TransformWith; d_ does nothing
+// to the pixels.
+func TestNamedMustBeExpanded(t *testing.T) {
 	src := pngBytes(t, quadImage(20, 20))
-	for _, s := range []string{"d_identicon", "t_avatar", "w_10/f_auto"} {
-		c := mustExpand(t, s)
-		_, err := TransformWith(context.Background(), src, c, PNG, Limits{}, Options{Accept: []Format{PNG}})
-		e := requireKind(t, err, KindNotSupported, strings.Split(s, "/")[len(strings.Split(s, "/"))-1])
-		assert.Equal(t, "not supported yet", e.Msg)
-	}
+	_, err := TransformWith(context.Background(), src, mustExpand(t, "t_avatar"), PNG, Limits{}, Options{})
+	e := requireKind(t, err, KindBadParam, "t_avatar")
+	assert.Contains(t, e.Msg, "Expand")
+	with, err := TransformWith(context.Background(), src, mustExpand(t, "d_identicon,w_10"), PNG, Limits{}, Options{})
+	require.NoError(t, err)
+	without, err := TransformWith(context.Background(), src, mustExpand(t, "w_10"), PNG, Limits{}, Options{})
+	require.NoError(t, err)
+	assert.Equal(t, without.Bytes, with.Bytes)
 }
 
-// transformRaw runs the pipeline past the "not supported yet" gate (as TransformWith will once
-// the HTTP layer enables d_, t_ and f_auto).
+// transformRaw runs the pipeline on a chain string.
 func transformRaw(t testing.TB, src []byte, chain string, ext Format, opt Options) (*Output, error) {
 	t.Helper()
 	c := mustExpand(t, chain)

@@ -57,10 +57,8 @@ func keyIndex(k string) int {
 //
 // Each component is comma-separated key_value parameters (CONTRACT §1); their order does not
 // matter, a key may appear once per component. Every error is an *Error whose Param quotes the
-// offending parameter (or component) as written. Malformed input is KindBadParam. When the whole
-// chain is valid but uses something the HTTP layer has not switched on yet (d_, t_, f_auto), the
-// error is KindNotSupported naming the first such parameter and the returned Chain is the
-// complete parse (so its canonical String can still be computed, and t_ expanded).
+// offending parameter (or component) as written; malformed input is KindBadParam. A chain with
+// t_ must be expanded ([Chain.Expand]) before it is transformed.
 //
 // Number syntax: integers are plain decimal digits without sign or leading zeros ("05" and "+5"
 // are rejected; "0" is fine where 0 is in range). Decimals are digits, optionally "." and digits
@@ -78,9 +76,6 @@ func ParseChain(components []string) (Chain, error) {
 			return Chain{}, err
 		}
 		c.Steps = append(c.Steps, s)
-	}
-	if err := c.unsupported(); err != nil {
-		return c, err
 	}
 	return c, nil
 }

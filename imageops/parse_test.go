@@ -249,25 +249,23 @@ func TestParseChainRejected(t *testing.T) {
 func TestErrorString(t *testing.T) {
 	_, err := ParseChain([]string{"w_abc"})
 	require.EqualError(t, err, "w_abc: width must be a positive integer or a fraction in (0,1]")
-	assert.Equal(t, "not supported yet", KindNotSupported.String())
+	assert.Equal(t, "bad parameter", KindBadParam.String())
 	assert.Equal(t, "message", (&Error{Kind: KindBadSource, Msg: "message"}).Error())
 }
 
-func TestParseChainNotSupported(t *testing.T) {
-	tests := []struct{ in, param, canonical string }{
-		{"d_identicon", "d_identicon", "d_identicon"},
-		{"t_avatar_small", "t_avatar_small", "t_avatar_small"},
-		{"f_auto", "f_auto", "f_auto"},
-		{"c_fill,g_face,w_10/f_auto", "f_auto", "c_fill,g_face,w_10/f_auto"},
-		// everything is parsed first: a bad parameter later in the chain wins over "not supported"
-		{"d_identicon,w_10/r_max", "d_identicon", "d_identicon,w_10/r_max"},
+func TestParseChainDefaultsNamedAuto(t *testing.T) {
+	tests := []struct{ in, canonical string }{
+		{"d_identicon", "d_identicon"},
+		{"t_avatar_small", "t_avatar_small"},
+		{"f_auto", "f_auto"},
+		{"w_10,c_fill,g_face/f_auto", "c_fill,g_face,w_10/f_auto"},
+		{"w_10,d_identicon/r_max", "d_identicon,w_10/r_max"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
 			c, err := ParseChain(strings.Split(tt.in, "/"))
-			e := requireKind(t, err, KindNotSupported, tt.param)
-			assert.Equal(t, "not supported yet", e.Msg)
-			assert.Equal(t, tt.canonical, c.String(), "the chain is returned with KindNotSupported")
+			require.NoError(t, err)
+			assert.Equal(t, tt.canonical, c.String())
 		})
 	}
 	_, err := ParseChain([]string{"t_x", "w_abc"})
@@ -289,8 +287,13 @@ func TestChainFormat(t *testing.T) {
 		assert.Equal(t, tt.want, mustChain(t, tt.in).Format(), tt.in)
 	}
 	c, err := ParseChain([]string{"f_png", "f_auto"})
-	require.Error(t, err)
+	require.NoError(t, err)
 	assert.Equal(t, FormatOriginal, c.Format(), "f_auto last: decided by the request")
+	assert.True(t, c.FormatAuto())
+	c, err = ParseChain([]string{"f_auto", "f_png"})
+	require.NoError(t, err)
+	assert.Equal(t, PNG, c.Format())
+	assert.False(t, c.FormatAuto())
 }
 
 func TestParseFormat(t *testing.T) {

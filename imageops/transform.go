@@ -40,8 +40,7 @@ type Options struct {
 // The output format is the chain's f_ if any, else ext (the format the URL's extension asked
 // for), else (FormatOriginal) the source's format. Zero fields of lim mean the defaults.
 //
-// Before decoding, Transform checks the chain (Chain.Check: KindBadParam; parameters not
-// implemented yet: KindNotSupported), the source's byte size, format and width×height from its
+// Before decoding, Transform checks the chain (Chain.Check: KindBadParam), the source's byte size, format and width×height from its
 // header (KindSourceLimit, KindBadSource), and plans every component from the source's size alone,
 // so an output or intermediate result larger than lim.MaxOutputSide (KindOutputLimit) or a c_crop
 // region outside the image (KindBadParam naming x_/y_) is refused without decoding. (A chain
@@ -64,9 +63,6 @@ func TransformWith(ctx context.Context, src []byte, c Chain, ext Format, lim Lim
 	if err := c.Check(lim); err != nil {
 		return nil, err
 	}
-	if err := c.unsupported(); err != nil {
-		return nil, err
-	}
 	return transform(ctx, src, c, ext, lim, opt)
 }
 
@@ -80,7 +76,7 @@ func transform(ctx context.Context, src []byte, c Chain, ext Format, lim Limits,
 			return nil, badParam(s.paramText(keyT), "named transformation not expanded: call Chain.Expand before transforming")
 		}
 	}
-	auto := c.formatAuto()
+	auto := c.FormatAuto()
 	for _, f := range opt.Accept {
 		if f == FormatOriginal || f > WebP {
 			return nil, errorf(KindBadParam, "", "Options.Accept holds an unknown format %d", f)

@@ -275,10 +275,10 @@ func TestTransformRejectsBeforeDecoding(t *testing.T) {
 	_, err := Transform(ctx, src, Chain{Steps: []Step{{Crop: CropFill}}}, PNG, Limits{})
 	requireKind(t, err, KindBadParam, "c_fill")
 
-	c, err := ParseChain([]string{"c_fill,w_10,h_10,d_identicon"})
-	require.Error(t, err)
+	c, err := ParseChain([]string{"c_fill,w_10,h_10,t_named"})
+	require.NoError(t, err)
 	_, err = Transform(ctx, src, c, PNG, Limits{})
-	requireKind(t, err, KindNotSupported, "d_identicon")
+	requireKind(t, err, KindBadParam, "t_named")
 
 	_, err = Transform(ctx, src, mustChain(t, "w_3000"), PNG, Limits{})
 	requireKind(t, err, KindBadParam, "w_3000")
