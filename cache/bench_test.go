@@ -59,11 +59,11 @@ func BenchmarkPeerHop(b *testing.B) {
 	r := Request{Type: "fake", Transformation: mustChain(b, "c_fill,h_64,w_64"), Format: imageops.JPEG}
 	for i := 0; ; i++ {
 		r.ID = "bench" + strconv.Itoa(i)
-		if _, vkey := keys(owner.c, r); ownerOf(owner.c, vkey) == owner.url {
+		tc.set(r.ID, userJPEG(b, r.ID, 256, 256), nil)
+		if okey, vkey := keys(owner.c, r); ownerOf(owner.c, okey) == owner.url && ownerOf(owner.c, vkey) == owner.url {
 			break
 		}
 	}
-	tc.set(r.ID, testJPEG(b, 256, 256, red, blue), nil)
 	v, err := owner.c.Get(context.Background(), r)
 	if err != nil {
 		b.Fatal(err)

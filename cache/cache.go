@@ -1,12 +1,15 @@
-// Package cache holds avatars in groupcache: one group of originals (the pictures as the networks
-// serve them) and one of variants (originals transformed and encoded), each loaded once and shared
-// by every caller that asks for it at the same time.
+// Package cache holds avatars in groupcache, in four groups: the originals (the pictures as the
+// networks serve them), their index (what a request needs to know of an original: its outcome and
+// its content hash), the analyses of their faces, and the variants (originals transformed and
+// encoded, named by the original's content). Each value is loaded once and shared by every caller
+// that asks for it at the same time; see load.go for the groups and keys.go for the keys.
 //
 // Freshness lives in the keys, because groupcache values never expire: an avatar's key carries the
 // number of its refresh period, shifted by a per-avatar jitter so that avatars do not all roll over
-// at the same instant, or the version the URL asked for. Every origin outcome that is a fact about the
-// user ("no such user", "no picture", "not an image") is a cached value; only transient failures are
-// errors, which groupcache does not cache.
+// at the same instant, or a version. Every origin outcome that is a fact about the user ("no such
+// user", "no picture", "not an image") is a cached value; only transient failures are errors, which
+// groupcache does not cache. Forced refreshes, re-checks of missing users and stale-if-error are
+// in fresh.go.
 //
 // A fleet of app servers shares one cache: with Config.Self and Config.Peers (or PeerDiscovery)
 // every key has one owner among the nodes, found by consistent hashing, which alone loads it; the
@@ -31,12 +34,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"log/slog"
 	"net/http"
 	"regexp"
 	"runtime"
-	"strconv"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -54,6 +56,9 @@ const (
 	DefaultCacheBytes    = 64 << 20
 	DefaultRefreshPeriod = 7 * 24 * time.Hour
 	DefaultLoadTimeout   = 30 * time.Second
+	DefaultNegativeTTL   = 5 * time.Minute
+	DefaultErrorRetry    = 30 * time.Second
+	DefaultMaxAvatars    = 100_000
 )
 
 // Config configures a Cache. Zero values are the defaults.
@@ -95,6 +100,31 @@ type Config struct {
 	// Limits bound the pictures accepted and produced; zero fields take imageops' defaults. The
 	// same on every node of a cluster: a node refuses a peer's key beyond its own limits.
 	Limits imageops.Limits
+
+	// NegativeTTL is how long a "no such user" or "no picture" is believed: after it, the next
+	// request asks the network again (once per NegativeTTL for the whole cluster). Default 5
+	// minutes; at least a second, at most RefreshPeriod.
+	NegativeTTL time.Duration
+
+	// ErrorRetry is how soon an avatar whose load failed (the network down, slow, throttling us)
+	// is asked for again; meanwhile the failure, or the last good picture, is the answer. Default
+	// 30 s; at least a second.
+	ErrorRetry time.Duration
+
+	// StaleIfError bounds how long past its refresh time a picture may still be served when its
+	// refresh fails. Default RefreshPeriod; negative: never serve a stale picture.
+	StaleIfError time.Duration
+
+	// Defaults are the default pictures (d_<name>) by name: the bytes of a JPEG, PNG, GIF or WebP
+	// image within Limits. They stand in, transformed like the original would be, when the network
+	// has no picture for a user or only its generic one. "identicon" is built in. The same on every
+	// node of a cluster.
+	Defaults map[string][]byte
+
+	// MaxAvatars bounds the avatars a node remembers besides the cached values (the last good
+	// picture of each, for stale-if-error, and what their keys resolve to). Default 100,000, some
+	// 250 bytes each.
+	MaxAvatars int
 
 	// Now returns the current time. Default time.Now.
 	Now func() time.Time
@@ -148,27 +178,45 @@ type Config struct {
 	PeerTLSConfig *tls.Config
 }
 
-// Cache is a two-level avatar cache. It is safe for concurrent use.
+// Cache is an avatar cache. It is safe for concurrent use.
 type Cache struct {
-	providers map[string]fetch.Provider
-	period    time.Duration
-	timeout   time.Duration
-	limits    imageops.Limits
-	now       func() time.Time
-	log       *slog.Logger
-	sem       chan struct{}
+	providers    map[string]fetch.Provider
+	defaults     map[string]defaultImage
+	period       time.Duration
+	negativeTTL  time.Duration
+	errorRetry   time.Duration
+	staleIfError time.Duration
+	timeout      time.Duration
+	limits       imageops.Limits
+	now          func() time.Time
+	log          *slog.Logger
+	sem          chan struct{}
 
-	originals *groupcache.Group
-	variants  *groupcache.Group
+	originals     *groupcache.Group
+	indexes       *groupcache.Group
+	analysisGroup *groupcache.Group
+	variants      *groupcache.Group
 
-	// transform is imageops.Transform; tests replace it to watch the semaphore.
-	transform func(context.Context, []byte, imageops.Chain, imageops.Format, imageops.Limits) (*imageops.Output, error)
+	// transform is imageops.TransformWith; tests replace it to watch the semaphore.
+	transform func(context.Context, []byte, imageops.Chain, imageops.Format, imageops.Limits, imageops.Options) (*imageops.Output, error)
 
-	originFetches atomic.Int64
-	transforms    atomic.Int64
+	// What this node remembers besides the groups' values (fresh.go).
+	memo        *lruMap // avatar key -> entry: the index entries this node has seen
+	good        *lruMap // "type|id" -> goodPicture
+	failures    failureMemo
+	ovMu        sync.Mutex
+	overrides   map[string]override // "type|id" -> override
+	lastVersion atomic.Uint64
+
+	originFetches  atomic.Int64
+	transforms     atomic.Int64
+	analyses       atomic.Int64
+	staleServed    atomic.Int64
+	defaultsServed atomic.Int64
+	refreshes      atomic.Int64
 
 	// Peers.
-	groups      [2]*group // originals, variants
+	groups      [numGroups]*group
 	self        string
 	nodeID      string // random: tells a request from this cache to itself
 	secret      []byte
@@ -185,10 +233,17 @@ type Cache struct {
 	closeCancel   context.CancelFunc
 	closeOnce     sync.Once
 	discoveryDone chan struct{}
+	bg            sync.WaitGroup // background work: broadcasts, pulls
 
 	servedForPeers   atomic.Int64
 	peerAuthRefusals atomic.Int64
 	peerBadRequests  atomic.Int64
+}
+
+// defaultImage is one of Config.Defaults.
+type defaultImage struct {
+	bytes []byte
+	hash  string // 16 hex digits of its SHA-256
 }
 
 var typeName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
@@ -242,6 +297,27 @@ func New(cfg Config) (*Cache, error) {
 	case cfg.MaxTransforms < 0:
 		return nil, fmt.Errorf("cache: negative MaxTransforms %d", cfg.MaxTransforms)
 	}
+	switch {
+	case cfg.NegativeTTL == 0:
+		cfg.NegativeTTL = DefaultNegativeTTL
+	case cfg.NegativeTTL < time.Second || cfg.NegativeTTL > cfg.RefreshPeriod:
+		return nil, fmt.Errorf("cache: NegativeTTL %v: want at least a second and at most RefreshPeriod (%v)", cfg.NegativeTTL, cfg.RefreshPeriod)
+	}
+	switch {
+	case cfg.ErrorRetry == 0:
+		cfg.ErrorRetry = DefaultErrorRetry
+	case cfg.ErrorRetry < time.Second:
+		return nil, fmt.Errorf("cache: ErrorRetry %v is shorter than a second", cfg.ErrorRetry)
+	}
+	if cfg.StaleIfError == 0 {
+		cfg.StaleIfError = cfg.RefreshPeriod
+	}
+	switch {
+	case cfg.MaxAvatars == 0:
+		cfg.MaxAvatars = DefaultMaxAvatars
+	case cfg.MaxAvatars < 0:
+		return nil, fmt.Errorf("cache: negative MaxAvatars %d", cfg.MaxAvatars)
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -250,18 +326,31 @@ func New(cfg Config) (*Cache, error) {
 	}
 
 	c := &Cache{
-		providers: make(map[string]fetch.Provider, len(cfg.Providers)),
-		period:    cfg.RefreshPeriod,
-		timeout:   cfg.LoadTimeout,
-		limits:    cfg.Limits,
-		now:       cfg.Now,
-		log:       cfg.Logger,
-		sem:       make(chan struct{}, cfg.MaxTransforms),
-		transform: imageops.Transform,
-		peerRetry: defaultPeerRetry,
+		providers:    make(map[string]fetch.Provider, len(cfg.Providers)),
+		defaults:     make(map[string]defaultImage, len(cfg.Defaults)),
+		period:       cfg.RefreshPeriod,
+		negativeTTL:  cfg.NegativeTTL,
+		errorRetry:   cfg.ErrorRetry,
+		staleIfError: cfg.StaleIfError,
+		timeout:      cfg.LoadTimeout,
+		limits:       cfg.Limits,
+		now:          cfg.Now,
+		log:          cfg.Logger,
+		sem:          make(chan struct{}, cfg.MaxTransforms),
+		transform:    imageops.TransformWith,
+		memo:         newLRU(cfg.MaxAvatars),
+		good:         newLRU(cfg.MaxAvatars),
+		failures:     failureMemo{newLRU(cfg.MaxAvatars / 10)},
+		overrides:    map[string]override{},
+		peerRetry:    defaultPeerRetry,
 	}
 	for name, p := range cfg.Providers {
 		c.providers[name] = p
+	}
+	for name, b := range cfg.Defaults {
+		if err := c.addDefault(name, b); err != nil {
+			return nil, err
+		}
 	}
 	peers, err := c.configurePeers(&cfg)
 	if err != nil {
@@ -270,15 +359,21 @@ func New(cfg Config) (*Cache, error) {
 	if err := registerPeerPicker(); err != nil {
 		return nil, err
 	}
-	c.groups[0] = &group{c: c, idx: 0, wire: cfg.Name + "-originals", local: cfg.LocalName + "-originals", validate: c.validateOriginalKey}
-	c.groups[1] = &group{c: c, idx: 1, wire: cfg.Name + "-variants", local: cfg.LocalName + "-variants", validate: c.validateVariantKey}
+	validate := [numGroups]func(string) error{
+		groupOriginals: c.validateAvatarKey,
+		groupIndex:     c.validateAvatarKey,
+		groupAnalyses:  c.validateSource,
+		groupVariants:  c.validateVariantKey,
+	}
+	for i := range numGroups {
+		c.groups[i] = &group{c: c, idx: i, wire: cfg.Name + groupSuffixes[i], local: cfg.LocalName + groupSuffixes[i], validate: validate[i]}
+	}
 	if c.self != "" {
 		if err := c.SetPeers(peers...); err != nil {
 			return nil, err
 		}
 	}
-	c.originals, c.variants, err = c.newGroups(cfg.LocalName, cfg.CacheBytes)
-	if err != nil {
+	if err := c.newGroups(cfg.CacheBytes); err != nil {
 		return nil, err
 	}
 	c.closeCtx, c.closeCancel = context.WithCancel(context.Background())
@@ -288,29 +383,62 @@ func New(cfg Config) (*Cache, error) {
 	}
 	if c.self != "" {
 		c.log.Info("avatarkit: cluster node", "self", c.self, "nodes", c.Peers(), "name", cfg.Name, "discovery", cfg.PeerDiscovery != nil)
+		c.background(c.pullOverrides)
 	}
 	return c, nil
 }
 
+// addDefault checks a default picture and adds it.
+func (c *Cache) addDefault(name string, b []byte) error {
+	if name == IdenticonName {
+		return fmt.Errorf("cache: Defaults[%q]: %q is the built-in identicon", name, name)
+	}
+	if _, err := imageops.ParseChain([]string{"d_" + name}); err != nil {
+		return fmt.Errorf("cache: Defaults[%q]: want letters, digits, '_' and '-' (at most 128)", name)
+	}
+	if _, err := imageops.Analyze(context.Background(), b, c.limits); err != nil {
+		return fmt.Errorf("cache: Defaults[%q]: %w", name, err)
+	}
+	sum := sha256.Sum256(b)
+	c.defaults[name] = defaultImage{bytes: slices.Clone(b), hash: hex.EncodeToString(sum[:8])}
+	return nil
+}
+
 var groupsMu sync.Mutex
 
-// newGroups registers the two groups, refusing names already taken (groupcache would panic). The
-// groups' pickers enter the registry before the groups exist: groupcache asks for a group's
-// picker at its first Get, and only once.
-func (c *Cache) newGroups(name string, cacheBytes int64) (*groupcache.Group, *groupcache.Group, error) {
+// newGroups registers the groups, refusing names already taken (groupcache would panic), and
+// shares cacheBytes out among them. The groups' pickers enter the registry before the groups
+// exist: groupcache asks for a group's picker at its first Get, and only once.
+func (c *Cache) newGroups(cacheBytes int64) error {
 	groupsMu.Lock()
 	defer groupsMu.Unlock()
-	on, vn := name+"-originals", name+"-variants"
-	if groupcache.GetGroup(on) != nil || groupcache.GetGroup(vn) != nil {
-		return nil, nil, fmt.Errorf("cache: groupcache groups for LocalName %q already exist in this process; give each cache its own Name (or LocalName)", name)
+	for _, g := range c.groups {
+		if groupcache.GetGroup(g.local) != nil {
+			return fmt.Errorf("cache: groupcache group %q already exists in this process; give each cache its own Name (or LocalName)", g.local)
+		}
 	}
-	if c.self != "" {
-		pickers.Store(on, c.groups[0])
-		pickers.Store(vn, c.groups[1])
+	small := cacheBytes / 32 // index entries and analyses are a few hundred bytes each
+	bytes := [numGroups]int64{
+		groupOriginals: (cacheBytes - 2*small) / 2,
+		groupIndex:     small,
+		groupAnalyses:  small,
 	}
-	c.groups[0].g = groupcache.NewGroup(on, cacheBytes/2, groupcache.GetterFunc(c.loadOriginal))
-	c.groups[1].g = groupcache.NewGroup(vn, cacheBytes-cacheBytes/2, groupcache.GetterFunc(c.loadVariant))
-	return c.groups[0].g, c.groups[1].g, nil
+	bytes[groupVariants] = cacheBytes - bytes[groupOriginals] - 2*small
+	getters := [numGroups]groupcache.GetterFunc{
+		groupOriginals: c.loadOriginal,
+		groupIndex:     c.loadIndex,
+		groupAnalyses:  c.loadAnalysis,
+		groupVariants:  c.loadVariant,
+	}
+	for i, g := range c.groups {
+		if c.self != "" {
+			pickers.Store(g.local, g)
+		}
+		g.g = groupcache.NewGroup(g.local, bytes[i], getters[i])
+	}
+	c.originals, c.indexes = c.groups[groupOriginals].g, c.groups[groupIndex].g
+	c.analysisGroup, c.variants = c.groups[groupAnalyses].g, c.groups[groupVariants].g
+	return nil
 }
 
 // Request names one variant of one avatar.
@@ -325,219 +453,129 @@ type Request struct {
 	Transformation string
 	// Format is the format the URL's extension asked for; imageops.FormatOriginal for none.
 	Format imageops.Format
+	// Default names the default picture (d_) that stands in when the network has no picture for
+	// the avatar or only its generic one: IdenticonName, or a key of Config.Defaults. "" for none.
+	// Transformation holds no d_: the pixels of a variant do not depend on it.
+	Default string
+	// FormatAuto reports that the transformation ends in f_auto; Accept then lists the formats
+	// the client accepts (from its Accept header; nil when it did not say).
+	FormatAuto bool
+	Accept     []imageops.Format
 }
 
-// Get returns the variant r names, loading the original and transforming it if needed. A permanent
-// outcome that is not a picture is returned as the *fetch.Error or *imageops.Error it was.
+// IdenticonName is the built-in default picture, d_identicon: a pattern drawn from the avatar's
+// identity (imageops.Identicon).
+const IdenticonName = "identicon"
+
+// Get returns the variant r names, loading and transforming what it needs. A permanent outcome
+// that is not a picture is returned as the *fetch.Error or *imageops.Error it was.
 func (c *Cache) Get(ctx context.Context, r Request) (Variant, error) {
-	okey, expires := c.originalKey(r.Type, r.ID, r.Version, c.now())
-	vkey := variantKey(okey, r.Transformation, r.Format)
+	now := c.now()
+	var key string
+	var expires time.Time
+	if r.Version > 0 {
+		key = versionKey(r.Type, r.ID, r.Version)
+	} else {
+		key, expires = c.currentKey(r.Type, r.ID, now)
+	}
+	e, err := c.indexOf(ctx, key)
+	stale := false
+	if err != nil {
+		if r.Version > 0 || !isTransient(err) {
+			return Variant{}, err
+		}
+		g, ok := c.staleFallback(ctx, r.Type, r.ID, key, now)
+		if !ok {
+			return Variant{}, err
+		}
+		c.log.Debug("avatarkit: serving the last good picture", "type", r.Type, "id", r.ID, "from", g.key, "err", err)
+		key, e, stale = g.key, g.e, true
+		c.staleServed.Add(1)
+	}
+	if e.isNoPicture() && r.Version == 0 && !stale && now.Unix()-e.stamp >= int64(c.negativeTTL/time.Second) {
+		// Believed for NegativeTTL: ask again, once per NegativeTTL cluster-wide.
+		pkey, _ := c.periodKey(r.Type, r.ID, now)
+		rkey := c.recheckKey(pkey, r.Type, r.ID, now)
+		if rkey != key {
+			if re, err := c.indexOf(ctx, rkey); err == nil {
+				key, e = rkey, re
+				if re.class == classPicture {
+					c.setOverride(r.Type+"|"+r.ID, override{key: rkey, until: expires})
+				}
+			}
+		}
+	}
+	if e.class == classPicture && !stale && r.Version == 0 {
+		c.good.add(r.Type+"|"+r.ID, goodPicture{key: key, e: e, until: expires})
+	}
+
+	src := contentSource(e.meta)
+	defaultName := ""
+	if r.Default != "" && (e.isNoPicture() || e.class == classPicture && e.flags&flagDefault != 0) {
+		defaultName = r.Default
+		if src, err = c.defaultSource(r.Default, r.Type, r.ID); err != nil {
+			return Variant{}, err
+		}
+		c.defaultsServed.Add(1)
+	} else if e.class != classPicture {
+		return Variant{}, e.err()
+	}
 
 	var v groupcache.ByteView
-	if err := c.variants.Get(ctx, vkey, groupcache.ByteViewSink(&v)); err != nil {
-		return Variant{}, err
+	accept := acceptField(r.FormatAuto, r.Accept)
+	err = c.variants.Get(withHint(ctx, key), variantKey(src, r.Transformation, r.Format, accept), groupcache.ByteViewSink(&v))
+	if errors.Is(err, errContentChanged) && defaultName == "" {
+		// The original was evicted and loaded again since its index entry was made, and the
+		// network had a new picture by then: serve that one.
+		var ne entry
+		if ne, err = c.reindex(ctx, key); err == nil {
+			if ne.class != classPicture {
+				return Variant{}, ne.err()
+			}
+			e = ne
+			err = c.variants.Get(withHint(ctx, key), variantKey(contentSource(e.meta), r.Transformation, r.Format, accept), groupcache.ByteViewSink(&v))
+		}
 	}
-	e, err := decodeEntry(v)
 	if err != nil {
 		return Variant{}, err
 	}
-	if e.class != classPicture {
-		return Variant{}, e.err()
+	ve, err := decodeEntry(v)
+	if err != nil {
+		return Variant{}, err
+	}
+	if ve.class != classPicture {
+		return Variant{}, ve.err()
+	}
+	switch {
+	case stale:
+		expires = now.Add(c.errorRetry)
+	case defaultName != "":
+		// The default stands in while the network has no picture: re-checked soon.
+		if d := now.Add(c.negativeTTL); expires.IsZero() || d.Before(expires) {
+			expires = d
+		}
 	}
 	return Variant{
-		ETag:    e.meta,
-		Format:  imageops.Format(e.kind),
-		Default: e.flags&flagDefault != 0,
-		Expires: expires,
-		body:    e.body,
+		ETag:        ve.meta,
+		Format:      imageops.Format(ve.kind),
+		Default:     e.class == classPicture && e.flags&flagDefault != 0,
+		DefaultName: defaultName,
+		Stale:       stale,
+		Expires:     expires,
+		body:        ve.body,
 	}, nil
 }
 
-// Key layout. An original: "<type>|<id>|e<period number>" or "<type>|<id>|v<version>".
-// A variant: "<original key>|<canonical transformation>|<extension>". Keys are self-describing:
-// a getter rebuilds, and validates again, everything it needs from the key alone.
-
-// originalKey returns the key of the original and, for unversioned avatars, when its period ends.
-func (c *Cache) originalKey(typ, id string, version uint64, now time.Time) (string, time.Time) {
-	if version > 0 {
-		return typ + "|" + id + "|v" + strconv.FormatUint(version, 10), time.Time{}
+// defaultSource returns the source of the default picture name stands for.
+func (c *Cache) defaultSource(name, typ, id string) (string, error) {
+	if name == IdenticonName {
+		return identiconSource(typ, id), nil
 	}
-	n, end := c.periodOf(typ, id, now)
-	return typ + "|" + id + "|e" + strconv.FormatInt(n, 10), end
-}
-
-// periodOf returns the number of the refresh period an avatar is in at now, and when it ends.
-// Each avatar's periods are shifted by a jitter in [0, period) derived from its identity.
-func (c *Cache) periodOf(typ, id string, now time.Time) (int64, time.Time) {
-	p := int64(c.period)
-	h := fnv.New64a()
-	h.Write([]byte(typ))
-	h.Write([]byte{'|'})
-	h.Write([]byte(id))
-	jitter := int64(h.Sum64() % uint64(p))
-	n := (now.UnixNano() + jitter) / p
-	return n, time.Unix(0, (n+1)*p-jitter)
-}
-
-func variantKey(originalKey, transformation string, f imageops.Format) string {
-	return originalKey + "|" + transformation + "|" + f.String()
-}
-
-// originalKeyParts splits and validates an original key.
-func (c *Cache) parseOriginalKey(key string) (typ, id string, p fetch.Provider, err error) {
-	parts := strings.Split(key, "|")
-	if len(parts) != 3 || len(parts[2]) < 2 || (parts[2][0] != 'e' && parts[2][0] != 'v') {
-		return "", "", nil, fmt.Errorf("cache: malformed original key %q", key)
-	}
-	if _, err := strconv.ParseUint(parts[2][1:], 10, 64); err != nil {
-		return "", "", nil, fmt.Errorf("cache: malformed original key %q", key)
-	}
-	typ, id = parts[0], parts[1]
-	p, ok := c.providers[typ]
+	d, ok := c.defaults[name]
 	if !ok {
-		return "", "", nil, fmt.Errorf("cache: key %q: unknown type", key)
+		return "", &imageops.Error{Kind: imageops.KindBadParam, Param: "d_" + name, Msg: "no default image of that name is configured"}
 	}
-	canon, err := p.CheckID(id)
-	if err != nil {
-		return "", "", nil, err
-	}
-	if canon != id {
-		return "", "", nil, fmt.Errorf("cache: key %q: identifier is not canonical", key)
-	}
-	return typ, id, p, nil
-}
-
-// loadOriginal is the originals group's getter: it asks the network.
-func (c *Cache) loadOriginal(ctx context.Context, key string, dest groupcache.Sink) error {
-	if err := c.groups[0].takeOwnerErr(key); err != nil {
-		return err
-	}
-	typ, id, p, err := c.parseOriginalKey(key)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.timeout)
-	defer cancel()
-
-	c.originFetches.Add(1)
-	start := time.Now()
-	pic, err := p.Fetch(ctx, id)
-	stamp := c.now().Unix()
-	if err != nil {
-		if b, ok := encodeError(err, stamp); ok {
-			c.log.Debug("avatarkit: origin outcome", "type", typ, "id", id, "outcome", err.Error(), "took", time.Since(start))
-			return dest.SetBytes(b)
-		}
-		c.log.Warn("avatarkit: origin fetch failed", "type", typ, "id", id, "err", err, "took", time.Since(start))
-		return err
-	}
-	f, ok := formatOfContentType(pic.ContentType)
-	if !ok {
-		// The provider promised a sniffed image type; anything else is a bug of the provider.
-		err := &fetch.Error{Kind: fetch.KindNotImage, Provider: typ, Msg: fmt.Sprintf("picture has content type %q", pic.ContentType)}
-		b, _ := encodeError(err, stamp)
-		return dest.SetBytes(b)
-	}
-	c.log.Debug("avatarkit: origin fetched", "type", typ, "id", id, "bytes", len(pic.Bytes), "took", time.Since(start))
-	return dest.SetBytes(encodePicture(f, pic.Default, stamp, "", pic.Bytes))
-}
-
-func formatOfContentType(ct string) (imageops.Format, bool) {
-	switch ct {
-	case "image/jpeg":
-		return imageops.JPEG, true
-	case "image/png":
-		return imageops.PNG, true
-	case "image/gif":
-		return imageops.GIF, true
-	case "image/webp":
-		return imageops.WebP, true
-	}
-	return imageops.FormatOriginal, false
-}
-
-// loadVariant is the variants group's getter: it gets the original and transforms it.
-func (c *Cache) loadVariant(ctx context.Context, key string, dest groupcache.Sink) error {
-	if err := c.groups[1].takeOwnerErr(key); err != nil {
-		return err
-	}
-	okey, chain, format, err := c.parseVariantKey(key)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.timeout)
-	defer cancel()
-
-	var ov groupcache.ByteView
-	if err := c.originals.Get(ctx, okey, groupcache.ByteViewSink(&ov)); err != nil {
-		return err
-	}
-	orig, err := decodeEntry(ov)
-	if err != nil {
-		return err
-	}
-	stamp := c.now().Unix()
-	if orig.class != classPicture {
-		// The avatar's outcome is not a picture: every variant of it has that outcome too.
-		b, _ := encodeError(orig.err(), stamp)
-		return dest.SetBytes(b)
-	}
-
-	select {
-	case c.sem <- struct{}{}:
-	case <-ctx.Done():
-		return fmt.Errorf("cache: waiting for a transform slot: %w", ctx.Err())
-	}
-	c.transforms.Add(1)
-	start := time.Now()
-	out, err := c.transform(ctx, orig.body.ByteSlice(), chain, format, c.limits)
-	<-c.sem
-	if err != nil {
-		if b, ok := encodeError(err, stamp); ok {
-			c.log.Debug("avatarkit: transform refused", "key", key, "err", err)
-			return dest.SetBytes(b)
-		}
-		c.log.Warn("avatarkit: transform failed", "key", key, "err", err)
-		return err
-	}
-	c.log.Debug("avatarkit: transformed", "key", key, "bytes", len(out.Bytes), "took", time.Since(start))
-	sum := sha256.Sum256(out.Bytes)
-	etag := `"` + hex.EncodeToString(sum[:12]) + `"`
-	return dest.SetBytes(encodePicture(out.Format, orig.flags&flagDefault != 0, stamp, etag, out.Bytes))
-}
-
-// parseVariantKey splits and validates a variant key: the original key, the transformation (which
-// must be canonical) and the extension's format.
-func (c *Cache) parseVariantKey(key string) (okey string, chain imageops.Chain, f imageops.Format, err error) {
-	i := strings.LastIndexByte(key, '|')
-	if i < 0 {
-		return "", chain, 0, fmt.Errorf("cache: malformed variant key %q", key)
-	}
-	j := strings.LastIndexByte(key[:i], '|')
-	if j < 0 {
-		return "", chain, 0, fmt.Errorf("cache: malformed variant key %q", key)
-	}
-	okey, tr, ext := key[:j], key[j+1:i], key[i+1:]
-	if _, _, _, err := c.parseOriginalKey(okey); err != nil {
-		return "", chain, 0, err
-	}
-	if ext != "" {
-		if f, err = imageops.ParseFormat(ext); err != nil {
-			return "", chain, 0, err
-		}
-	}
-	if tr != "" {
-		if chain, err = imageops.ParseChain(strings.Split(tr, "/")); err != nil {
-			return "", chain, 0, err
-		}
-		if chain.String() != tr {
-			return "", chain, 0, fmt.Errorf("cache: key %q: transformation is not canonical", key)
-		}
-		if err := chain.Check(c.limits); err != nil {
-			return "", chain, 0, err
-		}
-	}
-	return okey, chain, f, nil
+	return "d" + name + "." + d.hash, nil
 }
 
 // Stats are counters of one cache.
@@ -551,9 +589,9 @@ type Stats struct {
 	Peers int `json:"peers"`
 	// PeersDown is the number of peers set aside for now because they could not be reached.
 	PeersDown int `json:"peers_down"`
-	// PeerLoads counts the values this node asked their owners for and got (both groups).
+	// PeerLoads counts the values this node asked their owners for and got (all groups).
 	PeerLoads int64 `json:"peer_loads"`
-	// PeerErrors counts the asks of an owner that failed (both groups): the key was then loaded
+	// PeerErrors counts the asks of an owner that failed (all groups): the key was then loaded
 	// here, or the owner's own load error was the answer.
 	PeerErrors int64 `json:"peer_errors"`
 	// ServedForPeers counts the peer requests this node's endpoint accepted and answered.
@@ -564,8 +602,19 @@ type Stats struct {
 	// PeerBadRequests counts the authenticated peer requests refused for their group (404) or key
 	// (400).
 	PeerBadRequests int64 `json:"peer_bad_requests"`
-	// Originals and Variants are groupcache's own counters of the two groups.
+	// Analyses counts the face and detail analyses this node computed.
+	Analyses int64 `json:"analyses"`
+	// StaleServed counts the requests answered with the last good picture because the avatar's
+	// refresh failed.
+	StaleServed int64 `json:"stale_served"`
+	// DefaultsServed counts the requests answered with a default picture (d_).
+	DefaultsServed int64 `json:"defaults_served"`
+	// Refreshes counts the forced refreshes this node made.
+	Refreshes int64 `json:"refreshes"`
+	// Originals, Index, Analyses and Variants are groupcache's own counters of the four groups.
 	Originals GroupStats `json:"originals"`
+	Index     GroupStats `json:"index"`
+	AnalysesG GroupStats `json:"analyses_group"`
 	Variants  GroupStats `json:"variants"`
 }
 
@@ -601,11 +650,19 @@ func (c *Cache) Stats() Stats {
 		ServedForPeers:   c.servedForPeers.Load(),
 		PeerAuthRefusals: c.peerAuthRefusals.Load(),
 		PeerBadRequests:  c.peerBadRequests.Load(),
+		Analyses:         c.analyses.Load(),
+		StaleServed:      c.staleServed.Load(),
+		DefaultsServed:   c.defaultsServed.Load(),
+		Refreshes:        c.refreshes.Load(),
 		Originals:        groupStats(c.originals),
+		Index:            groupStats(c.indexes),
+		AnalysesG:        groupStats(c.analysisGroup),
 		Variants:         groupStats(c.variants),
 	}
-	s.PeerLoads = s.Originals.PeerLoads + s.Variants.PeerLoads
-	s.PeerErrors = s.Originals.PeerErrors + s.Variants.PeerErrors
+	for _, g := range []GroupStats{s.Originals, s.Index, s.AnalysesG, s.Variants} {
+		s.PeerLoads += g.PeerLoads
+		s.PeerErrors += g.PeerErrors
+	}
 	if c.self != "" {
 		r := c.ring.Load()
 		if r.retryAt != 0 && time.Now().UnixNano() >= r.retryAt {

@@ -5,9 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"image"
 	"image/color"
 	"image/jpeg"
+	"image/png"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -95,6 +97,28 @@ func testJPEG(t testing.TB, w, h int, c1, c2 color.RGBA) []byte {
 	return buf.Bytes()
 }
 
+// userJPEG returns a w×h JPEG of two colours drawn from id: users get pictures of their own,
+// whose variants the cache does not share (it shares the variants of equal pictures).
+func userJPEG(t testing.TB, id string, w, h int) []byte {
+	f := fnv.New32a()
+	f.Write([]byte(id))
+	n := f.Sum32()
+	return testJPEG(t, w, h, color.RGBA{uint8(n), uint8(n >> 8), 40, 255}, color.RGBA{40, uint8(n >> 16), uint8(n >> 24), 255})
+}
+
+// testPNG returns a w×h PNG, half transparent.
+func testPNG(t testing.TB, w, h int) []byte {
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			img.SetNRGBA(x, y, color.NRGBA{R: uint8(x * 255 / w), G: 80, B: uint8(y * 255 / h), A: uint8(128 + 127*(x%2))})
+		}
+	}
+	var buf bytes.Buffer
+	require.NoError(t, png.Encode(&buf, img))
+	return buf.Bytes()
+}
+
 var nameSeq atomic.Int64
 
 // newTestCache returns a cache with a unique group name and a fake provider under type "fake".
@@ -162,7 +186,8 @@ func TestVariantsShareOneOriginal(t *testing.T) {
 }
 
 func TestPermanentOutcomeIsCachedTransientIsNot(t *testing.T) {
-	c, p := newTestCache(t, Config{})
+	clock := newClock()
+	c, p := newTestCache(t, Config{Now: clock.Now, ErrorRetry: time.Minute})
 	req := Request{Type: "fake", ID: "ghost"}
 
 	for i := 0; i < 3; i++ {
@@ -178,8 +203,27 @@ func TestPermanentOutcomeIsCachedTransientIsNot(t *testing.T) {
 		_, err := c.Get(context.Background(), Request{Type: "fake", ID: "flaky"})
 		assert.ErrorIs(t, err, fetch.ErrUpstream)
 	}
-	assert.EqualValues(t, 4, p.calls.Load(), "a transient failure is retried by the next request")
+	assert.EqualValues(t, 2, p.calls.Load(), "a transient failure is not cached, but not asked again before ErrorRetry")
+	clock.Advance(time.Minute)
+	for i := 0; i < 3; i++ {
+		_, err := c.Get(context.Background(), Request{Type: "fake", ID: "flaky"})
+		assert.ErrorIs(t, err, fetch.ErrUpstream)
+	}
+	assert.EqualValues(t, 3, p.calls.Load(), "after ErrorRetry the network is asked again, once")
 }
+
+// clock is a settable clock for Config.Now.
+type clock struct{ ns atomic.Int64 }
+
+func newClock() *clock {
+	c := &clock{}
+	c.ns.Store(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC).UnixNano())
+	return c
+}
+
+func (c *clock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
+func (c *clock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
+func (c *clock) Set(t time.Time)         { c.ns.Store(t.UnixNano()) }
 
 func TestImageErrorsAreCachedAsValues(t *testing.T) {
 	c, p := newTestCache(t, Config{})
@@ -277,7 +321,7 @@ func TestLoadTimeout(t *testing.T) {
 func TestTransformsAreBounded(t *testing.T) {
 	c, p := newTestCache(t, Config{MaxTransforms: 2})
 	var running, peak atomic.Int64
-	c.transform = func(ctx context.Context, src []byte, ch imageops.Chain, f imageops.Format, l imageops.Limits) (*imageops.Output, error) {
+	c.transform = func(ctx context.Context, src []byte, ch imageops.Chain, f imageops.Format, l imageops.Limits, o imageops.Options) (*imageops.Output, error) {
 		n := running.Add(1)
 		for {
 			old := peak.Load()
@@ -287,7 +331,7 @@ func TestTransformsAreBounded(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 		running.Add(-1)
-		return imageops.Transform(ctx, src, ch, f, l)
+		return imageops.TransformWith(ctx, src, ch, f, l, o)
 	}
 	p.set("hal", testJPEG(t, 64, 64, red, blue), nil)
 	var wg sync.WaitGroup
@@ -356,40 +400,66 @@ func TestPeriodsAreJitteredPerAvatar(t *testing.T) {
 }
 
 func TestKeysAreValidatedAgain(t *testing.T) {
-	c, _ := newTestCache(t, Config{})
+	c, _ := newTestCache(t, Config{Defaults: map[string][]byte{"anon": testPNG(t, 32, 32)}})
 	for _, key := range []string{
 		"",
 		"fake|alice",
 		"fake|alice|x12",
 		"fake|alice|e",
 		"fake|alice|e12a",
+		"fake|alice|e012",  // leading zero
+		"fake|alice|v0",    // versions start at 1
+		"fake|alice|e12n",  // re-check without an epoch
+		"fake|alice|e12nx", // malformed epoch
 		"nope|alice|e1",
 		"fake|Alice|e1",    // not canonical
 		"fake|a/b|e1",      // refused by the provider
-		"fake|alice|e1|w_", // variant key given to the originals group
+		"fake|alice|e1|w_", // variant key given to the avatar groups
 	} {
-		_, _, _, err := c.parseOriginalKey(key)
+		_, err := c.parseAvatarKey(key)
 		assert.Error(t, err, key)
 	}
+	for _, key := range []string{"fake|alice|e12", "fake|alice|e12n3", "fake|alice|v5"} {
+		_, err := c.parseAvatarKey(key)
+		assert.NoError(t, err, key)
+	}
+
+	h := strings.Repeat("ab", 16)
+	d := "danon." + c.defaults["anon"].hash
 	for _, key := range []string{
-		"fake|alice|e1|w_10",          // missing extension part
-		"fake|alice|e1|w_10,c_fill|",  // not canonical
-		"fake|alice|e1|w_abc|",        // bad parameter
-		"fake|alice|e1|w_10|bmp",      // bad extension
-		"fake|alice|e1|w_100000|jpg",  // beyond the output limit
-		"fake|alice|e1|g_face,w_10|",  // not supported
-		"fake|alice|e1||jpg|jpg",      // extra part
-		"fake|Alice|e1|w_10|jpg",      // original key not canonical
-		"fake|alice|e1|w_10/|jpg",     // empty component
-		"fake|alice|e1|c_fill,w_10|x", // bad extension
+		"h" + h + "|w_10|",                   // missing accept part
+		"h" + h + "|w_10,c_fill||",           // not canonical
+		"h" + h + "|w_abc||",                 // bad parameter
+		"h" + h + "|w_10|bmp|",               // bad extension
+		"h" + h + "|w_10|jpeg|",              // extension not canonical
+		"h" + h + "|w_100000|jpg|",           // beyond the output limit
+		"h" + h + "|g_face,w_10||",           // g_face needs a crop
+		"h" + h + "|t_round||",               // t_ is expanded before it gets here
+		"h" + h + "|d_anon,w_10||",           // d_ is not part of a variant
+		"h" + h + "|w_10||jp",                // accept without f_auto
+		"h" + h + "|f_auto,w_10||",           // f_auto without accept
+		"h" + h + "|f_auto,w_10||jw",         // accept not canonical
+		"h" + h + "|w_10/|jpg|",              // empty component
+		"h" + h[:30] + "|w_10|jpg|",          // short hash
+		"h" + strings.ToUpper(h) + "|w_10||", // hash not canonical
+		"danon.0000000000000000|w_10||",      // default of other content
+		"dnone." + c.defaults["anon"].hash + "|w_10||",
+		"ifake:Alice|w_10||", // identicon of a non-canonical id
+		"x|w_10||",
+		"fake|alice|e1|w_10|jpg", // the old layout
 	} {
-		_, _, _, err := c.parseVariantKey(key)
+		_, err := c.parseVariantKey(key)
 		assert.Error(t, err, key)
 	}
-	okey, _, f, err := c.parseVariantKey("fake|alice|e1|c_fill,w_10|png")
+	v, err := c.parseVariantKey("h" + h + "|c_fill,w_10|png|")
 	require.NoError(t, err)
-	assert.Equal(t, "fake|alice|e1", okey)
-	assert.Equal(t, imageops.PNG, f)
+	assert.Equal(t, source{kind: 'h', hash: h}, v.src)
+	assert.Equal(t, imageops.PNG, v.ext)
+	v, err = c.parseVariantKey(d + "|c_fill,f_auto,w_10||wj")
+	require.NoError(t, err)
+	assert.Equal(t, []imageops.Format{imageops.WebP, imageops.JPEG}, v.accept)
+	_, err = c.parseVariantKey("ifake:alice|f_auto||*")
+	require.NoError(t, err)
 }
 
 func TestEntryRoundTrip(t *testing.T) {

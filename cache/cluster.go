@@ -115,31 +115,3 @@ func (c *Cache) configurePeers(cfg *Config) ([]string, error) {
 	}
 	return peers, nil
 }
-
-// validateOriginalKey checks an original key a peer asks for: well-formed, canonical, of a known
-// type, and, for an unversioned avatar, of a refresh period a node could be in now (the current
-// one, or a neighbour for clocks a little apart): nothing the public URL could not have asked for.
-func (c *Cache) validateOriginalKey(key string) error {
-	typ, id, _, err := c.parseOriginalKey(key)
-	if err != nil {
-		return err
-	}
-	i := strings.LastIndexByte(key, '|')
-	if key[i+1] == 'e' {
-		n, _ := strconv.ParseInt(key[i+2:], 10, 64)
-		cur, _ := c.periodOf(typ, id, c.now())
-		if n < cur-1 || n > cur+1 {
-			return fmt.Errorf("cache: key %q: period %d is not the current one (%d)", key, n, cur)
-		}
-	}
-	return nil
-}
-
-// validateVariantKey checks a variant key a peer asks for, as validateOriginalKey.
-func (c *Cache) validateVariantKey(key string) error {
-	okey, _, _, err := c.parseVariantKey(key)
-	if err != nil {
-		return err
-	}
-	return c.validateOriginalKey(okey)
-}

@@ -109,10 +109,19 @@ func (tc *testCluster) stats() (sum Stats) {
 	return sum
 }
 
-// keys returns the original and variant keys of r as c builds them now.
+// keys returns the avatar key of r as c builds it now, and its variant key when the picture is
+// the one c's fake provider has for r.ID.
 func keys(c *Cache, r Request) (okey, vkey string) {
-	okey, _ = c.originalKey(r.Type, r.ID, r.Version, c.now())
-	return okey, variantKey(okey, r.Transformation, r.Format)
+	if r.Version > 0 {
+		okey = versionKey(r.Type, r.ID, r.Version)
+	} else {
+		okey, _ = c.currentKey(r.Type, r.ID, c.now())
+	}
+	p := c.providers[r.Type].(*fakeProvider)
+	p.mu.Lock()
+	pic := p.pics[r.ID]
+	p.mu.Unlock()
+	return okey, variantKey(contentSource(contentHash(pic)), r.Transformation, r.Format, acceptField(r.FormatAuto, r.Accept))
 }
 
 // ownerOf returns the node that owns key among c's peers, whether set aside or not.
@@ -130,7 +139,7 @@ func TestClusterLoadsEachKeyOnce(t *testing.T) {
 		{Transformation: mustChain(t, "c_fill,h_24,w_24/c_crop,h_8,w_8"), Format: imageops.PNG}, // a '/' in the key
 	}
 	for i := range avatars {
-		tc.set(fmt.Sprint("user", i), testJPEG(t, 64, 64, red, blue), nil)
+		tc.set(fmt.Sprint("user", i), userJPEG(t, fmt.Sprint("user", i), 64, 64), nil)
 	}
 	gate := make(chan struct{})
 	for _, nd := range tc.nodes {
@@ -210,16 +219,16 @@ func TestClusterSurvivesANodeStopping(t *testing.T) {
 	var reqs []Request
 	for i := range 10 {
 		id := fmt.Sprint("user", i)
-		tc.set(id, testJPEG(t, 48, 48, red, blue), nil)
+		tc.set(id, userJPEG(t, id, 48, 48), nil)
 		for _, tr := range []string{"c_fill,h_20,w_20", "w_10"} {
 			reqs = append(reqs, Request{Type: "fake", ID: id, Transformation: mustChain(t, tr)})
 		}
 	}
-	etags := map[Request]string{}
+	etags := map[string]string{}
 	for _, r := range reqs {
 		v, err := tc.nodes[0].c.Get(context.Background(), r)
 		require.NoError(t, err)
-		etags[r] = v.ETag
+		etags[r.ID+r.Transformation] = v.ETag
 	}
 
 	tc.nodes[2].srv.Close()
@@ -228,7 +237,7 @@ func TestClusterSurvivesANodeStopping(t *testing.T) {
 			start := time.Now()
 			v, err := nd.c.Get(context.Background(), r)
 			require.NoError(t, err, "%s from %s", r.ID, nd.url)
-			assert.Equal(t, etags[r], v.ETag)
+			assert.Equal(t, etags[r.ID+r.Transformation], v.ETag)
 			assert.Less(t, time.Since(start), peerTimeout+time.Second)
 		}
 		assert.Equal(t, 1, nd.c.Stats().PeersDown, "the stopped node is set aside")
@@ -260,17 +269,10 @@ func TestClusterNoSuchUserFetchedOnce(t *testing.T) {
 }
 
 func TestOwnersErrorIsTheAnswer(t *testing.T) {
-	tc := newTestCluster(t, 2, Config{})
+	clock := newClock()
+	tc := newTestCluster(t, 2, Config{Now: clock.Now})
 	a, b := tc.nodes[0], tc.nodes[1]
-	// An avatar whose original and variant are both owned by b.
-	var r Request
-	for i := 0; ; i++ {
-		r = Request{Type: "fake", ID: fmt.Sprint("flaky", i)}
-		okey, vkey := keys(a.c, r)
-		if ownerOf(a.c, okey) == b.url && ownerOf(a.c, vkey) == b.url {
-			break
-		}
-	}
+	r := requestOwnedBy(t, a.c, b.url, "flaky") // b owns its index and its original
 	tc.set(r.ID, nil, &fetch.Error{Kind: fetch.KindRateLimited, Provider: "fake", Msg: "slow down", RetryAfter: 90 * time.Second})
 	_, err := a.c.Get(context.Background(), r)
 	assert.ErrorIs(t, err, fetch.ErrRateLimited)
@@ -281,8 +283,16 @@ func TestOwnersErrorIsTheAnswer(t *testing.T) {
 	assert.Zero(t, a.p.calls.Load(), "the owner tried: its error is the answer, not a second fetch here")
 	assert.EqualValues(t, 1, b.p.calls.Load())
 
-	// A transient error is not cached: the next request asks the owner again.
+	// The owner remembers the failure for ErrorRetry: a request meanwhile gets it without a
+	// call to the network.
 	tc.set(r.ID, testJPEG(t, 32, 32, red, blue), nil)
+	_, err = a.c.Get(context.Background(), r)
+	assert.ErrorIs(t, err, fetch.ErrRateLimited)
+	assert.EqualValues(t, 1, b.p.calls.Load())
+
+	// A transient error is not cached: once ErrorRetry is over, the next request asks the owner
+	// again.
+	clock.Advance(DefaultErrorRetry)
 	_, err = a.c.Get(context.Background(), r)
 	require.NoError(t, err)
 	assert.Zero(t, a.p.calls.Load())
@@ -339,11 +349,11 @@ func newLonelyNode(t testing.TB, cfg Config, others ...string) (*Cache, *fakePro
 	return c, p, self
 }
 
-// requestOwnedBy returns a request whose variant key owner is peer.
+// requestOwnedBy returns a request whose avatar key (index, original) is owned by peer.
 func requestOwnedBy(t testing.TB, c *Cache, peer, prefix string) Request {
 	for i := range 10000 {
 		r := Request{Type: "fake", ID: fmt.Sprint(prefix, i)}
-		if _, vkey := keys(c, r); ownerOf(c, vkey) == peer {
+		if okey, _ := keys(c, r); ownerOf(c, okey) == peer {
 			return r
 		}
 	}
@@ -415,12 +425,12 @@ func TestSlowOwnerIsNotMistakenForHung(t *testing.T) {
 	var r Request
 	for i := 0; ; i++ {
 		r = Request{Type: "fake", ID: fmt.Sprint("slow", i), Transformation: mustChain(t, "w_16")}
+		tc.set(r.ID, userJPEG(t, r.ID, 32, 32), nil)
 		okey, vkey := keys(a.c, r)
 		if ownerOf(a.c, okey) == b.url && ownerOf(a.c, vkey) == b.url {
 			break
 		}
 	}
-	tc.set(r.ID, testJPEG(t, 32, 32, red, blue), nil)
 	for _, nd := range tc.nodes {
 		nd.p.mu.Lock()
 		nd.p.delay = 2 * peerTimeout
@@ -435,7 +445,7 @@ func TestSlowOwnerIsNotMistakenForHung(t *testing.T) {
 	s := a.c.Stats()
 	assert.Zero(t, s.PeerErrors)
 	assert.Zero(t, s.PeersDown)
-	assert.EqualValues(t, 1, s.PeerLoads)
+	assert.EqualValues(t, 2, s.PeerLoads, "the index entry, then the variant")
 }
 
 func TestSelfUnderAnotherNameDoesNotLoop(t *testing.T) {
@@ -483,12 +493,12 @@ func TestSetPeersMovesOwnership(t *testing.T) {
 	var r2 Request
 	for i := 0; ; i++ {
 		r2 = Request{Type: "fake", ID: fmt.Sprint("moved", i)}
+		tc.set(r2.ID, userJPEG(t, r2.ID, 32, 32), nil)
 		okey, vkey := keys(a.c, r2)
 		if ownerOf(a.c, okey) == b.url && ownerOf(a.c, vkey) == b.url {
 			break
 		}
 	}
-	tc.set(r2.ID, testJPEG(t, 32, 32, red, blue), nil)
 	_, err = a.c.Get(context.Background(), r2)
 	require.NoError(t, err)
 	assert.EqualValues(t, 1, a.p.calls.Load(), "b owns it now")

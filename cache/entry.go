@@ -147,10 +147,18 @@ type Variant struct {
 	ETag string
 	// Format is the encoded format of the body.
 	Format imageops.Format
-	// Default reports that the picture is the network's generic one (silhouette, default picture).
+	// Default reports that the network's picture for the avatar is its generic one (silhouette,
+	// default picture).
 	Default bool
-	// Expires is when the refresh period of the avatar ends; zero for a versioned request, whose
-	// picture never changes.
+	// DefaultName, when not "", is the default picture (d_) served in place of the network's:
+	// the network had no picture for the avatar, or only its generic one.
+	DefaultName string
+	// Stale reports that the avatar's refresh failed and this is the last good picture, served
+	// for a short while (Expires) until the network answers again.
+	Stale bool
+	// Expires is when the response stops being fresh: the end of the avatar's refresh period,
+	// sooner for a stale or a default picture; zero for a versioned request, whose picture never
+	// changes.
 	Expires time.Time
 	body    groupcache.ByteView
 }

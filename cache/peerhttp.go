@@ -32,18 +32,26 @@ import (
 //	GET <BasePath><wire group>/<key>          (each of group and key url.PathEscape'd)
 //	Authorization: AvatarkitPeer <unix seconds>:<signature>
 //	X-Avatarkit-Node: <random id of the asking cache>
+//	X-Avatarkit-Hint: <avatar key>            (optional: the hint of a content source, keys.go)
+//	X-Avatarkit-Peek: 1                       (optional: answer from the cache only, load nothing)
 //
-// <wire group> is the cluster-wide name of a group, "<Name>-originals" or "<Name>-variants"; the
-// server maps it to its own group, whatever name that group has in its process (Config.LocalName).
-// The signature is HMAC-SHA256 keyed with PeerSecret over
+// <wire group> is the cluster-wide name of a group, "<Name>-originals", "-index", "-analyses" or
+// "-variants"; the server maps it to its own group, whatever name that group has in its process
+// (Config.LocalName). The signature is HMAC-SHA256 keyed with PeerSecret over
 //
-//	"avatarkit-peer-v1\n" + method + "\n" + decoded path + "\n" + unix seconds
+//	"avatarkit-peer-v1\n" + method + "\n" + decoded path + "\n" + unix seconds + "\n" +
+//	hint + "\n" + ("1" if peek) + "\n" + body
 //
 // encoded base64url without padding. The secret never travels; the timestamp must be within
 // PeerAuthWindow of the server's clock. Refusals: no AvatarkitPeer credentials 401; malformed,
 // expired or wrong signature 403; a request from this very cache (Self is not how the peers know
-// it) 508; a group this cache does not have 404; a key that fails validation 400; not GET 405.
-// Error responses carry a one-line reason in the body and in X-Avatar-Error.
+// it) 508; a group this cache does not have 404; a key or hint that fails validation 400; another
+// method 405. Error responses carry a one-line reason in the body and in X-Avatar-Error.
+//
+// Besides loads, two requests keep the nodes' forced refreshes (fresh.go) in step, signed alike:
+//
+//	POST <BasePath>_override   body: JSON overrideNotice   a forced refresh: 200 once recorded
+//	GET  <BasePath>_overrides                              200, JSON [overrideNotice, ...]
 //
 // Response 200, Content-Type application/x-avatarkit-peer, a body of frames:
 //
@@ -58,6 +66,8 @@ import (
 const (
 	authScheme      = "AvatarkitPeer"
 	nodeHeader      = "X-Avatarkit-Node"
+	hintHeader      = "X-Avatarkit-Hint"
+	peekHeader      = "X-Avatarkit-Peek"
 	errorHeader     = "X-Avatar-Error"
 	peerContentType = "application/x-avatarkit-peer"
 	signContext     = "avatarkit-peer-v1\n"
@@ -72,16 +82,37 @@ const (
 	maxPeerError = 1 << 16
 )
 
-// sign returns the signature of a request.
-func sign(secret []byte, method, path string, ts int64) string {
+// signedRequest is what a peer request's signature covers.
+type signedRequest struct {
+	method, path string // the path decoded
+	ts           int64  // Unix seconds
+	hint         string
+	peek         bool
+	body         []byte
+}
+
+// sign returns the signature of r.
+func (r signedRequest) sign(secret []byte) string {
 	m := hmac.New(sha256.New, secret)
 	io.WriteString(m, signContext)
-	io.WriteString(m, method)
+	for _, s := range []string{r.method, r.path, strconv.FormatInt(r.ts, 10), r.hint} {
+		io.WriteString(m, s)
+		io.WriteString(m, "\n")
+	}
+	if r.peek {
+		io.WriteString(m, "1")
+	}
 	io.WriteString(m, "\n")
-	io.WriteString(m, path)
-	io.WriteString(m, "\n")
-	io.WriteString(m, strconv.FormatInt(ts, 10))
+	m.Write(r.body)
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// authorize signs req, whose decoded path is path and whose body is body, as this node.
+func (c *Cache) authorize(req *http.Request, path string, body []byte) {
+	sr := signedRequest{method: req.Method, path: path, ts: c.now().Unix(), hint: req.Header.Get(hintHeader),
+		peek: req.Header.Get(peekHeader) == "1", body: body}
+	req.Header.Set("Authorization", authScheme+" "+strconv.FormatInt(sr.ts, 10)+":"+sr.sign(c.secret))
+	req.Header.Set(nodeHeader, c.nodeID)
 }
 
 // servingKey marks the context of a load a peer asked for, with the group it is for: that group's
@@ -120,17 +151,29 @@ func refuse(w http.ResponseWriter, code int, msg string) {
 
 func (h peerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := h.c
-	if r.Method != http.MethodGet {
-		w.Header().Set("Allow", http.MethodGet)
-		refuse(w, http.StatusMethodNotAllowed, "peer requests are GET")
-		return
-	}
 	rest, ok := strings.CutPrefix(r.URL.Path, c.basePath)
 	if !ok {
 		refuse(w, http.StatusNotFound, "not a peer request: mount the peer handler at "+c.basePath)
 		return
 	}
-	if msg, code := c.checkAuth(r); code != 0 {
+	want := http.MethodGet
+	if rest == overridePath {
+		want = http.MethodPost
+	}
+	if r.Method != want {
+		w.Header().Set("Allow", want)
+		refuse(w, http.StatusMethodNotAllowed, "this peer request is "+want)
+		return
+	}
+	var body []byte
+	if r.Method == http.MethodPost {
+		var err error
+		if body, err = io.ReadAll(io.LimitReader(r.Body, 1<<16+1)); err != nil || len(body) > 1<<16 {
+			refuse(w, http.StatusBadRequest, "unreadable or too large body")
+			return
+		}
+	}
+	if msg, code := c.checkAuth(r, body); code != 0 {
 		c.peerAuthRefusals.Add(1)
 		if code == http.StatusUnauthorized {
 			w.Header().Set("WWW-Authenticate", authScheme)
@@ -142,6 +185,26 @@ func (h peerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Header.Get(nodeHeader) == c.nodeID {
 		c.log.Warn("avatarkit: this node asked itself for a key: its Self is not the URL the peer list knows it by", "self", c.self)
 		refuse(w, http.StatusLoopDetected, "a node asked itself: Self is not how the peers list this node")
+		return
+	}
+	switch rest {
+	case overridePath:
+		var n overrideNotice
+		if err := json.Unmarshal(body, &n); err != nil {
+			refuse(w, http.StatusBadRequest, "malformed override: "+oneLine(err.Error()))
+			return
+		}
+		if err := c.takeOverride(n); err != nil {
+			c.peerBadRequests.Add(1)
+			refuse(w, http.StatusBadRequest, "invalid override: "+oneLine(err.Error()))
+			return
+		}
+		c.log.Info("avatarkit: forced refresh from a peer", "type", n.Type, "id", n.ID, "version", n.Version)
+		w.WriteHeader(http.StatusOK)
+		return
+	case overridesPath:
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(c.overrideList())
 		return
 	}
 	wire, key, _ := strings.Cut(rest, "/")
@@ -162,6 +225,14 @@ func (h peerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		refuse(w, http.StatusBadRequest, "invalid key: "+oneLine(err.Error()))
 		return
 	}
+	hint, peek := r.Header.Get(hintHeader), r.Header.Get(peekHeader) == "1"
+	if hint != "" {
+		if err := c.validateAvatarKey(hint); err != nil {
+			c.peerBadRequests.Add(1)
+			refuse(w, http.StatusBadRequest, "invalid hint: "+oneLine(err.Error()))
+			return
+		}
+	}
 	c.servedForPeers.Add(1)
 	g.g.Stats.ServerRequests.Add(1)
 
@@ -173,6 +244,12 @@ func (h peerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	done := make(chan result, 1)
 	ctx := context.WithValue(context.WithoutCancel(r.Context()), servingKey{}, g)
+	if hint != "" {
+		ctx = withHint(ctx, hint)
+	}
+	if peek {
+		ctx = withPeek(ctx)
+	}
 	go func() {
 		var v groupcache.ByteView
 		err := g.g.Get(ctx, key, groupcache.ByteViewSink(&v))
@@ -245,7 +322,7 @@ func oneLine(s string) string {
 
 // checkAuth checks the credentials of a peer request. It returns a status (401, 403) and a reason,
 // or 0 when the request is authentic.
-func (c *Cache) checkAuth(r *http.Request) (string, int) {
+func (c *Cache) checkAuth(r *http.Request, body []byte) (string, int) {
 	auth := r.Header.Get("Authorization")
 	scheme, cred, _ := strings.Cut(auth, " ")
 	if auth == "" || !strings.EqualFold(scheme, authScheme) {
@@ -264,7 +341,9 @@ func (c *Cache) checkAuth(r *http.Request) (string, int) {
 		return fmt.Sprintf("peer credentials expired: the timestamp is not within %v of this node's clock", c.authWindow), http.StatusForbidden
 	}
 	got, err := base64.RawURLEncoding.DecodeString(sig)
-	want, _ := base64.RawURLEncoding.DecodeString(sign(c.secret, r.Method, r.URL.Path, ts))
+	sr := signedRequest{method: r.Method, path: r.URL.Path, ts: ts, hint: r.Header.Get(hintHeader),
+		peek: r.Header.Get(peekHeader) == "1", body: body}
+	want, _ := base64.RawURLEncoding.DecodeString(sr.sign(c.secret))
 	if err != nil || !hmac.Equal(got, want) {
 		return "bad peer signature", http.StatusForbidden
 	}
@@ -274,7 +353,7 @@ func (c *Cache) checkAuth(r *http.Request) (string, int) {
 // peerError is an owner's load error as it travels in an 'E' frame, rebuilt on the other side as
 // the error type the owner had, so that the front door maps it to the same status.
 type peerError struct {
-	Class      string        `json:"class"` // "fetch", "image" or "" (any other error)
+	Class      string        `json:"class"` // "fetch", "image", "changed" (errContentChanged) or "" (any other error)
 	Kind       uint8         `json:"kind,omitempty"`
 	Provider   string        `json:"provider,omitempty"`
 	Param      string        `json:"param,omitempty"`
@@ -287,6 +366,8 @@ func encodePeerError(err error) []byte {
 	var fe *fetch.Error
 	var ie *imageops.Error
 	switch {
+	case errors.Is(err, errContentChanged):
+		pe = peerError{Class: "changed", Msg: err.Error()}
 	case errors.As(err, &fe):
 		pe = peerError{Class: "fetch", Kind: uint8(fe.Kind), Provider: fe.Provider, Msg: fe.Msg, RetryAfter: fe.RetryAfter}
 	case errors.As(err, &ie):
@@ -309,6 +390,8 @@ func decodePeerError(b []byte, peer string) error {
 		return &fetch.Error{Kind: fetch.Kind(pe.Kind), Provider: pe.Provider, Msg: pe.Msg, RetryAfter: pe.RetryAfter}
 	case "image":
 		return &imageops.Error{Kind: imageops.ErrorKind(pe.Kind), Param: pe.Param, Msg: pe.Msg}
+	case "changed":
+		return errContentChanged
 	}
 	return fmt.Errorf("cache: the owner %s failed: %s", peer, pe.Msg)
 }
@@ -373,9 +456,13 @@ func (c *Cache) askPeer(ctx context.Context, base, wire, key string) ([]byte, er
 	if err != nil {
 		return nil, fmt.Errorf("cache: peer %s: %v", base, err)
 	}
-	ts := c.now().Unix()
-	req.Header.Set("Authorization", authScheme+" "+strconv.FormatInt(ts, 10)+":"+sign(c.secret, http.MethodGet, path, ts))
-	req.Header.Set(nodeHeader, c.nodeID)
+	if hint := hintOf(ctx); hint != "" {
+		req.Header.Set(hintHeader, hint)
+	}
+	if isPeek(ctx) {
+		req.Header.Set(peekHeader, "1")
+	}
+	c.authorize(req, path, nil)
 	res, err := c.transport.RoundTrip(req)
 	if err != nil {
 		return nil, &unreachableError{fmt.Errorf("cache: peer %s: %w", base, err)}

@@ -29,7 +29,7 @@ func peerGet(t testing.TB, base, method, group, key, secret string, ts time.Time
 	req, err := http.NewRequest(method, base+DefaultBasePath+url.PathEscape(group)+"/"+url.PathEscape(key), nil)
 	require.NoError(t, err)
 	if secret != "" {
-		req.Header.Set("Authorization", authScheme+" "+strconv.FormatInt(ts.Unix(), 10)+":"+sign([]byte(secret), method, path, ts.Unix()))
+		req.Header.Set("Authorization", authScheme+" "+strconv.FormatInt(ts.Unix(), 10)+":"+signedRequest{method: method, path: path, ts: ts.Unix()}.sign([]byte(secret)))
 	}
 	if tweak != nil {
 		tweak(req)
@@ -67,10 +67,10 @@ func TestPeerEndpointAuthenticates(t *testing.T) {
 		{"from the future", "GET", testSecret, now.Add(31 * time.Second), nil, 403},
 		{"wrong secret", "GET", "another-secret-0123456789", now, nil, 403},
 		{"signature of another key", "GET", testSecret, now, func(r *http.Request) {
-			r.Header.Set("Authorization", authScheme+" "+strconv.FormatInt(now.Unix(), 10)+":"+sign([]byte(testSecret), "GET", DefaultBasePath+group+"/"+other, now.Unix()))
+			r.Header.Set("Authorization", authScheme+" "+strconv.FormatInt(now.Unix(), 10)+":"+signedRequest{method: "GET", path: DefaultBasePath + group + "/" + other, ts: now.Unix()}.sign([]byte(testSecret)))
 		}, 403},
 		{"signature of another group", "GET", testSecret, now, func(r *http.Request) {
-			r.Header.Set("Authorization", authScheme+" "+strconv.FormatInt(now.Unix(), 10)+":"+sign([]byte(testSecret), "GET", DefaultBasePath+tc.name+"-variants/"+okey, now.Unix()))
+			r.Header.Set("Authorization", authScheme+" "+strconv.FormatInt(now.Unix(), 10)+":"+signedRequest{method: "GET", path: DefaultBasePath + tc.name + "-variants/" + okey, ts: now.Unix()}.sign([]byte(testSecret)))
 		}, 403},
 		{"timestamp changed", "GET", testSecret, now, func(r *http.Request) {
 			_, sig, _ := strings.Cut(r.Header.Get("Authorization"), ":")
@@ -120,27 +120,46 @@ func TestPeerEndpointValidatesKeys(t *testing.T) {
 	now := time.Now()
 	orig, vars := tc.name+"-originals", tc.name+"-variants"
 
+	h := "h" + strings.Repeat("ab", 16)
+	anl, idx := tc.name+"-analyses", tc.name+"-index"
 	for _, tt := range []struct{ group, key string }{
 		{orig, "fake|alice|e1"},                          // a period long gone: no public URL asks for it
 		{orig, strings.Replace(okey, "|e", "|e9", 1)},    // a future period
 		{orig, strings.Replace(okey, "fake", "nope", 1)}, // unknown type
 		{orig, strings.Replace(okey, "alice", "Alice", 1)},
-		{orig, strings.Replace(okey, "alice", "", 1)},       // bad id
-		{orig, "fake|alice"},                                // garbage
-		{orig, "../../etc/passwd"},                          // garbage
-		{orig, ""},                                          // garbage
-		{orig, okey + "|w_10|jpg"},                          // a variant key in the originals group
-		{vars, okey},                                        // an original key in the variants group
-		{vars, okey + "|w_10,c_fill|jpg"},                   // transformation not canonical
-		{vars, okey + "|w_abc|jpg"},                         // bad parameter
-		{vars, okey + "|w_100000|jpg"},                      // beyond the limits
-		{vars, okey + "|w_10|bmp"},                          // unknown format
-		{vars, okey + "|w_10//w_5|jpg"},                     // empty component
-		{vars, strings.Replace(okey, "|e", "|x", 1) + "||"}, // malformed original
+		{orig, strings.Replace(okey, "alice", "", 1)}, // bad id
+		{orig, "fake|alice"},                          // garbage
+		{orig, "../../etc/passwd"},                    // garbage
+		{orig, ""},                                    // garbage
+		{orig, okey + "|w_10|jpg"},                    // a variant key in the originals group
+		{idx, "fake|alice|e1"},                        // the index is validated as the originals are
+		{idx, h},                                      // a source in the index group
+		{anl, okey},                                   // an avatar key in the analyses group
+		{anl, "h1234"},                                // a short hash
+		{vars, okey},                                  // an avatar key in the variants group
+		{vars, h + "|w_10,c_fill|jpg|"},               // transformation not canonical
+		{vars, h + "|w_abc|jpg|"},                     // bad parameter
+		{vars, h + "|w_100000|jpg|"},                  // beyond the limits
+		{vars, h + "|w_10|bmp|"},                      // unknown format
+		{vars, h + "|w_10//w_5|jpg|"},                 // empty component
+		{vars, "x" + h + "||"},                        // unknown source
 	} {
 		res := peerGet(t, nd.url, "GET", tt.group, tt.key, testSecret, now, nil)
 		assert.Equal(t, http.StatusBadRequest, res.StatusCode, "%s %q", tt.group, tt.key)
 		assert.Contains(t, res.Header.Get(errorHeader), "invalid key", "%s %q", tt.group, tt.key)
+	}
+	// A hint is a key too.
+	for _, hint := range []string{"fake|alice|e1", "fake|Alice|v1", "garbage"} {
+		res := peerGet(t, nd.url, "GET", vars, h+"|w_10|jpg|", testSecret, now, func(r *http.Request) { r.Header.Set(hintHeader, hint) })
+		assert.Equal(t, http.StatusForbidden, res.StatusCode, "the hint is signed")
+		req, _ := http.NewRequest("GET", nd.url+DefaultBasePath+vars+"/"+url.PathEscape(h+"|w_10|jpg|"), nil)
+		req.Header.Set(hintHeader, hint)
+		tc.nodes[1].c.authorize(req, DefaultBasePath+vars+"/"+h+"|w_10|jpg|", nil)
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		res.Body.Close()
+		assert.Equal(t, http.StatusBadRequest, res.StatusCode, "hint %q", hint)
+		assert.Contains(t, res.Header.Get(errorHeader), "invalid hint", "hint %q", hint)
 	}
 	for _, g := range []string{"other-originals", tc.name + "-node0-originals", nd.c.groups[0].local, tc.name} {
 		res := peerGet(t, nd.url, "GET", g, okey, testSecret, now, nil)
@@ -151,7 +170,7 @@ func TestPeerEndpointValidatesKeys(t *testing.T) {
 	assert.Zero(t, s.Originals.Gets)
 	assert.Zero(t, s.Variants.Gets)
 	assert.Zero(t, s.ServedForPeers)
-	assert.EqualValues(t, 20, s.PeerBadRequests)
+	assert.EqualValues(t, 20+3+4, s.PeerBadRequests)
 
 	// A path outside the base path is not ours, even signed.
 	req, _ := http.NewRequest("GET", nd.url+"/other/"+orig+"/"+url.PathEscape(okey), nil)
@@ -160,8 +179,12 @@ func TestPeerEndpointValidatesKeys(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, rec.code)
 
 	// A versioned key is valid at any version, as a versioned URL is.
-	vkey := variantKey("fake|alice|v42", mustChain(t, "c_fill,h_10,w_10"), imageops.PNG)
-	res := peerGet(t, nd.url, "GET", vars, vkey, testSecret, now, nil)
+	_, vkey := keys(nd.c, Request{Type: "fake", ID: "alice", Transformation: mustChain(t, "c_fill,h_10,w_10"), Format: imageops.PNG})
+	res := peerGet(t, nd.url, "GET", vars, vkey, testSecret, now, func(r *http.Request) {
+		r.Header.Set(hintHeader, "fake|alice|v42")
+		sr := signedRequest{method: "GET", path: DefaultBasePath + vars + "/" + vkey, ts: now.Unix(), hint: "fake|alice|v42"}
+		r.Header.Set("Authorization", authScheme+" "+strconv.FormatInt(now.Unix(), 10)+":"+sr.sign([]byte(testSecret)))
+	})
 	require.Equal(t, http.StatusOK, res.StatusCode)
 	_, err := readFrames(res.Body, nd.url)
 	require.NoError(t, err)
@@ -180,7 +203,7 @@ func (r *responseRecorder) Write(b []byte) (int, error) { return r.body.Write(b)
 func TestPeerEndpointOfACacheWithoutPeers(t *testing.T) {
 	c, p := newTestCache(t, Config{})
 	req, _ := http.NewRequest("GET", "http://x"+DefaultBasePath+"a/b", nil)
-	req.Header.Set("Authorization", authScheme+" "+strconv.FormatInt(time.Now().Unix(), 10)+":"+sign([]byte(testSecret), "GET", DefaultBasePath+"a/b", time.Now().Unix()))
+	req.Header.Set("Authorization", authScheme+" "+strconv.FormatInt(time.Now().Unix(), 10)+":"+signedRequest{method: "GET", path: DefaultBasePath + "a/b", ts: time.Now().Unix()}.sign([]byte(testSecret)))
 	rec := &responseRecorder{header: http.Header{}}
 	c.PeerHandler().ServeHTTP(rec, req)
 	assert.Equal(t, http.StatusForbidden, rec.code)

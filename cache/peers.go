@@ -132,7 +132,7 @@ type ring struct {
 // peerClient asks one peer for values.
 type peerClient struct {
 	base      string // normalized base URL
-	getters   [2]*peerGetter
+	getters   [numGroups]*peerGetter
 	downUntil time.Time // guarded by Cache.ringMu
 }
 
@@ -319,14 +319,17 @@ func (c *Cache) Self() string { return c.self }
 // BasePath returns the path under which the app mounts PeerHandler, e.g. "/_avatarkit/".
 func (c *Cache) BasePath() string { return c.basePath }
 
-// Close stops the cache's background work: the discovery of peers, and idle connections to them.
-// The cache keeps serving with the membership it last had. Close is safe to call more than once.
+// Close stops the cache's background work — the discovery of peers, the forced refreshes still
+// being told to peers, the asking of peers for theirs — and waits for it, and closes idle
+// connections to peers. The cache keeps serving with the membership it last had. Close is safe
+// to call more than once.
 func (c *Cache) Close() error {
 	c.closeOnce.Do(func() {
 		c.closeCancel()
 		if c.discoveryDone != nil {
 			<-c.discoveryDone
 		}
+		c.bg.Wait()
 		if c.transport != nil {
 			c.transport.CloseIdleConnections()
 		}

@@ -1,0 +1,493 @@
+package cache
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/golang/groupcache"
+	"github.com/golang/groupcache/lru"
+
+	"github.com/avatarkit/avatarkit/fetch"
+)
+
+// Freshness (CONTRACT §4). groupcache values never change, so everything that changes over time
+// is a change of key, decided per request from the clock and from what this node remembers:
+//
+//   - Each refresh period of an avatar has its own key (periodKey): the first request of a new
+//     period loads the picture again. Variants are named by the picture's content, so when the
+//     network gives the same picture, nothing is transformed again.
+//   - A forced refresh (Refresh) loads the avatar under a new version key and tells every node
+//     (broadcastOverride) to serve that key to unversioned requests until the period ends: an
+//     override. A node that starts later asks its peers for the overrides they hold.
+//   - A "no such user" or "no picture" is believed for NegativeTTL; after that a request asks the
+//     network again under a re-check key, once per NegativeTTL cluster-wide; a picture found
+//     that way becomes the node's override for the rest of the period.
+//   - When a load fails (the network is down, slow or rate-limiting us), the owner remembers the
+//     failure for ErrorRetry (failures) so that the network is not hammered, and requests are
+//     answered with the last good picture (stale-if-error) while it is at most StaleIfError past
+//     its refresh time: the one this node last served, or the previous period's, if a cache in
+//     the cluster still holds it.
+
+// lruMap is a groupcache/lru.Cache safe for concurrent use.
+type lruMap struct {
+	mu sync.Mutex
+	l  *lru.Cache
+}
+
+func newLRU(n int) *lruMap { return &lruMap{l: lru.New(n)} }
+
+func (m *lruMap) get(k string) (any, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.l.Get(k)
+}
+
+func (m *lruMap) add(k string, v any) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.l.Add(k, v)
+}
+
+// failureMemo remembers the transient failures of origin loads for a while.
+type failureMemo struct{ m *lruMap }
+
+type failure struct {
+	err       error
+	at, until time.Time
+}
+
+// recent returns the failure of key if it happened less than ErrorRetry ago. A wait the network
+// asked for (fetch.Error.RetryAfter) is what is left of it now.
+func (f failureMemo) recent(key string, now time.Time) error {
+	v, ok := f.m.get(key)
+	if !ok || !now.Before(v.(failure).until) {
+		return nil
+	}
+	fl := v.(failure)
+	var fe *fetch.Error
+	if errors.As(fl.err, &fe) && fe.RetryAfter > 0 {
+		cp := *fe
+		cp.RetryAfter = max(time.Second, (fe.RetryAfter - now.Sub(fl.at)).Truncate(time.Second))
+		return &cp
+	}
+	return fl.err
+}
+
+func (f failureMemo) add(key string, err error, at, until time.Time) {
+	f.m.add(key, failure{err: err, at: at, until: until})
+}
+
+// goodPicture is the last picture a node served for an avatar.
+type goodPicture struct {
+	key   string    // its avatar key
+	e     entry     // its index entry
+	until time.Time // when its period ended (or ends)
+}
+
+// override is the avatar key unversioned requests of one avatar use instead of the period key.
+type override struct {
+	key     string
+	version uint64 // a forced refresh's version; 0 for a re-check that found a picture
+	until   time.Time
+}
+
+// maxOverrides bounds the overrides a node holds; forced refreshes are rare.
+const maxOverrides = 10000
+
+// currentKey returns the avatar key an unversioned request uses at now, and when the avatar's
+// period ends.
+func (c *Cache) currentKey(typ, id string, now time.Time) (string, time.Time) {
+	key, end := c.periodKey(typ, id, now)
+	c.ovMu.Lock()
+	o, ok := c.overrides[typ+"|"+id]
+	c.ovMu.Unlock()
+	if ok && now.Before(o.until) {
+		return o.key, end
+	}
+	return key, end
+}
+
+// setOverride records an override. One with a version replaces only an older one.
+func (c *Cache) setOverride(avatar string, o override) {
+	c.ovMu.Lock()
+	defer c.ovMu.Unlock()
+	if old, ok := c.overrides[avatar]; ok && o.version > 0 && old.version > o.version {
+		return
+	}
+	if len(c.overrides) >= maxOverrides {
+		now := c.now()
+		var soonest string
+		for k, v := range c.overrides {
+			if !now.Before(v.until) {
+				delete(c.overrides, k)
+			} else if soonest == "" || v.until.Before(c.overrides[soonest].until) {
+				soonest = k
+			}
+		}
+		if len(c.overrides) >= maxOverrides {
+			delete(c.overrides, soonest)
+		}
+	}
+	c.overrides[avatar] = o
+}
+
+// indexOf returns the index entry of an avatar key: from this node's memo (the entry of a key
+// never changes), else from the index group.
+func (c *Cache) indexOf(ctx context.Context, key string) (entry, error) {
+	if v, ok := c.memo.get(key); ok {
+		return v.(entry), nil
+	}
+	var v groupcache.ByteView
+	if err := c.indexes.Get(ctx, key, groupcache.ByteViewSink(&v)); err != nil {
+		return entry{}, err
+	}
+	e, err := decodeEntry(v)
+	if err != nil {
+		return entry{}, err
+	}
+	c.memo.add(key, e)
+	return e, nil
+}
+
+// reindex returns the entry of the original an avatar key holds now, and makes it this node's
+// index entry of the key: for when the original was loaded again (after an eviction) and the
+// network had another picture by then.
+func (c *Cache) reindex(ctx context.Context, key string) (entry, error) {
+	var v groupcache.ByteView
+	if err := c.originals.Get(ctx, key, groupcache.ByteViewSink(&v)); err != nil {
+		return entry{}, err
+	}
+	e, err := decodeEntry(v)
+	if err != nil {
+		return entry{}, err
+	}
+	e.body = groupcache.ByteView{}
+	c.memo.add(key, e)
+	return e, nil
+}
+
+// staleFallback returns the last good picture of an avatar, when one is known and at most
+// StaleIfError past its refresh time: the one this node served last, or else the previous
+// period's, if a cache of the cluster still holds it (a peek: the network is not asked).
+func (c *Cache) staleFallback(ctx context.Context, typ, id, failedKey string, now time.Time) (goodPicture, bool) {
+	if c.staleIfError < 0 {
+		return goodPicture{}, false
+	}
+	if v, ok := c.good.get(typ + "|" + id); ok {
+		g := v.(goodPicture)
+		if g.key != failedKey && now.Sub(g.until) <= c.staleIfError {
+			return g, true
+		}
+	}
+	n, _ := c.periodOf(typ, id, now)
+	prev := typ + "|" + id + "|e" + strconv.FormatInt(n-1, 10)
+	_, end := c.periodOf(typ, id, now.Add(-c.period))
+	if prev == failedKey || now.Sub(end) > c.staleIfError {
+		return goodPicture{}, false
+	}
+	e, err := c.indexOf(withPeek(ctx), prev)
+	if err != nil || e.class != classPicture {
+		return goodPicture{}, false
+	}
+	return goodPicture{key: prev, e: e, until: end}, true
+}
+
+// nextVersion returns a new version number: the Unix time in seconds, or one more than the last
+// version this node gave, if that is larger.
+func (c *Cache) nextVersion(now time.Time) uint64 {
+	for {
+		last := c.lastVersion.Load()
+		v := max(uint64(now.Unix()), last+1)
+		if c.lastVersion.CompareAndSwap(last, v) {
+			return v
+		}
+	}
+}
+
+// Refresh asks an avatar's network for its picture now, whatever its refresh period says, and
+// returns the version the picture is stored under. URLs with v<version> serve it from every
+// node at once; unversioned URLs serve it on this node at once and on every other node as soon
+// as it has been told: Refresh tells every node it can reach before it returns (each within
+// PeerTimeout), tries the others again a few times in the background, and a node that starts
+// later asks its peers. It holds until the avatar's refresh period ends, when the next period's
+// load asks the network again anyway.
+//
+// id must be in its canonical form (the provider's CheckID). The error is the load's: a
+// transient failure of the network (nothing changes), or the permanent outcome ("no such user"),
+// which unversioned URLs then serve too, with the version.
+func (c *Cache) Refresh(ctx context.Context, typ, id string) (uint64, error) {
+	p, ok := c.providers[typ]
+	if !ok {
+		return 0, fmt.Errorf("cache: unknown type %q", typ)
+	}
+	if canon, err := p.CheckID(id); err != nil {
+		return 0, err
+	} else if canon != id {
+		return 0, fmt.Errorf("cache: identifier %q is not canonical (%q)", id, canon)
+	}
+	now := c.now()
+	version := c.nextVersion(now)
+	key := versionKey(typ, id, version)
+	e, err := c.indexOf(ctx, key)
+	if err != nil {
+		return 0, err
+	}
+	c.refreshes.Add(1)
+	_, end := c.periodOf(typ, id, now)
+	o := override{key: key, version: version, until: end}
+	c.setOverride(typ+"|"+id, o)
+	c.broadcastOverride(ctx, typ, id, o)
+	c.log.Info("avatarkit: forced refresh", "type", typ, "id", id, "version", version, "until", end)
+	if e.class != classPicture {
+		return version, e.err()
+	}
+	return version, nil
+}
+
+// overrideNotice is an override as the peer protocol carries it.
+type overrideNotice struct {
+	Type    string `json:"type"`
+	ID      string `json:"id"`
+	Version uint64 `json:"version"`
+	Until   int64  `json:"until"` // Unix seconds
+}
+
+// Paths of the peer endpoint's own requests, after BasePath. Group names end in a suffix of
+// groupSuffixes, so they can never be one of these.
+const (
+	overridePath  = "_override"
+	overridesPath = "_overrides"
+)
+
+// broadcastRetries is how many more times a node that did not take a notice is tried.
+const broadcastRetries = 3
+
+// broadcastOverride tells every other node of an override: at once (each within PeerTimeout),
+// then, in the background, the ones that failed, every few seconds a few times.
+func (c *Cache) broadcastOverride(ctx context.Context, typ, id string, o override) {
+	if c.self == "" {
+		return
+	}
+	body, _ := json.Marshal(overrideNotice{Type: typ, ID: id, Version: o.version, Until: o.until.Unix()})
+	ctx = context.WithoutCancel(ctx) // the caller going away does not stop the telling
+	var failed []string
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, p := range c.ring.Load().peers {
+		if p == c.self {
+			continue
+		}
+		wg.Go(func() {
+			if err := c.sendOverride(ctx, p, body); err != nil {
+				c.log.Warn("avatarkit: a node did not take a forced refresh; trying again", "peer", p, "err", err)
+				mu.Lock()
+				failed = append(failed, p)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(failed) == 0 {
+		return
+	}
+	c.background(func(ctx context.Context) {
+		for range broadcastRetries {
+			if !sleepCtx(ctx, c.peerRetry) {
+				return
+			}
+			var still []string
+			for _, p := range failed {
+				if err := c.sendOverride(ctx, p, body); err != nil {
+					still = append(still, p)
+				}
+			}
+			if failed = still; len(failed) == 0 {
+				return
+			}
+		}
+		c.log.Warn("avatarkit: nodes never took a forced refresh: they serve the old picture to unversioned URLs until its period ends",
+			"peers", failed, "type", typ, "id", id)
+	})
+}
+
+func (c *Cache) sendOverride(ctx context.Context, peer string, body []byte) error {
+	res, err := c.peerRequest(ctx, http.MethodPost, peer, overridePath, body)
+	if err != nil {
+		return err
+	}
+	res.Body.Close()
+	return nil
+}
+
+// pullOverrides asks the other nodes for the overrides they hold, so that a node that starts
+// after a forced refresh serves it too. It tries a few times, until one node answers.
+func (c *Cache) pullOverrides(ctx context.Context) {
+	for attempt := range broadcastRetries + 1 {
+		if attempt > 0 && !sleepCtx(ctx, c.peerRetry) {
+			return
+		}
+		peers := c.ring.Load().peers
+		if len(peers) < 2 {
+			return
+		}
+		for _, p := range peers {
+			if p == c.self {
+				continue
+			}
+			n, err := c.pullOverridesFrom(ctx, p)
+			if err == nil {
+				if n > 0 {
+					c.log.Info("avatarkit: forced refreshes learnt from a peer", "peer", p, "overrides", n)
+				}
+				return
+			}
+			c.log.Debug("avatarkit: could not ask a peer for its forced refreshes", "peer", p, "err", err)
+		}
+	}
+}
+
+func (c *Cache) pullOverridesFrom(ctx context.Context, peer string) (int, error) {
+	res, err := c.peerRequest(ctx, http.MethodGet, peer, overridesPath, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer res.Body.Close()
+	var list []overrideNotice
+	if err := json.NewDecoder(io.LimitReader(res.Body, 16<<20)).Decode(&list); err != nil {
+		return 0, fmt.Errorf("cache: peer %s: malformed overrides: %w", peer, err)
+	}
+	n := 0
+	for _, o := range list {
+		if c.takeOverride(o) == nil {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// takeOverride validates an override a peer sends and records it.
+func (c *Cache) takeOverride(n overrideNotice) error {
+	key := versionKey(n.Type, n.ID, n.Version)
+	if _, err := c.parseAvatarKey(key); err != nil {
+		return err
+	}
+	until := time.Unix(n.Until, 0)
+	_, end := c.periodOf(n.Type, n.ID, c.now())
+	if until.After(end.Add(c.period)) {
+		return fmt.Errorf("cache: override of %s|%s lasts beyond its next period", n.Type, n.ID)
+	}
+	if !c.now().Before(until) {
+		return nil // over already
+	}
+	c.setOverride(n.Type+"|"+n.ID, override{key: key, version: n.Version, until: until})
+	return nil
+}
+
+// overrideList returns the forced refreshes this node holds, still in force.
+func (c *Cache) overrideList() []overrideNotice {
+	now := c.now()
+	c.ovMu.Lock()
+	defer c.ovMu.Unlock()
+	list := make([]overrideNotice, 0, len(c.overrides))
+	for avatar, o := range c.overrides {
+		if o.version == 0 || !now.Before(o.until) {
+			continue
+		}
+		k, err := c.parseAvatarKey(o.key)
+		if err != nil {
+			continue
+		}
+		_ = avatar
+		list = append(list, overrideNotice{Type: k.typ, ID: k.id, Version: o.version, Until: o.until.Unix()})
+	}
+	return list
+}
+
+// peerRequest sends one of the peer endpoint's own requests (not a load) and returns the 200
+// response, within PeerTimeout.
+func (c *Cache) peerRequest(ctx context.Context, method, peer, path string, body []byte) (*http.Response, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.peerTimeout)
+	full := c.basePath + path
+	req, err := http.NewRequestWithContext(ctx, method, peer+full, bytes.NewReader(body))
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	c.authorize(req, full, body)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := c.transport.RoundTrip(req)
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("cache: peer %s: %w", peer, err)
+	}
+	if res.StatusCode != http.StatusOK {
+		io.CopyN(io.Discard, res.Body, 4<<10)
+		res.Body.Close()
+		cancel()
+		return nil, fmt.Errorf("cache: peer %s answered %d: %s", peer, res.StatusCode, res.Header.Get(errorHeader))
+	}
+	res.Body = cancelOnClose{res.Body, cancel}
+	return res, nil
+}
+
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (c cancelOnClose) Close() error {
+	err := c.ReadCloser.Close()
+	c.cancel()
+	return err
+}
+
+// background runs f in a goroutine that Close cancels and waits for.
+func (c *Cache) background(f func(ctx context.Context)) {
+	c.bg.Add(1)
+	go func() {
+		defer c.bg.Done()
+		f(c.closeCtx)
+	}()
+}
+
+// sleepCtx sleeps for d, or until ctx is done; it reports whether it slept all of d.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// isNoPicture reports whether an entry says the network has no picture for the avatar, which a
+// default picture (d_) stands in for.
+func (e entry) isNoPicture() bool {
+	if e.class != classFetchError {
+		return false
+	}
+	k := fetch.Kind(e.kind)
+	return k == fetch.KindNotFound || k == fetch.KindNoPicture
+}
+
+// isTransient reports whether err is a failure that may go away (and a stale picture may stand
+// in for), rather than a refusal of the request.
+func isTransient(err error) bool {
+	var fe *fetch.Error
+	if errors.As(err, &fe) {
+		return !fe.Kind.Permanent() && fe.Kind != fetch.KindBadID && fe.Kind != fetch.KindGone && fe.Kind != fetch.KindNotConfigured
+	}
+	return !errors.Is(err, context.Canceled)
+}
