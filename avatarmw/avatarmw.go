@@ -51,8 +51,9 @@ type Config struct {
 	// Providers adds delivery types of the app's own, or replaces built-in ones, by type name.
 	Providers map[string]fetch.Provider
 
-	// Name tells this handler's cache apart from other handlers' in the same process; see
-	// cache.Config.Name. Default "avatarkit".
+	// Name names this handler's cache in the peer protocol: every node of one cluster uses the
+	// same Name, and two clusters that share a network use two. Several handlers, of one cluster
+	// or of several, can live in one process whatever their Names. Default "avatarkit".
 	Name string
 
 	// CacheBytes bounds the memory this node spends on cached pictures. Default 64 MiB.
@@ -84,12 +85,59 @@ type Config struct {
 	// (t_<name>); any other transformation needs a signature (403). It needs Secrets.
 	StrictTransformations bool
 
+	// NamedTransformations are the transformations URLs name with t_<name>, by name, each a
+	// transformation as a URL writes it ("c_fill,g_face,h_90,w_90/r_max"). A t_ stands alone in
+	// its component and expands to its definition; definitions contain no t_. With
+	// StrictTransformations they are all unsigned URLs may use.
+	NamedTransformations map[string]string
+
+	// DefaultImages are the default pictures URLs name with d_<name> (letters, digits, '_', '-'):
+	// the bytes of a JPEG, PNG, GIF or WebP image within Limits. A default picture is served, with
+	// the URL's transformation applied, when the network has no such user, no picture, or only its
+	// generic one (Facebook's silhouette, X's default picture); the response says so in
+	// X-Avatar-Default and is fresh for NegativeTTL at most. d_identicon is built in: a pattern
+	// drawn from the identifier, like Gravatar's.
+	DefaultImages map[string][]byte
+
+	// NegativeTTL is how long a "no such user" or "no picture" is believed before the network is
+	// asked again (once per NegativeTTL for a whole cluster). Default 5 minutes.
+	NegativeTTL time.Duration
+
+	// ErrorRetry is how soon an avatar whose refresh failed is asked for again; meanwhile requests
+	// get the last good picture, or the failure. Default 30 s.
+	ErrorRetry time.Duration
+
+	// StaleIfError bounds how long past its refresh time a picture is still served when the
+	// network fails. Default RefreshPeriod; negative: never.
+	StaleIfError time.Duration
+
 	// LongSignatures makes URL write 32-character SHA-256 signatures instead of Cloudinary's default
 	// 8-character SHA-1 ones. Both are accepted whatever this says.
 	LongSignatures bool
 
 	// MaxURLLength is the longest request URI accepted; longer ones get 414. Default 2048 bytes.
 	MaxURLLength int
+
+	// Self is this node's base URL as the other nodes of a cluster reach it, such as
+	// "http://10.0.0.5:8080". Empty: the handler is not part of a cluster and loads everything
+	// itself. See cache.Config.Self.
+	Self string
+
+	// Peers are the base URLs of all the nodes of the cluster, Self included. Every node lists
+	// the same nodes by the same URLs. SetPeers changes the list at run time.
+	Peers []string
+
+	// PeerDiscovery, instead of (or as well as) Peers, finds the nodes by resolving a DNS name
+	// every few seconds, such as a Kubernetes headless service. See cache.DNSDiscovery.
+	PeerDiscovery *cache.DNSDiscovery
+
+	// PeerSecret authenticates the nodes to each other on the peer endpoint (PeerHandler): at
+	// least 16 bytes, the same on every node; it never travels. Required with other nodes.
+	PeerSecret string
+
+	// PeerTimeout bounds what a peer that is down or hung costs a request, after which the key is
+	// loaded locally. Default 2 s.
+	PeerTimeout time.Duration
 
 	// Now returns the current time. Default time.Now.
 	Now func() time.Time
@@ -106,6 +154,8 @@ type Handler struct {
 	cache        *cache.Cache
 	maxURLLength int
 	limits       imageops.Limits
+	named        map[string]imageops.Chain
+	defaults     map[string]bool
 	secrets      []string
 	restricted   map[string]bool
 	strict       bool
@@ -176,14 +226,41 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.StrictTransformations && len(cfg.Secrets) == 0 {
 		return nil, errors.New("avatarmw: StrictTransformations needs Secrets to sign the other transformations with")
 	}
+	named := make(map[string]imageops.Chain, len(cfg.NamedTransformations))
+	for name, tr := range cfg.NamedTransformations {
+		ch, err := parseNamed(name, tr)
+		if err != nil {
+			return nil, err
+		}
+		named[name] = ch
+	}
+	defaults := map[string]bool{cache.IdenticonName: true}
+	for name := range cfg.DefaultImages {
+		defaults[name] = true
+	}
+	if cfg.Name == "" {
+		cfg.Name = cache.DefaultName
+	}
 	c, err := cache.New(cache.Config{
-		Name:          cfg.Name,
+		Name: cfg.Name,
+		// groupcache's group names are global to the process: each handler registers its groups
+		// under a name of its own, and the peer protocol says Name.
+		LocalName:     fmt.Sprintf("%s#%d", cfg.Name, handlerSeq.Add(1)),
+		Self:          cfg.Self,
+		Peers:         cfg.Peers,
+		PeerDiscovery: cfg.PeerDiscovery,
+		PeerSecret:    cfg.PeerSecret,
+		PeerTimeout:   cfg.PeerTimeout,
 		Providers:     providers,
 		CacheBytes:    cfg.CacheBytes,
 		RefreshPeriod: cfg.RefreshPeriod,
 		LoadTimeout:   cfg.LoadTimeout,
 		MaxTransforms: cfg.MaxTransforms,
 		Limits:        cfg.Limits,
+		Defaults:      cfg.DefaultImages,
+		NegativeTTL:   cfg.NegativeTTL,
+		ErrorRetry:    cfg.ErrorRetry,
+		StaleIfError:  cfg.StaleIfError,
 		Now:           cfg.Now,
 		Logger:        cfg.Logger,
 	})
@@ -196,6 +273,8 @@ func New(cfg Config) (*Handler, error) {
 		cache:        c,
 		maxURLLength: cfg.MaxURLLength,
 		limits:       cfg.Limits,
+		named:        named,
+		defaults:     defaults,
 		secrets:      slices.Clone(cfg.Secrets),
 		restricted:   restricted,
 		strict:       cfg.StrictTransformations,
@@ -205,6 +284,33 @@ func New(cfg Config) (*Handler, error) {
 	}, nil
 }
 
+// handlerSeq numbers the handlers of the process, for their groupcache names.
+var handlerSeq atomic.Int64
+
+// PeerHandler returns the peer endpoint, which the app mounts on its own listener at
+// PeerBasePath ("/_avatarkit/") when the handler is a node of a cluster:
+//
+//	mux.Handle(h.PeerBasePath(), h.PeerHandler())
+//
+// It answers only the authenticated requests of the other nodes and validates every key they ask
+// for again, so exposing it by mistake exposes nothing; it is never registered on
+// http.DefaultServeMux.
+func (h *Handler) PeerHandler() http.Handler { return h.cache.PeerHandler() }
+
+// PeerBasePath returns the path PeerHandler is mounted at: "/_avatarkit/".
+func (h *Handler) PeerBasePath() string { return h.cache.BasePath() }
+
+// SetPeers replaces the list of the cluster's nodes (base URLs, Self included) at run time.
+func (h *Handler) SetPeers(peers ...string) error { return h.cache.SetPeers(peers...) }
+
+// Peers returns the cluster's nodes as this node sees them, sorted; nil outside a cluster.
+func (h *Handler) Peers() []string { return h.cache.Peers() }
+
+// Close stops the handler's background work (peer discovery, idle peer connections). The handler
+// keeps serving. groupcache cannot forget groups: the memory of a handler's cache is held for the
+// life of the process, so create handlers once, at start-up.
+func (h *Handler) Close() error { return h.cache.Close() }
+
 // Header values shared by every response; net/http never modifies them.
 var (
 	hdrNosniff     = []string{"nosniff"}
@@ -212,6 +318,8 @@ var (
 	hdrNoStore     = []string{"no-store"}
 	hdrTextPlain   = []string{"text/plain; charset=utf-8"}
 	hdrImmutable   = []string{"public, max-age=31536000, immutable"}
+	hdrVaryAccept  = []string{"Accept"}
+	hdrStale       = []string{"the network failed to refresh this avatar: this is the last good picture"}
 	contentTypeHdr = map[imageops.Format][]string{
 		imageops.JPEG: {imageops.JPEG.ContentType()},
 		imageops.PNG:  {imageops.PNG.ContentType()},
@@ -231,6 +339,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	if req.FormatAuto {
+		hdr["Vary"] = hdrVaryAccept
+	}
 	v, err := h.cache.Get(r.Context(), req)
 	if err != nil {
 		h.fail(w, r, err)
@@ -241,10 +352,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		hdr["Content-Type"] = ct
 	}
 	hdr["Etag"] = []string{v.ETag}
-	if req.Version > 0 {
+	if v.Expires.IsZero() {
 		hdr["Cache-Control"] = hdrImmutable
 	} else {
 		hdr["Cache-Control"] = []string{"public, max-age=" + strconv.FormatInt(maxAge(v.Expires, h.now()), 10)}
+	}
+	if v.DefaultName != "" {
+		hdr["X-Avatar-Default"] = []string{v.DefaultName}
+	}
+	if v.Stale {
+		hdr["X-Avatar-Stale"] = hdrStale
 	}
 	if inm := r.Header.Get("If-None-Match"); inm != "" && etagListMatches(inm, v.ETag) {
 		w.WriteHeader(http.StatusNotModified)
@@ -276,11 +393,13 @@ func (h *Handler) parseRequest(r *http.Request) (cache.Request, error) {
 	if err != nil {
 		return cache.Request{}, err
 	}
-	return h.resolve(pp)
+	return h.resolve(pp, r.Header.Values("Accept"))
 }
 
-// resolve checks a parsed path against the handler's providers, signatures and limits.
-func (h *Handler) resolve(r parsed) (cache.Request, error) {
+// resolve checks a parsed path against the handler's providers, signatures, named
+// transformations, default pictures and limits, and names the variant. accept is the request's
+// Accept header, used with f_auto.
+func (h *Handler) resolve(r parsed, accept []string) (cache.Request, error) {
 	a, chain := r.Avatar, r.chain
 	p, ok := h.providers[a.Type]
 	if !ok {
@@ -293,9 +412,20 @@ func (h *Handler) resolve(r parsed) (cache.Request, error) {
 	if err != nil {
 		return cache.Request{}, err
 	}
-	req := cache.Request{Type: a.Type, ID: id, Version: a.Version, Transformation: a.Transformation}
+	req := cache.Request{Type: a.Type, ID: id, Version: a.Version}
+	if chain, err = chain.Expand(h.named); err != nil {
+		return cache.Request{}, err
+	}
+	if req.Default, chain = takeDefault(chain); req.Default != "" && !h.defaults[req.Default] {
+		return cache.Request{}, &URLError{Part: "d_" + req.Default,
+			Msg: "no default image of that name: configure it in Config.DefaultImages, or use d_identicon"}
+	}
 	if err := chain.Check(h.limits); err != nil {
 		return cache.Request{}, err
+	}
+	req.Transformation = chain.String()
+	if req.FormatAuto = chain.FormatAuto(); req.FormatAuto {
+		req.Accept = acceptedFormats(accept)
 	}
 	if a.Format != "" {
 		if req.Format, err = imageops.ParseFormat(a.Format); err != nil {

@@ -37,7 +37,7 @@ func StatusOf(err error) (code int, reason string, retryAfter time.Duration) {
 		return http.StatusBadRequest, ue.Error(), 0
 	case errors.As(err, &ie):
 		switch ie.Kind {
-		case imageops.KindBadParam, imageops.KindNotSupported:
+		case imageops.KindBadParam:
 			return http.StatusBadRequest, ie.Error(), 0
 		default: // the picture: not decodable, or beyond a source or output limit
 			return http.StatusUnprocessableEntity, ie.Error(), 0
