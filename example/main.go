@@ -4,6 +4,15 @@
 //	go run ./example -demo
 //
 // then open http://127.0.0.1:8080/.
+//
+// Several copies make one cluster that shares one deduplicated cache: give each its own -self,
+// all of them the same -peers (or -peers-dns) and the same -peer-secret:
+//
+//	export AVATAR_PEER_SECRET=$(openssl rand -hex 16)
+//	go run ./example -demo -addr 127.0.0.1:8081 -self http://127.0.0.1:8081 -peers http://127.0.0.1:8081,http://127.0.0.1:8082
+//	go run ./example -demo -addr 127.0.0.1:8082 -self http://127.0.0.1:8082 -peers http://127.0.0.1:8081,http://127.0.0.1:8082
+//
+// The nodes talk to each other under /_avatarkit/ on the same listener.
 package main
 
 import (
@@ -16,13 +25,16 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/avatarkit/avatarkit/avatarmw"
+	"github.com/avatarkit/avatarkit/cache"
 	"github.com/avatarkit/avatarkit/fetch"
 	"github.com/avatarkit/avatarkit/fetch/fetchtest"
 )
@@ -31,6 +43,9 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], env{stderr: os.Stderr}); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0) // -h: the usage is printed
+		}
 		fmt.Fprintln(os.Stderr, "example:", err)
 		os.Exit(1)
 	}
@@ -49,25 +64,68 @@ type options struct {
 	refresh       time.Duration
 	secret        string
 	restricted    []string // nil: every type when secret is set
+
+	// Cluster.
+	self          string              // this node's base URL; "" outside a cluster
+	peers         []string            // -peers, as given
+	peerDiscovery *cache.DNSDiscovery // -peers-dns
+	peerSecret    string
+	peerTimeout   time.Duration
 }
+
+// usage is printed above the flags by -h.
+const usage = `Usage: example [flags]
+
+An ordinary Go web app with avatarkit mounted under /avatars/; -demo runs it offline.
+
+Cluster: several nodes share one deduplicated cache. Start each with its own -self, the same
+-peers (or -peers-dns) and the same -peer-secret; they talk under /_avatarkit/ on -addr.
+
+Flags:
+`
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("example", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usage)
+		fs.PrintDefaults()
+	}
+	// Flags whose default comes from the environment are declared with an empty default and read
+	// the variable after parsing, so that -h never prints a secret.
+	fromEnv := map[string]string{}
+	envString := func(p *string, name, variable, help string) {
+		fs.StringVar(p, name, "", help+" (default $"+variable+")")
+		fromEnv[name] = variable
+	}
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen address")
 	fs.BoolVar(&o.demo, "demo", false, "start the built-in fake social network in-process and point every provider at it: runs offline, no credentials")
 	fs.StringVar(&o.facebookURL, "facebook-url", "https://graph.facebook.com/v19.0", "Graph API base, version included")
-	fs.StringVar(&o.facebookToken, "facebook-token", os.Getenv("FACEBOOK_ACCESS_TOKEN"), "Graph API access token (default $FACEBOOK_ACCESS_TOKEN)")
+	envString(&o.facebookToken, "facebook-token", "FACEBOOK_ACCESS_TOKEN", "Graph API access token")
 	fs.StringVar(&o.xURL, "x-url", "https://api.x.com", "X API base")
-	fs.StringVar(&o.xToken, "x-token", os.Getenv("X_BEARER_TOKEN"), "X API bearer token (default $X_BEARER_TOKEN)")
+	envString(&o.xToken, "x-token", "X_BEARER_TOKEN", "X API bearer token")
 	fs.StringVar(&o.gravatarURL, "gravatar-url", "https://www.gravatar.com", "Gravatar base")
 	fs.Int64Var(&o.cacheMB, "cache-mb", 64, "cache size of this node, in MiB")
 	fs.DurationVar(&o.refresh, "refresh", 168*time.Hour, "refresh period: how often an avatar is checked again at its network")
-	fs.StringVar(&o.secret, "secret", os.Getenv("AVATAR_SECRET"), "URL signing secret, at least 16 bytes (default $AVATAR_SECRET)")
+	envString(&o.secret, "secret", "AVATAR_SECRET", "URL signing secret, at least 16 bytes")
 	restricted := fs.String("restricted", "", "comma-separated types that need signed URLs, or \"none\" (default: every type when -secret is set)")
+	fs.StringVar(&o.self, "self", "", "this node's base `URL` as the other nodes reach it, such as http://10.0.0.5:8080: makes the app a node of a cluster and mounts the peer endpoint at /_avatarkit/")
+	peers := fs.String("peers", "", "comma-separated base `URLs` of all the cluster's nodes, this one (-self) included, the same list on every node (needs -self)")
+	peersDNS := fs.String("peers-dns", "", "find the cluster's nodes by resolving a DNS `name:port` every 5s, such as a Kubernetes headless service, "+
+		"avatarkit.default.svc.cluster.local:8080: each address found is the node <scheme of -self>://<address>:<port>, so -self must be this node's IP address in that form, "+
+		"such as http://$POD_IP:8080 (needs -self; combines with -peers)")
+	fs.DurationVar(&o.peerTimeout, "peer-timeout", cache.DefaultPeerTimeout, "how long a node waits for a peer that does not answer (no connection, no response header or heartbeat) before it loads the avatar itself and sets the peer aside for a few seconds; the same on every node")
+	envString(&o.peerSecret, "peer-secret", "AVATAR_PEER_SECRET", "shared secret that authenticates the nodes to each other, at least 16 bytes, the same on every node; required with -peers and -peers-dns")
 	if err := fs.Parse(args); err != nil {
 		return o, err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	for name, variable := range fromEnv {
+		if !set[name] {
+			fs.Set(name, os.Getenv(variable)) //nolint:errcheck // a string flag takes any value
+		}
 	}
 	switch *restricted {
 	case "":
@@ -85,14 +143,75 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if o.cacheMB <= 0 {
 		return o, fmt.Errorf("-cache-mb %d: want a positive number of MiB", o.cacheMB)
 	}
+	if err := o.parseCluster(*peers, *peersDNS); err != nil {
+		return o, err
+	}
 	return o, nil
+}
+
+// parseCluster checks -self, -peer-secret and the nodes given by -peers and -peers-dns. The URLs
+// themselves are checked by avatarmw.New.
+func (o *options) parseCluster(peers, peersDNS string) error {
+	for p := range strings.SplitSeq(peers, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			o.peers = append(o.peers, p)
+		}
+	}
+	if peers != "" && len(o.peers) == 0 {
+		return fmt.Errorf("-peers %q lists no node: want comma-separated base URLs such as http://10.0.0.5:8080,http://10.0.0.6:8080", peers)
+	}
+	if peersDNS != "" {
+		host, port, err := net.SplitHostPort(peersDNS)
+		n, perr := strconv.Atoi(port)
+		if err != nil || host == "" || perr != nil || n <= 0 || n > 65535 {
+			return fmt.Errorf("-peers-dns %q: want name:port, such as avatarkit.default.svc.cluster.local:8080", peersDNS)
+		}
+		o.peerDiscovery = &cache.DNSDiscovery{Name: host, Port: n, Scheme: "http"}
+	}
+	clustered := len(o.peers) > 0 || o.peerDiscovery != nil
+	if o.self == "" {
+		switch {
+		case len(o.peers) > 0:
+			return errors.New("-peers needs -self: this node's own base URL, as the other nodes reach it (e.g. -self http://10.0.0.5:8080)")
+		case o.peerDiscovery != nil:
+			return errors.New("-peers-dns needs -self: this node's own IP address in the form discovery yields (e.g. -self http://$POD_IP:8080)")
+		}
+		return nil // -peer-secret (or $AVATAR_PEER_SECRET) alone has nothing to do
+	}
+	u, err := url.Parse(o.self)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("-self %q: want this node's base URL, such as http://10.0.0.5:8080", o.self)
+	}
+	if o.peerDiscovery != nil {
+		o.peerDiscovery.Scheme = u.Scheme
+	}
+	switch {
+	case clustered && o.peerSecret == "":
+		return errors.New("-peers and -peers-dns need -peer-secret (or $AVATAR_PEER_SECRET): the nodes authenticate each other with it; use the same random string of at least 16 bytes on every node")
+	case o.peerSecret != "" && len(o.peerSecret) < cache.MinPeerSecretLen:
+		return fmt.Errorf("-peer-secret is %d bytes long: use at least %d random bytes", len(o.peerSecret), cache.MinPeerSecretLen)
+	case o.peerTimeout < 10*time.Millisecond || o.peerTimeout > time.Minute:
+		return fmt.Errorf("-peer-timeout %v: want between 10ms and 1m", o.peerTimeout)
+	}
+	return nil
 }
 
 // env is what run gets from its caller besides the command line.
 type env struct {
 	stderr io.Writer     // logs and flag errors
 	ready  chan<- string // when not nil, receives the listening address
-	name   string        // the handler's Name (avatarmw.Config.Name); tests give each run its own
+	name   string        // the handler's Name (avatarmw.Config.Name), the same on every node of a cluster
+
+	// lookupHost, when not nil, replaces the DNS resolver of -peers-dns (tests).
+	lookupHost func(ctx context.Context, host string) ([]string, error)
+}
+
+// writeTimeout returns the server's WriteTimeout. An avatar request may wait for the node that owns
+// the avatar (at most LoadTimeout+PeerTimeout, while that node answers with heartbeats) and, when
+// it fails, load the avatar here (LoadTimeout again); on top of that, the time to send the picture.
+// The peer endpoint extends its own requests' deadline by itself.
+func writeTimeout(peerTimeout time.Duration) time.Duration {
+	return 2*(cache.DefaultLoadTimeout+peerTimeout) + 10*time.Second
 }
 
 // run runs the app until ctx is done.
@@ -133,13 +252,27 @@ func run(ctx context.Context, args []string, e env) error {
 	if o.secret != "" {
 		cfg.Secrets = []string{o.secret}
 	}
+	if o.self != "" {
+		cfg.Self, cfg.Peers, cfg.PeerSecret, cfg.PeerTimeout = o.self, o.peers, o.peerSecret, o.peerTimeout
+		if d := o.peerDiscovery; d != nil {
+			d.LookupHost = e.lookupHost
+			cfg.PeerDiscovery = d
+		}
+	}
 	avatars, err := avatarmw.New(cfg)
 	if err != nil {
 		return err
 	}
+	defer avatars.Close() //nolint:errcheck // Close always succeeds; it runs after the server has stopped
 
 	mux := http.NewServeMux()
 	mux.Handle("/avatars/", avatars)
+	if o.self != "" {
+		// The other nodes ask this one for the avatars it owns, on the same listener. The endpoint
+		// authenticates them and refuses everyone else.
+		mux.Handle(avatars.PeerBasePath(), avatars.PeerHandler())
+		log.Info("peer endpoint mounted", "self", o.self, "path", avatars.PeerBasePath())
+	}
 	page, err := newDemoPage(avatars, gallery, o.demo, o.secret != "")
 	if err != nil {
 		return err
@@ -164,7 +297,7 @@ func run(ctx context.Context, args []string, e env) error {
 		Handler:           mux,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      60 * time.Second,
+		WriteTimeout:      writeTimeout(o.peerTimeout),
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
@@ -189,5 +322,7 @@ func run(ctx context.Context, args []string, e env) error {
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	avatars.Close() //nolint:errcheck // Close always succeeds
+	log.Info("stopped")
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"image"
 	_ "image/gif"
 	_ "image/jpeg"
@@ -66,6 +67,12 @@ func TestDemo(t *testing.T) {
 	}
 	assert.EqualValues(t, len(urls), stats["requests"])
 	assert.Greater(t, stats["transforms"], float64(0))
+	for _, k := range peerStatsKeys {
+		assert.Contains(t, stats, k)
+	}
+	assert.EqualValues(t, 0, stats["peers"], "not a cluster")
+	// Without -self there is no peer endpoint.
+	assert.Equal(t, http.StatusNotFound, get(t, base+"/_avatarkit/avatarkit-variants/x").code)
 
 	cancel()
 	select {
@@ -129,6 +136,91 @@ func TestFlags(t *testing.T) {
 	assert.Equal(t, []string{}, o.restricted)
 	_, err = parseFlags([]string{"-restricted", "twitter"}, io.Discard)
 	assert.ErrorContains(t, err, "-secret")
+}
+
+func TestFlagsCluster(t *testing.T) {
+	const secret = "0123456789abcdef0123"
+	t.Setenv("AVATAR_PEER_SECRET", "")
+
+	o, err := parseFlags(nil, io.Discard)
+	require.NoError(t, err)
+	assert.Empty(t, o.self, "not a cluster by default")
+	assert.Nil(t, o.peers)
+	assert.Nil(t, o.peerDiscovery)
+	assert.Equal(t, 2*time.Second, o.peerTimeout)
+
+	o, err = parseFlags([]string{"-self", "http://10.0.0.5:8080", "-peers", "http://10.0.0.5:8080, http://10.0.0.6:8080,", "-peer-secret", secret, "-peer-timeout", "5s"}, io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, 5*time.Second, o.peerTimeout)
+	assert.Equal(t, "http://10.0.0.5:8080", o.self)
+	assert.Equal(t, []string{"http://10.0.0.5:8080", "http://10.0.0.6:8080"}, o.peers, "spaces and empty entries dropped")
+	assert.Equal(t, secret, o.peerSecret)
+
+	o, err = parseFlags([]string{"-self", "https://10.0.0.5:8443", "-peers-dns", "avatarkit.default.svc.cluster.local:8443", "-peer-secret", secret}, io.Discard)
+	require.NoError(t, err)
+	require.NotNil(t, o.peerDiscovery)
+	assert.Equal(t, "avatarkit.default.svc.cluster.local", o.peerDiscovery.Name)
+	assert.Equal(t, 8443, o.peerDiscovery.Port)
+	assert.Equal(t, "https", o.peerDiscovery.Scheme, "the scheme of -self")
+
+	// A single node of its own: -self alone needs no secret.
+	o, err = parseFlags([]string{"-self", "http://10.0.0.5:8080"}, io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, "http://10.0.0.5:8080", o.self)
+
+	// The secret's default comes from the environment, and -h never shows it.
+	t.Setenv("AVATAR_PEER_SECRET", secret)
+	o, err = parseFlags([]string{"-self", "http://10.0.0.5:8080", "-peers", "http://10.0.0.6:8080"}, io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, secret, o.peerSecret)
+	o, err = parseFlags([]string{"-self", "http://10.0.0.5:8080", "-peer-secret", ""}, io.Discard)
+	require.NoError(t, err)
+	assert.Empty(t, o.peerSecret, "an explicit -peer-secret wins over the environment")
+	var help bytes.Buffer
+	_, err = parseFlags([]string{"-h"}, &help)
+	assert.ErrorIs(t, err, flag.ErrHelp)
+	assert.NotContains(t, help.String(), secret)
+	for _, f := range []string{"-self", "-peers", "-peers-dns", "-peer-secret", "-peer-timeout", "$AVATAR_PEER_SECRET"} {
+		assert.Contains(t, help.String(), f)
+	}
+	t.Setenv("AVATAR_PEER_SECRET", "")
+
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-peers", "http://10.0.0.5:8080"}, "-peers needs -self"},
+		{[]string{"-peers-dns", "avatarkit:8080"}, "-peers-dns needs -self"},
+		{[]string{"-self", "http://10.0.0.5:8080", "-peers", "http://10.0.0.6:8080"}, "-peer-secret"},
+		{[]string{"-self", "http://10.0.0.5:8080", "-peers-dns", "avatarkit:8080"}, "-peer-secret"},
+		{[]string{"-self", "http://10.0.0.5:8080", "-peers", "http://10.0.0.6:8080", "-peer-secret", "short"}, "at least 16"},
+		{[]string{"-self", "http://10.0.0.5:8080", "-peers", " , "}, "lists no node"},
+		{[]string{"-self", "10.0.0.5:8080"}, "-self"},
+		{[]string{"-self", "ftp://10.0.0.5"}, "-self"},
+		{[]string{"-self", "http://10.0.0.5:8080", "-peers-dns", "avatarkit", "-peer-secret", secret}, "name:port"},
+		{[]string{"-self", "http://10.0.0.5:8080", "-peers-dns", "avatarkit:http", "-peer-secret", secret}, "name:port"},
+		{[]string{"-self", "http://10.0.0.5:8080", "-peers-dns", ":8080", "-peer-secret", secret}, "name:port"},
+		{[]string{"-self", "http://10.0.0.5:8080", "-peers-dns", "avatarkit:70000", "-peer-secret", secret}, "name:port"},
+		{[]string{"-self", "http://10.0.0.5:8080", "-peer-timeout", "0s"}, "-peer-timeout"},
+		{[]string{"-self", "http://10.0.0.5:8080", "-peer-timeout", "2m"}, "-peer-timeout"},
+	} {
+		_, err := parseFlags(c.args, io.Discard)
+		assert.ErrorContains(t, err, c.want, "%q", c.args)
+	}
+}
+
+// TestClusterConfigErrors checks what avatarmw.New refuses once the flags have parsed: the error
+// reaches the command line.
+func TestClusterConfigErrors(t *testing.T) {
+	for _, args := range [][]string{
+		// With -peers-dns, -self must be an IP address, as discovery yields them.
+		{"-demo", "-addr", "127.0.0.1:0", "-self", "http://node-a:8080", "-peers-dns", "avatarkit.test:8080", "-peer-secret", "0123456789abcdef"},
+		// A peer URL with a path.
+		{"-demo", "-addr", "127.0.0.1:0", "-self", "http://10.0.0.5:8080", "-peers", "http://10.0.0.6:8080/x", "-peer-secret", "0123456789abcdef"},
+	} {
+		err := run(context.Background(), args, env{stderr: io.Discard, name: "example-config-errors"})
+		assert.Error(t, err, "%q", args)
+	}
 }
 
 type got struct {
