@@ -37,7 +37,16 @@ import (
 const (
 	DefaultPrefix       = "/avatars/"
 	DefaultMaxURLLength = 2048
+	DefaultLoadTimeout  = cache.DefaultLoadTimeout
+	DefaultPeerTimeout  = cache.DefaultPeerTimeout
+
+	// MinPeerSecretLen is the least length of Config.PeerSecret, in bytes.
+	MinPeerSecretLen = cache.MinPeerSecretLen
 )
+
+// DNSDiscovery finds the nodes of a cluster by resolving a DNS name every few seconds, such as a
+// Kubernetes headless service (Config.PeerDiscovery).
+type DNSDiscovery = cache.DNSDiscovery
 
 // Config configures a Handler. Zero values are the defaults.
 type Config struct {
@@ -129,7 +138,7 @@ type Config struct {
 
 	// PeerDiscovery, instead of (or as well as) Peers, finds the nodes by resolving a DNS name
 	// every few seconds, such as a Kubernetes headless service. See cache.DNSDiscovery.
-	PeerDiscovery *cache.DNSDiscovery
+	PeerDiscovery *DNSDiscovery
 
 	// PeerSecret authenticates the nodes to each other on the peer endpoint (PeerHandler): at
 	// least 16 bytes, the same on every node; it never travels. Required with other nodes.
@@ -294,7 +303,9 @@ var handlerSeq atomic.Int64
 //
 // It answers only the authenticated requests of the other nodes and validates every key they ask
 // for again, so exposing it by mistake exposes nothing; it is never registered on
-// http.DefaultServeMux.
+// http.DefaultServeMux. Set the server's WriteTimeout above LoadTimeout+PeerTimeout (a public
+// request may wait that long for the node that owns its avatar, and then load it here), or leave
+// it to the peer endpoint, which extends the write deadline of its own requests.
 func (h *Handler) PeerHandler() http.Handler { return h.cache.PeerHandler() }
 
 // PeerBasePath returns the path PeerHandler is mounted at: "/_avatarkit/".

@@ -34,7 +34,6 @@ import (
 	"time"
 
 	"github.com/avatarkit/avatarkit/avatarmw"
-	"github.com/avatarkit/avatarkit/cache"
 	"github.com/avatarkit/avatarkit/fetch"
 	"github.com/avatarkit/avatarkit/fetch/fetchtest"
 )
@@ -66,12 +65,17 @@ type options struct {
 	restricted    []string // nil: every type when secret is set
 
 	// Cluster.
-	self          string              // this node's base URL; "" outside a cluster
-	peers         []string            // -peers, as given
-	peerDiscovery *cache.DNSDiscovery // -peers-dns
+	self          string                 // this node's base URL; "" outside a cluster
+	peers         []string               // -peers, as given
+	peerDiscovery *avatarmw.DNSDiscovery // -peers-dns
 	peerSecret    string
 	peerTimeout   time.Duration
+
+	adminToken string // -admin-token: the admin endpoint's bearer token; "" leaves it unmounted
 }
+
+// adminPrefix is where the admin endpoint is mounted.
+const adminPrefix = "/admin/avatars/"
 
 // usage is printed above the flags by -h.
 const usage = `Usage: example [flags]
@@ -115,8 +119,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	peersDNS := fs.String("peers-dns", "", "find the cluster's nodes by resolving a DNS `name:port` every 5s, such as a Kubernetes headless service, "+
 		"avatarkit.default.svc.cluster.local:8080: each address found is the node <scheme of -self>://<address>:<port>, so -self must be this node's IP address in that form, "+
 		"such as http://$POD_IP:8080 (needs -self; combines with -peers)")
-	fs.DurationVar(&o.peerTimeout, "peer-timeout", cache.DefaultPeerTimeout, "how long a node waits for a peer that does not answer (no connection, no response header or heartbeat) before it loads the avatar itself and sets the peer aside for a few seconds; the same on every node")
+	fs.DurationVar(&o.peerTimeout, "peer-timeout", avatarmw.DefaultPeerTimeout, "how long a node waits for a peer that does not answer (no connection, no response header or heartbeat) before it loads the avatar itself and sets the peer aside for a few seconds; the same on every node")
 	envString(&o.peerSecret, "peer-secret", "AVATAR_PEER_SECRET", "shared secret that authenticates the nodes to each other, at least 16 bytes, the same on every node; required with -peers and -peers-dns")
+	envString(&o.adminToken, "admin-token", "AVATAR_ADMIN_TOKEN", "bearer token, at least 16 bytes, of the admin endpoint POST "+adminPrefix+"<type>/<id>/refresh, which forces a refresh and answers {\"version\": n}; without it the endpoint is not mounted")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -143,6 +148,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if o.cacheMB <= 0 {
 		return o, fmt.Errorf("-cache-mb %d: want a positive number of MiB", o.cacheMB)
 	}
+	if o.adminToken != "" && len(o.adminToken) < avatarmw.MinAdminTokenLen {
+		return o, fmt.Errorf("-admin-token is %d bytes long: use at least %d random bytes", len(o.adminToken), avatarmw.MinAdminTokenLen)
+	}
 	if err := o.parseCluster(*peers, *peersDNS); err != nil {
 		return o, err
 	}
@@ -166,7 +174,7 @@ func (o *options) parseCluster(peers, peersDNS string) error {
 		if err != nil || host == "" || perr != nil || n <= 0 || n > 65535 {
 			return fmt.Errorf("-peers-dns %q: want name:port, such as avatarkit.default.svc.cluster.local:8080", peersDNS)
 		}
-		o.peerDiscovery = &cache.DNSDiscovery{Name: host, Port: n, Scheme: "http"}
+		o.peerDiscovery = &avatarmw.DNSDiscovery{Name: host, Port: n, Scheme: "http"}
 	}
 	clustered := len(o.peers) > 0 || o.peerDiscovery != nil
 	if o.self == "" {
@@ -188,8 +196,8 @@ func (o *options) parseCluster(peers, peersDNS string) error {
 	switch {
 	case clustered && o.peerSecret == "":
 		return errors.New("-peers and -peers-dns need -peer-secret (or $AVATAR_PEER_SECRET): the nodes authenticate each other with it; use the same random string of at least 16 bytes on every node")
-	case o.peerSecret != "" && len(o.peerSecret) < cache.MinPeerSecretLen:
-		return fmt.Errorf("-peer-secret is %d bytes long: use at least %d random bytes", len(o.peerSecret), cache.MinPeerSecretLen)
+	case o.peerSecret != "" && len(o.peerSecret) < avatarmw.MinPeerSecretLen:
+		return fmt.Errorf("-peer-secret is %d bytes long: use at least %d random bytes", len(o.peerSecret), avatarmw.MinPeerSecretLen)
 	case o.peerTimeout < 10*time.Millisecond || o.peerTimeout > time.Minute:
 		return fmt.Errorf("-peer-timeout %v: want between 10ms and 1m", o.peerTimeout)
 	}
@@ -211,7 +219,7 @@ type env struct {
 // it fails, load the avatar here (LoadTimeout again); on top of that, the time to send the picture.
 // The peer endpoint extends its own requests' deadline by itself.
 func writeTimeout(peerTimeout time.Duration) time.Duration {
-	return 2*(cache.DefaultLoadTimeout+peerTimeout) + 10*time.Second
+	return 2*(avatarmw.DefaultLoadTimeout+peerTimeout) + 10*time.Second
 }
 
 // run runs the app until ctx is done.
@@ -272,6 +280,14 @@ func run(ctx context.Context, args []string, e env) error {
 		// authenticates them and refuses everyone else.
 		mux.Handle(avatars.PeerBasePath(), avatars.PeerHandler())
 		log.Info("peer endpoint mounted", "self", o.self, "path", avatars.PeerBasePath())
+	}
+	if o.adminToken != "" {
+		admin, err := avatars.AdminHandler(adminPrefix, o.adminToken)
+		if err != nil {
+			return err
+		}
+		mux.Handle(adminPrefix, admin)
+		log.Info("admin endpoint mounted", "path", adminPrefix+"<type>/<id>/refresh")
 	}
 	page, err := newDemoPage(avatars, gallery, o.demo, o.secret != "")
 	if err != nil {
