@@ -169,7 +169,7 @@ func TestEveryProvider(t *testing.T) {
 }
 
 func TestHTTPSemantics(t *testing.T) {
-	_, _, srv := newTestHandler(t, nil)
+	h, _, srv := newTestHandler(t, nil)
 	u := user(t, "facebook", plain)
 	path := "/avatars/facebook/c_fill,h_40,w_40/" + u.ID + ".png"
 	first := do(t, srv, "GET", path)
@@ -207,7 +207,14 @@ func TestHTTPSemantics(t *testing.T) {
 		}
 	})
 	t.Run("versioned", func(t *testing.T) {
+		// A version no forced refresh made serves the current picture, as it expires.
 		res := do(t, srv, "GET", "/avatars/facebook/c_fill,h_40,w_40/v5/"+u.ID+".png")
+		require.Equal(t, http.StatusOK, res.StatusCode)
+		assert.Regexp(t, `^public, max-age=\d+$`, res.Header.Get("Cache-Control"))
+		// A forced refresh's version is immutable.
+		version, err := h.Refresh(context.Background(), "facebook", u.ID)
+		require.NoError(t, err)
+		res = do(t, srv, "GET", "/avatars/facebook/c_fill,h_40,w_40/v"+strconv.FormatUint(version, 10)+"/"+u.ID+".png")
 		require.Equal(t, http.StatusOK, res.StatusCode)
 		assert.Equal(t, "public, max-age=31536000, immutable", res.Header.Get("Cache-Control"))
 	})

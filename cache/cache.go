@@ -447,7 +447,9 @@ type Request struct {
 	Type string
 	// ID is the identifier in its canonical form (fetch.Provider.CheckID).
 	ID string
-	// Version is the version the URL asked for; 0 means none: the avatar follows the refresh period.
+	// Version is the version the URL asked for; 0 means none: the avatar follows the refresh
+	// period. A version that a forced refresh (Refresh) made serves that refresh's picture, cached
+	// as immutable; any other version serves what an unversioned request would.
 	Version uint64
 	// Transformation is the canonical string of the chain (imageops.Chain.String), "" for none.
 	Transformation string
@@ -471,9 +473,13 @@ const IdenticonName = "identicon"
 // that is not a picture is returned as the *fetch.Error or *imageops.Error it was.
 func (c *Cache) Get(ctx context.Context, r Request) (Variant, error) {
 	now := c.now()
+	// pinned: a version a forced refresh made, whose picture never changes. Any other version
+	// is, as on Cloudinary, a cache buster that serves the avatar's current picture: were every
+	// version its own download, anyone could make us download an avatar again and again.
+	pinned := r.Version > 0 && c.knownVersion(r.Type, r.ID, r.Version, now)
 	var key string
 	var expires time.Time
-	if r.Version > 0 {
+	if pinned {
 		key = versionKey(r.Type, r.ID, r.Version)
 	} else {
 		key, expires = c.currentKey(r.Type, r.ID, now)
@@ -481,7 +487,7 @@ func (c *Cache) Get(ctx context.Context, r Request) (Variant, error) {
 	e, err := c.indexOf(ctx, key)
 	stale := false
 	if err != nil {
-		if r.Version > 0 || !isTransient(err) {
+		if pinned || !isTransient(err) {
 			return Variant{}, err
 		}
 		g, ok := c.staleFallback(ctx, r.Type, r.ID, key, now)
@@ -492,7 +498,7 @@ func (c *Cache) Get(ctx context.Context, r Request) (Variant, error) {
 		key, e, stale = g.key, g.e, true
 		c.staleServed.Add(1)
 	}
-	if e.isNoPicture() && r.Version == 0 && !stale && now.Unix()-e.stamp >= int64(c.negativeTTL/time.Second) {
+	if e.isNoPicture() && !pinned && !stale && now.Unix()-e.stamp >= int64(c.negativeTTL/time.Second) {
 		// Believed for NegativeTTL: ask again, once per NegativeTTL cluster-wide.
 		pkey, _ := c.periodKey(r.Type, r.ID, now)
 		rkey := c.recheckKey(pkey, r.Type, r.ID, now)
@@ -505,7 +511,7 @@ func (c *Cache) Get(ctx context.Context, r Request) (Variant, error) {
 			}
 		}
 	}
-	if e.class == classPicture && !stale && r.Version == 0 {
+	if e.class == classPicture && !stale && !pinned {
 		c.good.add(r.Type+"|"+r.ID, goodPicture{key: key, e: e, until: expires})
 	}
 

@@ -376,8 +376,18 @@ func TestRefreshPeriodRollsTheKey(t *testing.T) {
 	assert.EqualValues(t, 2, p.calls.Load())
 	assert.InDelta(t, float64(time.Hour-time.Second), float64(v.Expires.Sub(clock())), float64(time.Millisecond))
 
-	// A versioned request has its own key and never expires.
-	v, err = c.Get(context.Background(), Request{Type: "fake", ID: "ivy", Version: 7})
+	// A version no forced refresh made is a cache buster: the current picture, as it expires.
+	v2, err := c.Get(context.Background(), Request{Type: "fake", ID: "ivy", Version: 7})
+	require.NoError(t, err)
+	assert.Equal(t, v.Expires, v2.Expires)
+	assert.Equal(t, v.ETag, v2.ETag)
+	assert.EqualValues(t, 2, p.calls.Load(), "an unknown version is not a download")
+
+	// A forced refresh's version has its own key and never expires.
+	version, err := c.Refresh(context.Background(), "fake", "ivy")
+	require.NoError(t, err)
+	assert.EqualValues(t, 3, p.calls.Load())
+	v, err = c.Get(context.Background(), Request{Type: "fake", ID: "ivy", Version: version})
 	require.NoError(t, err)
 	assert.True(t, v.Expires.IsZero())
 	assert.EqualValues(t, 3, p.calls.Load())

@@ -115,6 +115,15 @@ func (c *Cache) currentKey(typ, id string, now time.Time) (string, time.Time) {
 	return key, end
 }
 
+// knownVersion reports whether version is the forced refresh of an avatar this node knows of,
+// still in force.
+func (c *Cache) knownVersion(typ, id string, version uint64, now time.Time) bool {
+	c.ovMu.Lock()
+	o, ok := c.overrides[typ+"|"+id]
+	c.ovMu.Unlock()
+	return ok && o.version == version && now.Before(o.until)
+}
+
 // setOverride records an override. One with a version replaces only an older one.
 func (c *Cache) setOverride(avatar string, o override) {
 	c.ovMu.Lock()
