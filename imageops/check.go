@@ -162,13 +162,16 @@ func (s Step) checkValues() *Error {
 }
 
 // Check rejects, as KindBadParam naming the parameter, what is knowable from the transformation
-// alone: the per-component rules of ParseChain (re-checked, for chains built by hand) and px sizes
+// alone: at most lim.MaxComponents components, the per-component rules of ParseChain (re-checked, for chains built by hand) and px sizes
 // that, after dpr_ (and ar_ for the derived side), exceed lim.MaxOutputSide — whatever the crop
 // mode, so c_limit,w_3000 is refused under the default 2048 px limit even for a small source.
 // Zero fields of lim mean the defaults. Sizes that depend on the source (fractions, c_limit of a
 // large image, ...) are checked by Transform (KindOutputLimit).
 func (c Chain) Check(lim Limits) error {
 	lim = lim.WithDefaults()
+	if len(c.Steps) > lim.MaxComponents {
+		return badParam(c.Steps[lim.MaxComponents].String(), "a transformation has at most %d components", lim.MaxComponents)
+	}
 	maxSide := float64(lim.MaxOutputSide)
 	for _, s := range c.Steps {
 		if err := s.checkValues(); err != nil {

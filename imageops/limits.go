@@ -5,10 +5,12 @@ const (
 	DefaultMaxOutputSide   = 2048
 	DefaultMaxSourceBytes  = 16 << 20
 	DefaultMaxSourcePixels = 50_000_000
+	DefaultMaxComponents   = 10
 )
 
 // Limits bounds the work one transformation may do. A zero or negative field means its default
-// (DefaultMaxOutputSide, DefaultMaxSourceBytes, DefaultMaxSourcePixels); see [Limits.WithDefaults].
+// (DefaultMaxOutputSide, DefaultMaxSourceBytes, DefaultMaxSourcePixels, DefaultMaxComponents);
+// see [Limits.WithDefaults].
 type Limits struct {
 	// MaxOutputSide is the largest width or height, in px after dpr_, of the result and of every
 	// intermediate result of a chain. Default 2048.
@@ -19,6 +21,9 @@ type Limits struct {
 	// MaxSourcePixels is the largest width×height of a source, read from its header before it is
 	// decoded. Default 50 000 000.
 	MaxSourcePixels int64
+	// MaxComponents is the most components a chain may have, named transformations expanded.
+	// Each component can be a full resize, so this bounds the work of one URL. Default 10.
+	MaxComponents int
 }
 
 // WithDefaults returns l with every zero or negative field replaced by its default.
@@ -31,6 +36,9 @@ func (l Limits) WithDefaults() Limits {
 	}
 	if l.MaxSourcePixels <= 0 {
 		l.MaxSourcePixels = DefaultMaxSourcePixels
+	}
+	if l.MaxComponents <= 0 {
+		l.MaxComponents = DefaultMaxComponents
 	}
 	return l
 }

@@ -363,6 +363,15 @@ func TestChainCheck(t *testing.T) {
 }
 
 func TestLimitsWithDefaults(t *testing.T) {
-	assert.Equal(t, Limits{2048, 16 << 20, 50_000_000}, Limits{}.WithDefaults())
-	assert.Equal(t, Limits{100, 16 << 20, 7}, Limits{MaxOutputSide: 100, MaxSourceBytes: -1, MaxSourcePixels: 7}.WithDefaults())
+	assert.Equal(t, Limits{2048, 16 << 20, 50_000_000, 10}, Limits{}.WithDefaults())
+	assert.Equal(t, Limits{100, 16 << 20, 7, 3}, Limits{MaxOutputSide: 100, MaxSourceBytes: -1, MaxSourcePixels: 7, MaxComponents: 3}.WithDefaults())
+}
+
+func TestCheckBoundsTheComponents(t *testing.T) {
+	ten := strings.TrimSuffix(strings.Repeat("w_100/", 10), "/")
+	require.NoError(t, mustChain(t, ten).Check(Limits{}))
+	err := mustChain(t, ten+"/e_grayscale").Check(Limits{})
+	e := requireKind(t, err, KindBadParam, "e_grayscale")
+	assert.Contains(t, e.Msg, "at most 10 components")
+	requireKind(t, mustChain(t, "w_10/w_20/w_30").Check(Limits{MaxComponents: 2}), KindBadParam, "w_30")
 }
