@@ -179,6 +179,9 @@ func FuzzParsePath(f *testing.F) {
 	} {
 		f.Add(s)
 	}
+	for _, s := range parsePathSeeds() {
+		f.Add(s)
+	}
 	f.Fuzz(func(t *testing.T, p string) {
 		a, err := ParsePath(p)
 		if err != nil {
@@ -192,6 +195,11 @@ func FuzzParsePath(f *testing.F) {
 			}
 			return
 		}
+		// What is accepted is written with the grammar's characters only: no control character,
+		// no Unicode look-alike, no '%', nothing a path would need to escape.
+		if !onlyURLGrammar(p) {
+			t.Fatalf("ParsePath accepted %q", p)
+		}
 		canon, err := a.Path()
 		if err != nil {
 			t.Fatalf("ParsePath(%q) = %+v, but Path fails: %v", p, a, err)
@@ -200,7 +208,51 @@ func FuzzParsePath(f *testing.F) {
 		if err != nil || b != a {
 			t.Fatalf("canonical form %q of %q reads back as %+v, %v; want %+v", canon, p, b, err, a)
 		}
+		if again, err := b.Path(); err != nil || again != canon {
+			t.Fatalf("canonical form %q of %q is not a fixed point: %q, %v", canon, p, again, err)
+		}
+		// Type, signature, version and identifier are kept as written; only the transformation
+		// (parameter order) and "jpeg" (written "jpg") change.
+		last := a.ID
+		if a.Format != "" {
+			last += "." + a.Format
+		}
+		inLast := p[strings.LastIndexByte(p, '/')+1:]
+		switch {
+		case !strings.HasPrefix(canon, a.Type+"/") || !strings.HasPrefix(p, a.Type+"/"),
+			a.Signature != "" && !(strings.Contains(canon, "/s--"+a.Signature+"--/") && strings.Contains(p, "/s--"+a.Signature+"--/")),
+			!strings.HasSuffix(canon, "/"+last),
+			inLast != last && !(a.Format == "jpg" && inLast == a.ID+".jpeg"):
+			t.Fatalf("canonical form %q of %q (%+v) does not keep its parts", canon, p, a)
+		}
 	})
+}
+
+// onlyURLGrammar reports whether p holds only the bytes an avatar path can be written with:
+// ASCII letters and digits and "_~.,:/-".
+func onlyURLGrammar(p string) bool {
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("_~.,:/-", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// parsePathSeeds are the paths of hostileTargets after the prefix, and a few valid ones.
+func parsePathSeeds() []string {
+	seeds := []string{
+		"facebook/s--abcdefg---/1", "twitter_name/v1/v123", "my_type2/some-id~x",
+		"gravatar/s--2hbrSMPOjj5BJ4xV7SgFbRDevFaQNUFf--/c_thumb,g_faces,h_150,w_150,z_0.5/r_max/v18446744073709551615/0BC83CB571CD1C50BA6F3E8A78EF1346.jpeg",
+		"facebook/a_90,ar_16:9,b_rgb:ff000080,bo_2px_solid_black,c_pad,dpr_2.0,e_brightness:-20,f_webp,g_south_west,q_auto,r_1:2:3:4,w_100/1",
+	}
+	for _, tc := range hostileTargets {
+		if p, ok := strings.CutPrefix(tc.target, "/avatars/"); ok && len(p) < 4096 {
+			seeds = append(seeds, p)
+		}
+	}
+	return seeds
 }
 
 func TestURLErrorNamesThePart(t *testing.T) {
