@@ -400,7 +400,12 @@ func (h *Handler) parseRequest(r *http.Request) (cache.Request, error) {
 	if r.URL.RawQuery != "" {
 		return cache.Request{}, &URLError{Part: "?" + r.URL.RawQuery, Msg: "avatar URLs take no query string"}
 	}
-	pp, err := parsePath(p[len(h.prefix):])
+	rest := p[len(h.prefix):]
+	if i := strings.IndexByte(rest, '%'); i >= 0 && !strings.Contains(r.RequestURI, "%") {
+		// The client sent no '%': net/http escaped bytes that are not URL characters.
+		return cache.Request{}, &URLError{Part: segmentAt(rest, i), Msg: "only the characters A-Z a-z 0-9 _ ~ . , : - and / are allowed in avatar URLs (others shown percent-escaped)"}
+	}
+	pp, err := parsePath(rest)
 	if err != nil {
 		return cache.Request{}, err
 	}

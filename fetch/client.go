@@ -1,7 +1,6 @@
 package fetch
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -380,19 +379,45 @@ func (c *Client) get(ctx context.Context, rawURL string, header http.Header, all
 	if resp.ContentLength > x.limit {
 		return nil, tooLargeErr(x, fmt.Errorf("Content-Length %d", resp.ContentLength))
 	}
-	// Never more than limit+1 bytes, whatever Content-Length said; sized up front when it said.
-	var buf bytes.Buffer
-	if resp.ContentLength > 0 {
-		buf.Grow(int(resp.ContentLength) + bytes.MinRead)
-	}
-	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, x.limit+1)); err != nil {
+	body, err := readCapped(resp.Body, x.limit, resp.ContentLength)
+	if err != nil {
 		return nil, c.transportError(ctx, err, x.noun)
 	}
-	if int64(buf.Len()) > x.limit {
+	if int64(len(body)) > x.limit {
 		return nil, tooLargeErr(x, fmt.Errorf("body longer than %d bytes", x.limit))
 	}
-	r.body = buf.Bytes()
+	r.body = body
 	return r, nil
+}
+
+// readCapped reads r to its end, or to limit+1 bytes, whatever a Content-Length said: the buffer
+// starts at the size the response announced (within the cap), else small, and doubles, never
+// beyond limit+1 bytes, so that a body that turns out longer than the cap costs at most twice
+// the cap in memory, and a body within it at most twice its size.
+func readCapped(r io.Reader, limit, announced int64) ([]byte, error) {
+	size := int64(32 << 10)
+	if announced > 0 {
+		size = announced + 1 // +1: room to see a body longer than it said
+	}
+	buf := make([]byte, 0, min(size, limit+1))
+	for {
+		if len(buf) == cap(buf) {
+			if int64(len(buf)) > limit {
+				return buf, nil
+			}
+			grown := make([]byte, len(buf), min(2*int64(cap(buf)), limit+1))
+			copy(grown, buf)
+			buf = grown
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
 }
 
 func tooLargeErr(x exchange, cause error) *Error {
