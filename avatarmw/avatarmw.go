@@ -25,6 +25,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -172,6 +173,7 @@ type Handler struct {
 	now          func() time.Time
 	log          *slog.Logger
 
+	resolved resolvedMemo
 	requests atomic.Int64
 }
 
@@ -405,17 +407,54 @@ func (h *Handler) parseRequest(r *http.Request) (cache.Request, error) {
 		// The client sent no '%': net/http escaped bytes that are not URL characters.
 		return cache.Request{}, &URLError{Part: segmentAt(rest, i), Msg: "only the characters A-Z a-z 0-9 _ ~ . , : - and / are allowed in avatar URLs (others shown percent-escaped)"}
 	}
-	pp, err := parsePath(rest)
-	if err != nil {
-		return cache.Request{}, err
+	req, ok := h.resolved.get(rest)
+	if !ok {
+		pp, err := parsePath(rest)
+		if err != nil {
+			return cache.Request{}, err
+		}
+		if req, err = h.resolve(pp); err != nil {
+			return cache.Request{}, err
+		}
+		h.resolved.add(rest, req)
 	}
-	return h.resolve(pp, r.Header.Values("Accept"))
+	if req.FormatAuto {
+		req.Accept = acceptedFormats(r.Header.Values("Accept"))
+	}
+	return req, nil
+}
+
+// resolvedMemo remembers the paths that resolved, and what to: the same URLs come again and
+// again, and parsing, checking and naming one is most of what a cache hit costs. What a path
+// resolves to depends on the path and the handler's configuration alone; the Accept header of
+// f_auto is read per request.
+type resolvedMemo struct {
+	m sync.Map // path after the prefix -> cache.Request
+	n atomic.Int64
+}
+
+// maxResolved bounds resolvedMemo, some 300 bytes an entry; past it the memo starts again.
+const maxResolved = 10000
+
+func (m *resolvedMemo) get(path string) (cache.Request, bool) {
+	v, ok := m.m.Load(path)
+	if !ok {
+		return cache.Request{}, false
+	}
+	return v.(cache.Request), true
+}
+
+func (m *resolvedMemo) add(path string, r cache.Request) {
+	if m.n.Add(1) > maxResolved {
+		m.m.Clear()
+		m.n.Store(1)
+	}
+	m.m.Store(path, r)
 }
 
 // resolve checks a parsed path against the handler's providers, signatures, named
-// transformations, default pictures and limits, and names the variant. accept is the request's
-// Accept header, used with f_auto.
-func (h *Handler) resolve(r parsed, accept []string) (cache.Request, error) {
+// transformations, default pictures and limits, and names the variant (Accept aside).
+func (h *Handler) resolve(r parsed) (cache.Request, error) {
 	a, chain := r.Avatar, r.chain
 	p, ok := h.providers[a.Type]
 	if !ok {
@@ -428,21 +467,25 @@ func (h *Handler) resolve(r parsed, accept []string) (cache.Request, error) {
 	if err != nil {
 		return cache.Request{}, err
 	}
-	req := cache.Request{Type: a.Type, ID: id, Version: a.Version}
-	if chain, err = chain.Expand(h.named); err != nil {
-		return cache.Request{}, err
+	req := cache.Request{Type: a.Type, ID: id, Version: a.Version, Transformation: a.Transformation}
+	changed := false // by t_ or d_: the canonical string is written again
+	for _, s := range chain.Steps {
+		changed = changed || s.Named != "" || s.Default != ""
 	}
-	if req.Default, chain = takeDefault(chain); req.Default != "" && !h.defaults[req.Default] {
-		return cache.Request{}, &URLError{Part: "d_" + req.Default,
-			Msg: "no default image of that name: configure it in Config.DefaultImages, or use d_identicon"}
+	if changed {
+		if chain, err = chain.Expand(h.named); err != nil {
+			return cache.Request{}, err
+		}
+		if req.Default, chain = takeDefault(chain); req.Default != "" && !h.defaults[req.Default] {
+			return cache.Request{}, &URLError{Part: "d_" + req.Default,
+				Msg: "no default image of that name: configure it in Config.DefaultImages, or use d_identicon"}
+		}
+		req.Transformation = chain.String()
 	}
 	if err := chain.Check(h.limits); err != nil {
 		return cache.Request{}, err
 	}
-	req.Transformation = chain.String()
-	if req.FormatAuto = chain.FormatAuto(); req.FormatAuto {
-		req.Accept = acceptedFormats(accept)
-	}
+	req.FormatAuto = chain.FormatAuto()
 	if a.Format != "" {
 		if req.Format, err = imageops.ParseFormat(a.Format); err != nil {
 			return cache.Request{}, err

@@ -512,7 +512,9 @@ func (c *Cache) Get(ctx context.Context, r Request) (Variant, error) {
 		}
 	}
 	if e.class == classPicture && !stale && !pinned {
-		c.good.add(r.Type+"|"+r.ID, goodPicture{key: key, e: e, until: expires})
+		c.good.touch(r.Type+"|"+r.ID,
+			func(old any) bool { return old.(goodPicture).key == key },
+			func() any { return goodPicture{key: key, e: e, until: expires} })
 	}
 
 	src := contentSource(e.meta)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/golang/groupcache"
@@ -54,6 +55,17 @@ func (m *lruMap) add(k string, v any) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.l.Add(k, v)
+}
+
+// touch marks k as used and, unless same says its value is v already, sets it to v: on the hot
+// path, a lookup instead of an allocation.
+func (m *lruMap) touch(k string, same func(old any) bool, v func() any) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if old, ok := m.l.Get(k); ok && same(old) {
+		return
+	}
+	m.l.Add(k, v())
 }
 
 // failureMemo remembers the transient failures of origin loads for a while.
@@ -336,29 +348,49 @@ func (c *Cache) sendOverride(ctx context.Context, peer string, body []byte) erro
 	return nil
 }
 
+// alonePoll is how often a node that knows no other node yet looks at its peer list again, to
+// ask the peers it gets for their overrides.
+const alonePoll = 100 * time.Millisecond
+
 // pullOverrides asks the other nodes for the overrides they hold, so that a node that starts
-// after a forced refresh serves it too. It tries a few times, until one node answers.
+// after a forced refresh serves it too. It asks every other node, since any one of them may have
+// missed a notice or have started a moment ago itself (setOverride keeps the newest of each
+// avatar), and tries again a few times while none answers. A node that knows no other node yet
+// (its discovery has not answered, or the app calls SetPeers later) waits for some, for as long
+// as the retries would last.
 func (c *Cache) pullOverrides(ctx context.Context) {
+	patience := time.Now().Add(broadcastRetries * c.peerRetry)
+	for len(c.ring.Load().peers) < 2 {
+		if time.Now().After(patience) || !sleepCtx(ctx, alonePoll) {
+			return
+		}
+	}
 	for attempt := range broadcastRetries + 1 {
 		if attempt > 0 && !sleepCtx(ctx, c.peerRetry) {
 			return
 		}
-		peers := c.ring.Load().peers
-		if len(peers) < 2 {
-			return
-		}
-		for _, p := range peers {
+		var answered, learnt atomic.Int64
+		var wg sync.WaitGroup
+		for _, p := range c.ring.Load().peers {
 			if p == c.self {
 				continue
 			}
-			n, err := c.pullOverridesFrom(ctx, p)
-			if err == nil {
-				if n > 0 {
-					c.log.Info("avatarkit: forced refreshes learnt from a peer", "peer", p, "overrides", n)
+			wg.Go(func() {
+				n, err := c.pullOverridesFrom(ctx, p)
+				if err != nil {
+					c.log.Debug("avatarkit: could not ask a peer for its forced refreshes", "peer", p, "err", err)
+					return
 				}
-				return
+				answered.Add(1)
+				learnt.Add(int64(n))
+			})
+		}
+		wg.Wait()
+		if answered.Load() > 0 {
+			if n := learnt.Load(); n > 0 {
+				c.log.Info("avatarkit: forced refreshes learnt from peers", "peers", answered.Load(), "overrides", n)
 			}
-			c.log.Debug("avatarkit: could not ask a peer for its forced refreshes", "peer", p, "err", err)
+			return
 		}
 	}
 }
@@ -406,16 +438,13 @@ func (c *Cache) overrideList() []overrideNotice {
 	c.ovMu.Lock()
 	defer c.ovMu.Unlock()
 	list := make([]overrideNotice, 0, len(c.overrides))
-	for avatar, o := range c.overrides {
+	for _, o := range c.overrides {
 		if o.version == 0 || !now.Before(o.until) {
 			continue
 		}
-		k, err := c.parseAvatarKey(o.key)
-		if err != nil {
-			continue
+		if k, err := c.parseAvatarKey(o.key); err == nil {
+			list = append(list, overrideNotice{Type: k.typ, ID: k.id, Version: o.version, Until: o.until.Unix()})
 		}
-		_ = avatar
-		list = append(list, overrideNotice{Type: k.typ, ID: k.id, Version: o.version, Until: o.until.Unix()})
 	}
 	return list
 }
