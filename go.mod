@@ -9,6 +9,7 @@ require (
 	github.com/esimov/pigo v1.4.6
 	github.com/golang/groupcache v0.0.0-20241129210726-2c02b8208cf8
 	github.com/stretchr/testify v1.12.1
+	go.uber.org/goleak v1.3.0
 	golang.org/x/image v0.47.0
 )
 

@@ -68,8 +68,10 @@ func (a *adminHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hdr := w.Header()
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	hdr.Set("Cache-Control", "no-store")
-	bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if sum := sha256.Sum256([]byte(bearer)); !ok || subtle.ConstantTimeCompare(sum[:], a.token[:]) != 1 {
+	// The scheme is case-insensitive (RFC 9110 §11.1): "bearer" is as good as "Bearer".
+	scheme, bearer, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	ok := strings.EqualFold(scheme, "Bearer")
+	if sum := sha256.Sum256([]byte(strings.TrimLeft(bearer, " "))); !ok || subtle.ConstantTimeCompare(sum[:], a.token[:]) != 1 {
 		hdr.Set("WWW-Authenticate", `Bearer realm="avatarkit admin"`)
 		adminAnswer(w, http.StatusUnauthorized, "a valid admin bearer token is required", 0)
 		return

@@ -359,8 +359,11 @@ const alonePoll = 100 * time.Millisecond
 // (its discovery has not answered, or the app calls SetPeers later) waits for some, for as long
 // as the retries would last.
 func (c *Cache) pullOverrides(ctx context.Context) {
-	patience := time.Now().Add(broadcastRetries * c.peerRetry)
+	var patience time.Time
 	for len(c.ring.Load().peers) < 2 {
+		if patience.IsZero() {
+			patience = time.Now().Add(broadcastRetries * c.peerRetry)
+		}
 		if time.Now().After(patience) || !sleepCtx(ctx, alonePoll) {
 			return
 		}

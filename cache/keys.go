@@ -46,6 +46,12 @@ func (c *Cache) periodOf(typ, id string, now time.Time) (int64, time.Time) {
 	return n, time.Unix(0, (n+1)*p-jitter(typ, id, p))
 }
 
+// periodStart returns when period n of an avatar begins (the refresh time of period n-1).
+func (c *Cache) periodStart(typ, id string, n int64) time.Time {
+	p := int64(c.period)
+	return time.Unix(0, n*p-jitter(typ, id, p))
+}
+
 // recheckEpoch returns the number of the NegativeTTL epoch an avatar is in at now: a "no such
 // user" is asked again once per epoch. Epochs are shifted per avatar like periods.
 func (c *Cache) recheckEpoch(typ, id string, now time.Time) int64 {
@@ -154,8 +160,14 @@ func parseDigits(s string) (uint64, bool) {
 }
 
 // validateAvatarKey checks an avatar key a peer sends: parseAvatarKey, and, for a period key, a
-// period (and re-check epoch) a node could be in now — the current one, or a neighbour for
-// clocks a little apart: nothing the public URL could not have asked for.
+// period (and re-check epoch) a node could be using now — nothing the public URL could not have
+// asked for:
+//
+//   - the current period, or a neighbour for clocks a little apart; or an older one whose
+//     picture may still be served stale (it ended at most StaleIfError ago): a node asks for the
+//     last good picture's variants, with its key as their hint, while refreshes fail;
+//   - a re-check epoch from the first of the key's period to the current one (or the next, for
+//     clocks apart): a re-check that found a picture is the avatar's key until its period ends.
 func (c *Cache) validateAvatarKey(key string) error {
 	k, err := c.parseAvatarKey(key)
 	if err != nil || k.version > 0 {
@@ -163,12 +175,19 @@ func (c *Cache) validateAvatarKey(key string) error {
 	}
 	now := c.now()
 	cur, _ := c.periodOf(k.typ, k.id, now)
-	if k.period < cur-1 || k.period > cur+1 {
+	oldest := cur - 1
+	if c.staleIfError > 0 {
+		// Clocks of peers are at most PeerAuthWindow apart, or they would not be talking.
+		n, _ := c.periodOf(k.typ, k.id, now.Add(-c.staleIfError-c.authWindow))
+		oldest = min(oldest, n)
+	}
+	if k.period < oldest || k.period > cur+1 {
 		return fmt.Errorf("cache: key %q: period %d is not the current one (%d)", key, k.period, cur)
 	}
 	if k.hasCheck {
-		if e := c.recheckEpoch(k.typ, k.id, now); k.recheck < e-1 || k.recheck > e+1 {
-			return fmt.Errorf("cache: key %q: re-check epoch %d is not the current one (%d)", key, k.recheck, e)
+		first := c.recheckEpoch(k.typ, k.id, c.periodStart(k.typ, k.id, k.period))
+		if e := c.recheckEpoch(k.typ, k.id, now); k.recheck < first || k.recheck > e+1 {
+			return fmt.Errorf("cache: key %q: re-check epoch %d is not one of its period up to the current one (%d)", key, k.recheck, e)
 		}
 	}
 	return nil
