@@ -63,8 +63,9 @@ const (
 
 // Config configures a Cache. Zero values are the defaults.
 type Config struct {
-	// Name names the cache's two groups, "<Name>-originals" and "<Name>-variants", for groupcache
-	// in this process and, between the nodes of a cluster, in the peer protocol. Every node of one
+	// Name names the cache's groups, "<Name>-originals", "<Name>-index", "<Name>-analyses" and
+	// "<Name>-variants", for groupcache in this process and, between the nodes of a cluster, in
+	// the peer protocol. Every node of one
 	// cluster must use the same Name. Group names are global to a process, so two caches in one
 	// process need two names (or two LocalNames). Default "avatarkit". No '/' or '|'.
 	Name string
@@ -79,8 +80,8 @@ type Config struct {
 	// In a cluster every node has the same types: a node refuses a peer's key of a type it lacks.
 	Providers map[string]fetch.Provider
 
-	// CacheBytes bounds the memory this node spends on cached values, split evenly between
-	// originals and variants. Default 64 MiB.
+	// CacheBytes bounds the memory this node spends on cached values: 1/32 each for the index
+	// and the analyses, the rest split evenly between originals and variants. Default 64 MiB.
 	CacheBytes int64
 
 	// RefreshPeriod is how long an unversioned avatar is kept before its network is asked again.
@@ -204,6 +205,7 @@ type Cache struct {
 	memo        *lruMap // avatar key -> entry: the index entries this node has seen
 	good        *lruMap // "type|id" -> goodPicture
 	failures    failureMemo
+	notVersions failureMemo // version keys no cache of the cluster holds: cache busters
 	ovMu        sync.Mutex
 	overrides   map[string]override // "type|id" -> override
 	lastVersion atomic.Uint64
@@ -214,6 +216,7 @@ type Cache struct {
 	staleServed    atomic.Int64
 	defaultsServed atomic.Int64
 	refreshes      atomic.Int64
+	notForwarded   atomic.Int64 // keys a peer asked for that this node loaded instead of asking their owner
 
 	// Peers.
 	groups      [numGroups]*group
@@ -234,6 +237,7 @@ type Cache struct {
 	closeOnce     sync.Once
 	discoveryDone chan struct{}
 	bg            sync.WaitGroup // background work: broadcasts, pulls
+	startPulled   chan struct{}  // closed once the pull of the peers' overrides at start is over
 
 	servedForPeers   atomic.Int64
 	peerAuthRefusals atomic.Int64
@@ -341,6 +345,7 @@ func New(cfg Config) (*Cache, error) {
 		memo:         newLRU(cfg.MaxAvatars),
 		good:         newLRU(cfg.MaxAvatars),
 		failures:     failureMemo{newLRU(cfg.MaxAvatars / 10)},
+		notVersions:  failureMemo{newLRU(cfg.MaxAvatars / 10)},
 		overrides:    map[string]override{},
 		peerRetry:    defaultPeerRetry,
 	}
@@ -383,6 +388,7 @@ func New(cfg Config) (*Cache, error) {
 	}
 	if c.self != "" {
 		c.log.Info("avatarkit: cluster node", "self", c.self, "nodes", c.Peers(), "name", cfg.Name, "discovery", cfg.PeerDiscovery != nil)
+		c.startPulled = make(chan struct{})
 		c.background(c.pullOverrides)
 	}
 	return c, nil
@@ -400,7 +406,7 @@ func (c *Cache) addDefault(name string, b []byte) error {
 		return fmt.Errorf("cache: Defaults[%q]: %w", name, err)
 	}
 	sum := sha256.Sum256(b)
-	c.defaults[name] = defaultImage{bytes: slices.Clone(b), hash: hex.EncodeToString(sum[:8])}
+	c.defaults[name] = defaultImage{bytes: slices.Clone(b), hash: hex.EncodeToString(sum[:defaultHashLen/2])}
 	return nil
 }
 
@@ -476,7 +482,7 @@ func (c *Cache) Get(ctx context.Context, r Request) (Variant, error) {
 	// pinned: a version a forced refresh made, whose picture never changes. Any other version
 	// is, as on Cloudinary, a cache buster that serves the avatar's current picture: were every
 	// version its own download, anyone could make us download an avatar again and again.
-	pinned := r.Version > 0 && c.knownVersion(r.Type, r.ID, r.Version, now)
+	pinned := r.Version > 0 && c.isVersion(ctx, r.Type, r.ID, r.Version, now)
 	var key string
 	var expires time.Time
 	if pinned {
@@ -671,6 +677,10 @@ func (c *Cache) Stats() Stats {
 		s.PeerLoads += g.PeerLoads
 		s.PeerErrors += g.PeerErrors
 	}
+	// A key a peer asked for is loaded here rather than passed on to the node this one thinks
+	// owns it (during a change of membership): groupcache counts that as a peer error, but no
+	// peer was asked.
+	s.PeerErrors -= c.notForwarded.Load()
 	if c.self != "" {
 		r := c.ring.Load()
 		if r.retryAt != 0 && time.Now().UnixNano() >= r.retryAt {

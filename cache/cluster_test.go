@@ -506,7 +506,8 @@ func TestSetPeersMovesOwnership(t *testing.T) {
 
 	require.NoError(t, a.c.SetPeers()) // b leaves; a keeps itself
 	assert.Equal(t, []string{a.url}, a.c.Peers())
-	r3 := Request{Type: "fake", ID: r2.ID, Version: 3}
+	r3 := Request{Type: "fake", ID: "alone-again"} // a alone owns everything
+	tc.set(r3.ID, userJPEG(t, r3.ID, 32, 32), nil)
 	_, err = a.c.Get(context.Background(), r3)
 	require.NoError(t, err)
 	assert.EqualValues(t, 2, a.p.calls.Load())

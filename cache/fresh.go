@@ -127,21 +127,41 @@ func (c *Cache) currentKey(typ, id string, now time.Time) (string, time.Time) {
 	return key, end
 }
 
-// knownVersion reports whether version is the forced refresh of an avatar this node knows of,
-// still in force.
-func (c *Cache) knownVersion(typ, id string, version uint64, now time.Time) bool {
+// isVersion reports whether version is one a forced refresh made, so that it has a picture of
+// its own: one this node was told of, or whose picture a cache of the cluster holds (only Refresh
+// loads version keys; a peek, which loads nothing, finds out). A version found to be none is
+// remembered as such for a minute, so that cache busters cost one peek each at most.
+func (c *Cache) isVersion(ctx context.Context, typ, id string, version uint64, now time.Time) bool {
 	c.ovMu.Lock()
 	o, ok := c.overrides[typ+"|"+id]
 	c.ovMu.Unlock()
-	return ok && o.version == version && now.Before(o.until)
+	if ok && o.version == version && now.Before(o.until) {
+		return true
+	}
+	key := versionKey(typ, id, version)
+	if _, ok := c.memo.get(key); ok {
+		return true
+	}
+	if c.notVersions.recent(key, now) != nil {
+		return false
+	}
+	_, err := c.indexOf(withPeek(ctx), key)
+	if errors.Is(err, errNotCached) {
+		c.notVersions.add(key, err, now, now.Add(notVersionMemo))
+	}
+	return err == nil
 }
 
-// setOverride records an override. One with a version replaces only an older one.
-func (c *Cache) setOverride(avatar string, o override) {
+// notVersionMemo is how long a version found to be no forced refresh's is believed to be none.
+const notVersionMemo = time.Minute
+
+// setOverride records an override, and reports whether it is new. One with a version replaces
+// only an older one.
+func (c *Cache) setOverride(avatar string, o override) bool {
 	c.ovMu.Lock()
 	defer c.ovMu.Unlock()
-	if old, ok := c.overrides[avatar]; ok && o.version > 0 && old.version > o.version {
-		return
+	if old, ok := c.overrides[avatar]; ok && (old == o || o.version > 0 && old.version > o.version) {
+		return false
 	}
 	if len(c.overrides) >= maxOverrides {
 		now := c.now()
@@ -158,6 +178,7 @@ func (c *Cache) setOverride(avatar string, o override) {
 		}
 	}
 	c.overrides[avatar] = o
+	return true
 }
 
 // indexOf returns the index entry of an avatar key: from this node's memo (the entry of a key
@@ -352,13 +373,28 @@ func (c *Cache) sendOverride(ctx context.Context, peer string, body []byte) erro
 // ask the peers it gets for their overrides.
 const alonePoll = 100 * time.Millisecond
 
+// overrideSync is how often a node asks its peers for the forced refreshes they hold, besides
+// being told of each one: a node that could not be told (unreachable for longer than the
+// broadcast's retries) serves a forced refresh within this time of being reachable again.
+const overrideSync = time.Minute
+
 // pullOverrides asks the other nodes for the overrides they hold, so that a node that starts
-// after a forced refresh serves it too. It asks every other node, since any one of them may have
-// missed a notice or have started a moment ago itself (setOverride keeps the newest of each
-// avatar), and tries again a few times while none answers. A node that knows no other node yet
-// (its discovery has not answered, or the app calls SetPeers later) waits for some, for as long
-// as the retries would last.
+// after a forced refresh serves it too, and then every overrideSync, so that a node that missed a
+// notice catches up. At start it asks every other node, since any one of them may have missed a
+// notice or have started a moment ago itself (setOverride keeps the newest of each avatar), and
+// tries again a few times while none answers; a node that knows no other node yet (its discovery
+// has not answered, or the app calls SetPeers later) waits for some, for as long as the retries
+// would last.
 func (c *Cache) pullOverrides(ctx context.Context) {
+	c.pullOverridesAtStart(ctx)
+	close(c.startPulled)
+	for sleepCtx(ctx, overrideSync) {
+		c.pullOnce(ctx)
+	}
+}
+
+// pullOverridesAtStart is the first part of pullOverrides.
+func (c *Cache) pullOverridesAtStart(ctx context.Context) {
 	var patience time.Time
 	for len(c.ring.Load().peers) < 2 {
 		if patience.IsZero() {
@@ -372,30 +408,35 @@ func (c *Cache) pullOverrides(ctx context.Context) {
 		if attempt > 0 && !sleepCtx(ctx, c.peerRetry) {
 			return
 		}
-		var answered, learnt atomic.Int64
-		var wg sync.WaitGroup
-		for _, p := range c.ring.Load().peers {
-			if p == c.self {
-				continue
-			}
-			wg.Go(func() {
-				n, err := c.pullOverridesFrom(ctx, p)
-				if err != nil {
-					c.log.Debug("avatarkit: could not ask a peer for its forced refreshes", "peer", p, "err", err)
-					return
-				}
-				answered.Add(1)
-				learnt.Add(int64(n))
-			})
-		}
-		wg.Wait()
-		if answered.Load() > 0 {
-			if n := learnt.Load(); n > 0 {
-				c.log.Info("avatarkit: forced refreshes learnt from peers", "peers", answered.Load(), "overrides", n)
-			}
+		if c.pullOnce(ctx) > 0 {
 			return
 		}
 	}
+}
+
+// pullOnce asks every other node for its overrides at once, and returns how many answered.
+func (c *Cache) pullOnce(ctx context.Context) int64 {
+	var answered, learnt atomic.Int64
+	var wg sync.WaitGroup
+	for _, p := range c.ring.Load().peers {
+		if p == c.self {
+			continue
+		}
+		wg.Go(func() {
+			n, err := c.pullOverridesFrom(ctx, p)
+			if err != nil {
+				c.log.Debug("avatarkit: could not ask a peer for its forced refreshes", "peer", p, "err", err)
+				return
+			}
+			answered.Add(1)
+			learnt.Add(int64(n))
+		})
+	}
+	wg.Wait()
+	if n := learnt.Load(); n > 0 {
+		c.log.Info("avatarkit: forced refreshes learnt from peers", "peers", answered.Load(), "overrides", n)
+	}
+	return answered.Load()
 }
 
 func (c *Cache) pullOverridesFrom(ctx context.Context, peer string) (int, error) {
@@ -410,29 +451,28 @@ func (c *Cache) pullOverridesFrom(ctx context.Context, peer string) (int, error)
 	}
 	n := 0
 	for _, o := range list {
-		if c.takeOverride(o) == nil {
+		if isNew, err := c.takeOverride(o); err == nil && isNew {
 			n++
 		}
 	}
 	return n, nil
 }
 
-// takeOverride validates an override a peer sends and records it.
-func (c *Cache) takeOverride(n overrideNotice) error {
+// takeOverride validates an override a peer sends and records it; it reports whether it was new.
+func (c *Cache) takeOverride(n overrideNotice) (bool, error) {
 	key := versionKey(n.Type, n.ID, n.Version)
 	if _, err := c.parseAvatarKey(key); err != nil {
-		return err
+		return false, err
 	}
 	until := time.Unix(n.Until, 0)
 	_, end := c.periodOf(n.Type, n.ID, c.now())
 	if until.After(end.Add(c.period)) {
-		return fmt.Errorf("cache: override of %s|%s lasts beyond its next period", n.Type, n.ID)
+		return false, fmt.Errorf("cache: override of %s|%s lasts beyond its next period", n.Type, n.ID)
 	}
 	if !c.now().Before(until) {
-		return nil // over already
+		return false, nil // over already
 	}
-	c.setOverride(n.Type+"|"+n.ID, override{key: key, version: n.Version, until: until})
-	return nil
+	return c.setOverride(n.Type+"|"+n.ID, override{key: key, version: n.Version, until: until}), nil
 }
 
 // overrideList returns the forced refreshes this node holds, still in force.

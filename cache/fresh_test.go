@@ -392,7 +392,7 @@ func TestFreshNodeThatStartsAsksEveryPeer(t *testing.T) {
 		}
 	}
 	for _, nd := range tc.nodes {
-		nd.c.bg.Wait() // the nodes' own pulls at start, which could answer after the refresh
+		<-nd.c.startPulled // the nodes' own pulls at start, which could answer after the refresh
 	}
 	deaf.Store(first.url)
 	refresher := tc.nodes[0]
@@ -444,4 +444,50 @@ func TestFreshKeysThePeersTake(t *testing.T) {
 			assert.NoError(t, c.validateAvatarKey("fake|val|v1"), "any version")
 		})
 	}
+}
+
+// A node that was never told of a forced refresh still serves its version's picture, found by a
+// peek at the cluster, and as immutable; a version no refresh made (a cache buster) serves the
+// current picture and costs one peek, whatever the number of requests.
+func TestFreshVersionOnANodeThatMissedTheNotice(t *testing.T) {
+	clock := newClock()
+	tc := newFreshCluster(t, 2, Config{Now: clock.Now}, func(i int, h http.Handler) http.Handler { return h })
+	a, b := tc.nodes[0], tc.nodes[1]
+	for _, nd := range tc.nodes {
+		<-nd.c.startPulled
+	}
+	const id = "vic"
+	tc.set(id, userJPEG(t, "old", 32, 32), nil)
+	req := Request{Type: "fake", ID: id, Transformation: mustChain(t, "w_16")}
+	old, err := b.c.Get(context.Background(), req)
+	require.NoError(t, err)
+
+	tc.set(id, userJPEG(t, "new", 32, 32), nil)
+	version, err := a.c.Refresh(context.Background(), "fake", id)
+	require.NoError(t, err)
+	b.c.ovMu.Lock()
+	clear(b.c.overrides) // b missed the notice
+	b.c.ovMu.Unlock()
+	fetches := tc.fetches()
+
+	vr := req
+	vr.Version = version
+	got, err := b.c.Get(context.Background(), vr)
+	require.NoError(t, err)
+	assert.NotEqual(t, old.ETag, got.ETag, "the version's own picture")
+	assert.True(t, got.Expires.IsZero())
+	assert.Equal(t, fetches, tc.fetches(), "found, not fetched")
+
+	buster := req
+	buster.Version = version + 1000
+	peerLoads := b.c.Stats().PeerLoads + b.c.Stats().PeerErrors
+	for range 5 {
+		v, err := b.c.Get(context.Background(), buster)
+		require.NoError(t, err)
+		assert.Equal(t, old.ETag, v.ETag, "the current picture, for b")
+		assert.False(t, v.Expires.IsZero())
+	}
+	assert.Equal(t, fetches, tc.fetches())
+	s := b.c.Stats()
+	assert.LessOrEqual(t, s.PeerLoads+s.PeerErrors-peerLoads, int64(1), "one peek at most for a cache buster")
 }

@@ -195,7 +195,10 @@ func (c *Cache) validateAvatarKey(key string) error {
 
 // Sources.
 
-const contentHashLen = 32 // hex digits of an original's content hash
+const (
+	contentHashLen = 32 // hex digits of an original's content hash
+	defaultHashLen = 16 // hex digits of a default image's content hash
+)
 
 func contentSource(hash string) string { return "h" + hash }
 
@@ -228,7 +231,7 @@ func (c *Cache) parseSource(s string) (source, error) {
 		name, hash, ok := strings.Cut(s[1:], ".")
 		d, known := c.defaults[name]
 		switch {
-		case !ok || !isLowerHex(hash, len(d.hash)):
+		case !ok || !isLowerHex(hash, defaultHashLen):
 			return bad("want d<name>.<16 hex digits>")
 		case !known:
 			return bad("no default image of that name here (is Defaults the same on every node?)")

@@ -129,7 +129,7 @@ var errNotForwarding = errors.New("cache: a peer asked this node for the key: lo
 //	mux.Handle(c.BasePath(), c.PeerHandler())
 //
 // It is never registered anywhere by cache. It serves only the authenticated GET requests of the
-// cluster's peers, for this cache's two groups, and validates every key again (as strictly as the
+// cluster's peers, for this cache's groups, and validates every key again (as strictly as the
 // public URL) before anything is loaded; so mounting it on a public listener by mistake exposes
 // nothing. Without Self it refuses every request: the cache has no peers.
 //
@@ -194,7 +194,7 @@ func (h peerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			refuse(w, http.StatusBadRequest, "malformed override: "+oneLine(err.Error()))
 			return
 		}
-		if err := c.takeOverride(n); err != nil {
+		if _, err := c.takeOverride(n); err != nil {
 			c.peerBadRequests.Add(1)
 			refuse(w, http.StatusBadRequest, "invalid override: "+oneLine(err.Error()))
 			return
@@ -353,7 +353,7 @@ func (c *Cache) checkAuth(r *http.Request, body []byte) (string, int) {
 // peerError is an owner's load error as it travels in an 'E' frame, rebuilt on the other side as
 // the error type the owner had, so that the front door maps it to the same status.
 type peerError struct {
-	Class      string        `json:"class"` // "fetch", "image", "changed" (errContentChanged) or "" (any other error)
+	Class      string        `json:"class"` // "fetch", "image", "changed" (errContentChanged), "notcached" (errNotCached) or "" (any other)
 	Kind       uint8         `json:"kind,omitempty"`
 	Provider   string        `json:"provider,omitempty"`
 	Param      string        `json:"param,omitempty"`
@@ -368,6 +368,8 @@ func encodePeerError(err error) []byte {
 	switch {
 	case errors.Is(err, errContentChanged):
 		pe = peerError{Class: "changed", Msg: err.Error()}
+	case errors.Is(err, errNotCached):
+		pe = peerError{Class: "notcached", Msg: err.Error()}
 	case errors.As(err, &fe):
 		pe = peerError{Class: "fetch", Kind: uint8(fe.Kind), Provider: fe.Provider, Msg: fe.Msg, RetryAfter: fe.RetryAfter}
 	case errors.As(err, &ie):
@@ -392,6 +394,8 @@ func decodePeerError(b []byte, peer string) error {
 		return &imageops.Error{Kind: imageops.ErrorKind(pe.Kind), Param: pe.Param, Msg: pe.Msg}
 	case "changed":
 		return errContentChanged
+	case "notcached":
+		return errNotCached
 	}
 	return fmt.Errorf("cache: the owner %s failed: %s", peer, pe.Msg)
 }
@@ -414,6 +418,7 @@ func (e *unreachableError) Unwrap() error { return e.err }
 func (pg *peerGetter) Get(ctx context.Context, in *pb.GetRequest, out *pb.GetResponse) error {
 	g, c := pg.grp, pg.grp.c
 	if ctx.Value(servingKey{}) == g {
+		c.notForwarded.Add(1) // groupcache counts it as a peer error; Stats takes it back out
 		return errNotForwarding
 	}
 	key := in.GetKey()

@@ -79,7 +79,7 @@ func registerWith(register func(func(string) groupcache.PeerPicker)) (err error)
 	return nil
 }
 
-// group is one of the cache's two groups, as the peers see it.
+// group is one of the cache's groups, as the peers see it.
 type group struct {
 	c     *Cache
 	g     *groupcache.Group
