@@ -237,17 +237,17 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.StrictTransformations && len(cfg.Secrets) == 0 {
 		return nil, errors.New("avatarmw: StrictTransformations needs Secrets to sign the other transformations with")
 	}
+	defaults := map[string]bool{cache.IdenticonName: true}
+	for name := range cfg.DefaultImages {
+		defaults[name] = true
+	}
 	named := make(map[string]imageops.Chain, len(cfg.NamedTransformations))
 	for name, tr := range cfg.NamedTransformations {
-		ch, err := parseNamed(name, tr)
+		ch, err := parseNamed(name, tr, cfg.Limits, defaults)
 		if err != nil {
 			return nil, err
 		}
 		named[name] = ch
-	}
-	defaults := map[string]bool{cache.IdenticonName: true}
-	for name := range cfg.DefaultImages {
-		defaults[name] = true
 	}
 	if cfg.Name == "" {
 		cfg.Name = cache.DefaultName
@@ -319,10 +319,19 @@ func (h *Handler) SetPeers(peers ...string) error { return h.cache.SetPeers(peer
 // Peers returns the cluster's nodes as this node sees them, sorted; nil outside a cluster.
 func (h *Handler) Peers() []string { return h.cache.Peers() }
 
-// Close stops the handler's background work (peer discovery, idle peer connections). The handler
-// keeps serving. groupcache cannot forget groups: the memory of a handler's cache is held for the
-// life of the process, so create handlers once, at start-up.
-func (h *Handler) Close() error { return h.cache.Close() }
+// Close stops the handler's background work (peer discovery, forced refreshes being told to
+// peers) and closes its idle connections, to peers and to the networks. The handler keeps
+// serving. groupcache cannot forget groups: the memory of a handler's cache is held for the life
+// of the process, so create handlers once, at start-up.
+func (h *Handler) Close() error {
+	err := h.cache.Close()
+	for _, p := range h.providers {
+		if ic, ok := p.(fetch.IdleCloser); ok {
+			ic.CloseIdleConnections()
+		}
+	}
+	return err
+}
 
 // Header values shared by every response; net/http never modifies them.
 var (

@@ -193,3 +193,6 @@ func graphRetryAfter(h http.Header, now time.Time) time.Duration {
 	}
 	return clampWait(time.Duration(min(minutes, maxWaitSeconds/60) * float64(time.Minute)))
 }
+
+// CloseIdleConnections implements IdleCloser.
+func (f *facebook) CloseIdleConnections() { f.client.CloseIdleConnections() }

@@ -53,6 +53,13 @@ type Provider interface {
 	Fetch(ctx context.Context, id string) (*Picture, error)
 }
 
+// IdleCloser is implemented by a Provider that keeps connections open for reuse (the built-in
+// ones do): CloseIdleConnections closes them, and with them their goroutines. The handler calls it
+// when it is closed.
+type IdleCloser interface {
+	CloseIdleConnections()
+}
+
 // Picture is the original picture of a user, as the network serves it.
 type Picture struct {
 	// Bytes is the image file, complete.

@@ -51,3 +51,6 @@ func (g *gravatar) download(ctx context.Context, hash string) (*Picture, error) 
 	}
 	return pic, nil
 }
+
+// CloseIdleConnections implements IdleCloser.
+func (g *gravatar) CloseIdleConnections() { g.client.CloseIdleConnections() }

@@ -224,3 +224,6 @@ func isDefaultXPicture(raw string) bool {
 	u, err := url.Parse(raw)
 	return err == nil && strings.Contains(u.Path, "/default_profile_images/")
 }
+
+// CloseIdleConnections implements IdleCloser.
+func (p *xProvider) CloseIdleConnections() { p.client.CloseIdleConnections() }
