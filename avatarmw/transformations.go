@@ -8,8 +8,9 @@ import (
 	"github.com/avatarkit/avatarkit/imageops"
 )
 
-// parseNamed parses the definition of a named transformation (Config.NamedTransformations).
-func parseNamed(name, tr string) (imageops.Chain, error) {
+// parseNamed parses the definition of a named transformation (Config.NamedTransformations) and
+// checks it as a request would be: within lim, and naming only default pictures that exist.
+func parseNamed(name, tr string, lim imageops.Limits, defaults map[string]bool) (imageops.Chain, error) {
 	if _, err := imageops.ParseChain([]string{"t_" + name}); err != nil {
 		return imageops.Chain{}, fmt.Errorf("avatarmw: NamedTransformations[%q]: the name must be letters, digits, '_' and '-' (at most 128)", name)
 	}
@@ -24,6 +25,12 @@ func parseNamed(name, tr string) (imageops.Chain, error) {
 		if s.Named != "" {
 			return imageops.Chain{}, fmt.Errorf("avatarmw: NamedTransformations[%q] uses t_%s: named transformations do not nest", name, s.Named)
 		}
+		if s.Default != "" && !defaults[s.Default] {
+			return imageops.Chain{}, fmt.Errorf("avatarmw: NamedTransformations[%q] uses d_%s, which is not in DefaultImages", name, s.Default)
+		}
+	}
+	if err := ch.Check(lim); err != nil {
+		return imageops.Chain{}, fmt.Errorf("avatarmw: NamedTransformations[%q]: %w", name, err)
 	}
 	return ch, nil
 }
@@ -60,45 +67,65 @@ func acceptedFormats(header []string) []imageops.Format {
 	if len(header) == 0 {
 		return nil
 	}
-	type pref struct{ named, wild, refused bool }
-	var prefs [imageops.WebP + 1]pref
+	// The most specific range that matches a format decides (RFC 9110 §12.5.1): its own type,
+	// then image/*, then */*. 0: not mentioned; 1: accepted; -1: refused (q=0).
+	var named, image, any [imageops.WebP + 1]int8
 	all := []imageops.Format{imageops.WebP, imageops.PNG, imageops.JPEG, imageops.GIF}
 	for _, line := range header {
 		for _, item := range strings.Split(line, ",") {
 			mt, params, _ := strings.Cut(item, ";")
 			mt = strings.ToLower(strings.TrimSpace(mt))
-			refused := false
+			verdict := int8(1)
 			for _, p := range strings.Split(params, ";") {
 				k, v, _ := strings.Cut(p, "=")
 				if strings.EqualFold(strings.TrimSpace(k), "q") {
-					q, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-					refused = err == nil && q <= 0
+					if q, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil && q <= 0 {
+						verdict = -1
+					}
 				}
 			}
 			switch mt {
-			case "*/*", "image/*":
+			case "*/*":
 				for _, f := range all {
-					prefs[f].wild = prefs[f].wild || !refused
+					any[f] = merge(any[f], verdict)
+				}
+			case "image/*":
+				for _, f := range all {
+					image[f] = merge(image[f], verdict)
 				}
 			default:
-				f, ok := map[string]imageops.Format{
-					"image/webp": imageops.WebP, "image/png": imageops.PNG, "image/jpeg": imageops.JPEG,
-					"image/jpg": imageops.JPEG, "image/pjpeg": imageops.JPEG, "image/gif": imageops.GIF,
-				}[mt]
-				if ok {
-					prefs[f].named = prefs[f].named || !refused
-					prefs[f].refused = prefs[f].refused || refused
+				if f, ok := acceptTypes[mt]; ok {
+					named[f] = merge(named[f], verdict)
 				}
 			}
 		}
 	}
 	var out []imageops.Format
 	for _, f := range all {
-		// A type named with q=0 is refused even when a wildcard would take it (the more
-		// specific range wins).
-		if p := prefs[f]; p.named || p.wild && !p.refused {
+		v := named[f]
+		if v == 0 {
+			v = image[f]
+		}
+		if v == 0 {
+			v = any[f]
+		}
+		if v > 0 {
 			out = append(out, f)
 		}
 	}
 	return out
+}
+
+// merge combines what two mentions of one range say: accepted if either accepts.
+func merge(was, now int8) int8 {
+	if was == 0 {
+		return now
+	}
+	return max(was, now)
+}
+
+// acceptTypes are the media types of the output formats as Accept headers name them.
+var acceptTypes = map[string]imageops.Format{
+	"image/webp": imageops.WebP, "image/png": imageops.PNG, "image/jpeg": imageops.JPEG,
+	"image/jpg": imageops.JPEG, "image/pjpeg": imageops.JPEG, "image/gif": imageops.GIF,
 }

@@ -188,13 +188,13 @@ func (c Chain) Check(lim Limits) error {
 		if s.Width.Px > 0 {
 			w = math.Round(float64(s.Width.Px) * dpr)
 			if w > maxSide {
-				return badParam(s.paramText(keyW), "%s px after dpr_ is more than the output limit of %d px", formatNumber(w), lim.MaxOutputSide)
+				return badParam(s.paramText(keyW), "%s px%s is more than the output limit of %d px", formatNumber(w), afterDPR(s), lim.MaxOutputSide)
 			}
 		}
 		if s.Height.Px > 0 {
 			h = math.Round(float64(s.Height.Px) * dpr)
 			if h > maxSide {
-				return badParam(s.paramText(keyH), "%s px after dpr_ is more than the output limit of %d px", formatNumber(h), lim.MaxOutputSide)
+				return badParam(s.paramText(keyH), "%s px%s is more than the output limit of %d px", formatNumber(h), afterDPR(s), lim.MaxOutputSide)
 			}
 		}
 		if ar := s.AspectRatio.Value(); ar > 0 && s.Width.Frac == 0 && s.Height.Frac == 0 {
@@ -222,6 +222,14 @@ func validColor(c Color) bool {
 	}
 	v, ok := namedColor(c.Name)
 	return ok && v == (color.NRGBA{R: c.R, G: c.G, B: c.B, A: c.A})
+}
+
+// afterDPR says " after dpr_" when the step has one, for messages about sizes.
+func afterDPR(s Step) string {
+	if s.DPR > 0 {
+		return " after " + s.paramText(keyDPR)
+	}
+	return ""
 }
 
 // formatNumber prints a whole float without exponent.
