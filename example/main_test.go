@@ -12,12 +12,14 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	_ "golang.org/x/image/webp" // the page shows WebP too
 )
 
 // TestDemo runs the example as a newcomer would (-demo, offline), on a free port: the page lists
@@ -46,6 +48,31 @@ func TestDemo(t *testing.T) {
 	assert.Contains(t, page.ctype, "text/html")
 	urls := regexp.MustCompile(`<img src="(/avatars/[^"]+)"`).FindAllStringSubmatch(string(page.body), -1)
 	require.GreaterOrEqual(t, len(urls), 20, "the gallery shows avatars")
+	// The sections of faces and finishing touches, each a table of pictures.
+	sections := map[string][]string{}
+	for _, m := range regexp.MustCompile(`(?s)<h2 id="([a-z]+)">.*?</table>`).FindAllStringSubmatch(string(page.body), -1) {
+		for _, u := range regexp.MustCompile(`<img src="(/avatars/[^"]+)"`).FindAllStringSubmatch(m[0], -1) {
+			sections[m[1]] = append(sections[m[1]], u[1])
+		}
+	}
+	for id, want := range map[string]string{
+		"faces":    "g_face",
+		"circles":  "r_max",
+		"effects":  "e_grayscale",
+		"defaults": "d_identicon",
+		"formats":  "f_auto",
+	} {
+		require.NotEmpty(t, sections[id], "the page has a section %q of pictures", id)
+		n := 0
+		for _, u := range sections[id] {
+			if strings.Contains(u, want) {
+				n++
+			}
+		}
+		assert.Positive(t, n, "section %q shows %s", id, want)
+	}
+	assert.Contains(t, sections["faces"], findURL(sections["faces"], "c_fill,g_center,"), "the faces section shows centre crops next to face crops")
+	assert.NotContains(t, string(page.body), "later release", "face detection is served now")
 	for _, m := range urls {
 		// The URL printed under each picture is the one it was loaded from.
 		assert.Contains(t, string(page.body), "<code>"+m[1]+"</code>")
@@ -59,18 +86,51 @@ func TestDemo(t *testing.T) {
 		assert.NoError(t, err, m[1])
 	}
 
+	// f_auto follows the client's Accept; .webp is WebP.
+	extra := 0 // requests made here besides one per picture
+	for _, u := range sections["formats"] {
+		switch {
+		case strings.Contains(u, "f_auto"):
+			res := getWith(t, base+u, "Accept", "image/webp")
+			require.Equal(t, http.StatusOK, res.code, u)
+			assert.Equal(t, "image/webp", res.ctype, u)
+			assert.Equal(t, "Accept", res.vary, u)
+			extra++
+		case strings.HasSuffix(u, ".webp"):
+			res := get(t, base+u)
+			assert.Equal(t, "image/webp", res.ctype, u)
+			extra++
+		}
+	}
+
 	assert.Equal(t, "ok\n", string(get(t, base+"/healthz").body))
 	var stats map[string]any
 	require.NoError(t, json.Unmarshal(get(t, base+"/debug/avatars").body, &stats))
 	for _, k := range []string{"requests", "origin_fetches", "transforms"} {
 		assert.Contains(t, stats, k)
 	}
-	assert.EqualValues(t, len(urls), stats["requests"])
+	assert.EqualValues(t, len(urls)+extra, stats["requests"])
 	assert.Greater(t, stats["transforms"], float64(0))
 	for _, k := range peerStatsKeys {
 		assert.Contains(t, stats, k)
 	}
 	assert.EqualValues(t, 0, stats["peers"], "not a cluster")
+
+	// The refusals answer what their labels say: "...: 400 naming d_nope".
+	refusals := regexp.MustCompile(`<li><a href="(/avatars/[^"]+)">[^<]*</a> — ([^<]*)</li>`).FindAllStringSubmatch(string(page.body), -1)
+	require.NotEmpty(t, refusals)
+	status := regexp.MustCompile(`: ([0-9]{3})(?: naming ([^ ,]+))?`)
+	for _, m := range refusals {
+		want := status.FindStringSubmatch(m[2])
+		require.NotNil(t, want, "the label %q says the status", m[2])
+		res, err := http.Get(base + m[1])
+		require.NoError(t, err)
+		res.Body.Close()
+		assert.Equal(t, want[1], strconv.Itoa(res.StatusCode), "%s — %s", m[1], m[2])
+		if want[2] != "" && want[2] != "it" && want[2] != "the" {
+			assert.Contains(t, res.Header.Get("X-Avatar-Error"), want[2], m[1])
+		}
+	}
 	// Without -self there is no peer endpoint.
 	assert.Equal(t, http.StatusNotFound, get(t, base+"/_avatarkit/avatarkit-variants/x").code)
 
@@ -226,7 +286,18 @@ func TestClusterConfigErrors(t *testing.T) {
 type got struct {
 	code  int
 	ctype string
+	vary  string
 	body  []byte
+}
+
+// findURL returns the first of urls that contains s, or "".
+func findURL(urls []string, s string) string {
+	for _, u := range urls {
+		if strings.Contains(u, s) {
+			return u
+		}
+	}
+	return ""
 }
 
 // rowOf returns the table row of the page that holds s.
@@ -242,10 +313,21 @@ func (g got) rowOf(s string) string {
 
 func get(t *testing.T, url string) got {
 	t.Helper()
-	res, err := http.Get(url)
+	return getWith(t, url)
+}
+
+// getWith gets url with the request headers hdr (name, value, ...).
+func getWith(t *testing.T, url string, hdr ...string) got {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	require.NoError(t, err)
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer res.Body.Close()
 	body, err := io.ReadAll(res.Body)
 	require.NoError(t, err)
-	return got{res.StatusCode, res.Header.Get("Content-Type"), body}
+	return got{res.StatusCode, res.Header.Get("Content-Type"), res.Header.Get("Vary"), body}
 }
