@@ -12,12 +12,12 @@ import (
 )
 
 // Refresh asks the avatar's network for its picture now, whatever its refresh period says, and
-// returns the version it is stored under (a Unix time, in seconds). Every node Refresh could
-// reach before it returned (each within the peer timeout; the others are told within some 15 s
-// of being reachable again, or ask when they start) then serves the new picture, to unversioned
-// URLs until the avatar's refresh period ends, and to URLs built with that Version as immutable.
-// A version no forced refresh made is, as on Cloudinary, a cache buster: it serves the current
-// picture.
+// returns the version it is stored under (a Unix time, in seconds). URLs built with that Version
+// serve the new picture from every node at once, as immutable. Unversioned URLs serve it, until
+// the avatar's refresh period ends, on every node Refresh could reach before it returned (each
+// within the peer timeout); the others are told again three times 5 s apart, and every node asks
+// its peers for their refreshes at start and once a minute. A version no forced refresh made is,
+// as on Cloudinary, a cache buster: it serves the current picture.
 //
 // The error is one StatusOf maps: a type or identifier the URL would refuse, a failure of the
 // network (nothing changed; version 0), or a permanent outcome such as "no such user" (which

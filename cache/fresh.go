@@ -27,7 +27,9 @@ import (
 //     network gives the same picture, nothing is transformed again.
 //   - A forced refresh (Refresh) loads the avatar under a new version key and tells every node
 //     (broadcastOverride) to serve that key to unversioned requests until the period ends: an
-//     override. A node that starts later asks its peers for the overrides they hold.
+//     override. Nodes ask their peers for the overrides they hold at start and every
+//     overrideSync. Only a forced refresh loads a version key: any other version in a URL is a
+//     cache buster that serves the current picture (isVersion).
 //   - A "no such user" or "no picture" is believed for NegativeTTL; after that a request asks the
 //     network again under a re-check key, once per NegativeTTL cluster-wide; a picture found
 //     that way becomes the node's override for the rest of the period.
@@ -255,12 +257,13 @@ func (c *Cache) nextVersion(now time.Time) uint64 {
 }
 
 // Refresh asks an avatar's network for its picture now, whatever its refresh period says, and
-// returns the version the picture is stored under. URLs with v<version> serve it from every
-// node at once; unversioned URLs serve it on this node at once and on every other node as soon
-// as it has been told: Refresh tells every node it can reach before it returns (each within
-// PeerTimeout), tries the others again a few times in the background, and a node that starts
-// later asks its peers. It holds until the avatar's refresh period ends, when the next period's
-// load asks the network again anyway.
+// returns the version the picture is stored under. URLs with v<version> serve it from every node
+// at once (a node that was not told finds it by a peek; see isVersion); unversioned URLs serve it
+// on this node at once and on every other node as soon as it has been told: Refresh tells every
+// node it can reach before it returns (each within PeerTimeout), tries the others again a few
+// times in the background, and every node asks its peers for theirs at start and every
+// overrideSync. It holds until the avatar's refresh period ends, when the next period's load asks
+// the network again anyway.
 //
 // id must be in its canonical form (the provider's CheckID). The error is the load's: a
 // transient failure of the network (nothing changes), or the permanent outcome ("no such user"),
