@@ -30,7 +30,7 @@ type freshNode struct {
 type freshCluster struct {
 	name  string
 	fake  *fetchtest.Server
-	clock *clock
+	clock *fetchtest.Clock
 	mod   func(*Config)
 	nodes []*freshNode
 }

@@ -31,7 +31,7 @@ type freshEnv struct {
 	h     *Handler
 	fake  *fetchtest.Server
 	srv   *httptest.Server
-	clock *clock
+	clock *fetchtest.Clock
 }
 
 const freshAdminToken = "admin-token-0123456789abcdef"
@@ -56,7 +56,7 @@ func newFreshEnv(t testing.TB, mod func(*Config)) *freshEnv {
 
 // freshConfig is a configuration against fake on clock: every clock is the one clock, and the
 // one retry of a transient failure waits a millisecond.
-func freshConfig(fake *fetchtest.Server, clock *clock, mod func(*Config)) Config {
+func freshConfig(fake *fetchtest.Server, clock *fetchtest.Clock, mod func(*Config)) Config {
 	cfg := Config{
 		Name: fmt.Sprintf("avatarmwfresh%d", testHandlerSeq.Add(1)),
 		Fetch: fetch.Config{

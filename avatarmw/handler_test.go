@@ -505,14 +505,7 @@ func TestStatusOf(t *testing.T) {
 	assert.Equal(t, time.Minute, ra)
 }
 
-// clock is a settable clock for Config.Now and fetch.Config.Now.
-type clock struct{ ns atomic.Int64 }
-
-func newClock() *clock {
-	c := &clock{}
-	c.ns.Store(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC).UnixNano())
-	return c
+// newClock returns a settable clock for Config.Now, fetch.Config.Now and the fake's SetNow.
+func newClock() *fetchtest.Clock {
+	return fetchtest.NewClock(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
 }
-
-func (c *clock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
-func (c *clock) Advance(d time.Duration) { c.ns.Add(int64(d)) }

@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/avatarkit/avatarkit/fetch"
+	"github.com/avatarkit/avatarkit/fetch/fetchtest"
 	"github.com/avatarkit/avatarkit/imageops"
 )
 
@@ -212,18 +213,10 @@ func TestPermanentOutcomeIsCachedTransientIsNot(t *testing.T) {
 	assert.EqualValues(t, 3, p.calls.Load(), "after ErrorRetry the network is asked again, once")
 }
 
-// clock is a settable clock for Config.Now.
-type clock struct{ ns atomic.Int64 }
-
-func newClock() *clock {
-	c := &clock{}
-	c.ns.Store(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC).UnixNano())
-	return c
+// newClock returns a settable clock for Config.Now.
+func newClock() *fetchtest.Clock {
+	return fetchtest.NewClock(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
 }
-
-func (c *clock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
-func (c *clock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
-func (c *clock) Set(t time.Time)         { c.ns.Store(t.UnixNano()) }
 
 func TestImageErrorsAreCachedAsValues(t *testing.T) {
 	c, p := newTestCache(t, Config{})

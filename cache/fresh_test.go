@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/avatarkit/avatarkit/fetch"
+	"github.com/avatarkit/avatarkit/fetch/fetchtest"
 )
 
 // Freshness (fresh.go, CONTRACT §4), tested on the fake clock: no test waits out a period.
@@ -25,7 +26,7 @@ var downstream = &fetch.Error{Kind: fetch.KindUpstream, Provider: "fake", Msg: "
 
 // atPeriodStart moves clock to the first instant of the next refresh period of avatar id, so
 // that a test has a whole period ahead of it.
-func atPeriodStart(c *Cache, clock *clock, id string) time.Time {
+func atPeriodStart(c *Cache, clock *fetchtest.Clock, id string) time.Time {
 	_, end := c.periodOf("fake", id, clock.Now())
 	clock.Set(end)
 	return end

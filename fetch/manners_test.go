@@ -19,29 +19,13 @@ import (
 	"github.com/avatarkit/avatarkit/fetch/fetchtest"
 )
 
-// clock is a fake clock for fetch.Config.Now and fetchtest.Server.SetNow. It starts at the real
-// time (the fake's x-rate-limit-reset and the header dates are absolute) and moves only when told.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock() *clock { return &clock{now: time.Now()} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+// newClock returns a fake clock for fetch.Config.Now and fetchtest.Server.SetNow. It starts at the
+// real time (the fake's x-rate-limit-reset and the header dates are absolute) and moves only when
+// told.
+func newClock() *fetchtest.Clock { return fetchtest.NewClock(time.Now()) }
 
 // clocked returns a fake whose clock is c, and providers pointed at it with the same clock.
-func clocked(t *testing.T, edit func(*fetch.Config)) (*fetchtest.Server, *clock, map[string]fetch.Provider) {
+func clocked(t *testing.T, edit func(*fetch.Config)) (*fetchtest.Server, *fetchtest.Clock, map[string]fetch.Provider) {
 	t.Helper()
 	s := fake(t)
 	c := newClock()
