@@ -479,50 +479,11 @@ const IdenticonName = "identicon"
 // that is not a picture is returned as the *fetch.Error or *imageops.Error it was.
 func (c *Cache) Get(ctx context.Context, r Request) (Variant, error) {
 	now := c.now()
-	// pinned: a version a forced refresh made, whose picture never changes. Any other version
-	// is, as on Cloudinary, a cache buster that serves the avatar's current picture: were every
-	// version its own download, anyone could make us download an avatar again and again.
-	pinned := r.Version > 0 && c.isVersion(ctx, r.Type, r.ID, r.Version, now)
-	var key string
-	var expires time.Time
-	if pinned {
-		key = versionKey(r.Type, r.ID, r.Version)
-	} else {
-		key, expires = c.currentKey(r.Type, r.ID, now)
-	}
-	e, err := c.indexOf(ctx, key)
-	stale := false
+	a, err := c.lookup(ctx, r, now)
 	if err != nil {
-		if pinned || !isTransient(err) {
-			return Variant{}, err
-		}
-		g, ok := c.staleFallback(ctx, r.Type, r.ID, key, now)
-		if !ok {
-			return Variant{}, err
-		}
-		c.log.Debug("avatarkit: serving the last good picture", "type", r.Type, "id", r.ID, "from", g.key, "err", err)
-		key, e, stale = g.key, g.e, true
-		c.staleServed.Add(1)
+		return Variant{}, err
 	}
-	if e.isNoPicture() && !pinned && !stale && now.Unix()-e.stamp >= int64(c.negativeTTL/time.Second) {
-		// Believed for NegativeTTL: ask again, once per NegativeTTL cluster-wide.
-		pkey, _ := c.periodKey(r.Type, r.ID, now)
-		rkey := c.recheckKey(pkey, r.Type, r.ID, now)
-		if rkey != key {
-			if re, err := c.indexOf(ctx, rkey); err == nil {
-				key, e = rkey, re
-				if re.class == classPicture {
-					c.setOverride(r.Type+"|"+r.ID, override{key: rkey, until: expires})
-				}
-			}
-		}
-	}
-	if e.class == classPicture && !stale && !pinned {
-		c.good.touch(r.Type+"|"+r.ID,
-			func(old any) bool { return old.(goodPicture).key == key },
-			func() any { return goodPicture{key: key, e: e, until: expires} })
-	}
-
+	e := a.e
 	src := contentSource(e.meta)
 	defaultName := ""
 	if r.Default != "" && (e.isNoPicture() || e.class == classPicture && e.flags&flagDefault != 0) {
@@ -537,17 +498,15 @@ func (c *Cache) Get(ctx context.Context, r Request) (Variant, error) {
 
 	var v groupcache.ByteView
 	accept := acceptField(r.FormatAuto, r.Accept)
-	err = c.variants.Get(withHint(ctx, key), variantKey(src, r.Transformation, r.Format, accept), groupcache.ByteViewSink(&v))
+	err = c.variants.Get(withHint(ctx, a.key), variantKey(src, r.Transformation, r.Format, accept), groupcache.ByteViewSink(&v))
 	if errors.Is(err, errContentChanged) && defaultName == "" {
 		// The original was evicted and loaded again since its index entry was made, and the
 		// network had a new picture by then: serve that one.
-		var ne entry
-		if ne, err = c.reindex(ctx, key); err == nil {
-			if ne.class != classPicture {
-				return Variant{}, ne.err()
+		if e, err = c.reindex(ctx, a.key); err == nil {
+			if e.class != classPicture {
+				return Variant{}, e.err()
 			}
-			e = ne
-			err = c.variants.Get(withHint(ctx, key), variantKey(contentSource(e.meta), r.Transformation, r.Format, accept), groupcache.ByteViewSink(&v))
+			err = c.variants.Get(withHint(ctx, a.key), variantKey(contentSource(e.meta), r.Transformation, r.Format, accept), groupcache.ByteViewSink(&v))
 		}
 	}
 	if err != nil {
@@ -560,8 +519,9 @@ func (c *Cache) Get(ctx context.Context, r Request) (Variant, error) {
 	if ve.class != classPicture {
 		return Variant{}, ve.err()
 	}
+	expires := a.expires
 	switch {
-	case stale:
+	case a.stale:
 		expires = now.Add(c.errorRetry)
 	case defaultName != "":
 		// The default stands in while the network has no picture: re-checked soon.
@@ -574,10 +534,67 @@ func (c *Cache) Get(ctx context.Context, r Request) (Variant, error) {
 		Format:      imageops.Format(ve.kind),
 		Default:     e.class == classPicture && e.flags&flagDefault != 0,
 		DefaultName: defaultName,
-		Stale:       stale,
+		Stale:       a.stale,
 		Expires:     expires,
 		body:        ve.body,
 	}, nil
+}
+
+// avatarAt is what a request learns of its avatar before it names the variant.
+type avatarAt struct {
+	key     string    // the avatar key whose picture (or outcome) is served
+	e       entry     // its index entry
+	expires time.Time // the end of the avatar's period; zero for a pinned version
+	stale   bool      // e is the last good picture, served because the current load failed
+}
+
+// lookup finds the index entry a request serves: its pinned version's, or the current key's
+// (period or override), or the last good one when that fails, or a re-check's when a "no such
+// user" is older than NegativeTTL.
+func (c *Cache) lookup(ctx context.Context, r Request, now time.Time) (avatarAt, error) {
+	// pinned: a version a forced refresh made, whose picture never changes. Any other version
+	// is, as on Cloudinary, a cache buster that serves the avatar's current picture: were every
+	// version its own download, anyone could make us download an avatar again and again.
+	if r.Version > 0 && c.isVersion(ctx, r.Type, r.ID, r.Version, now) {
+		key := versionKey(r.Type, r.ID, r.Version)
+		e, err := c.indexOf(ctx, key)
+		return avatarAt{key: key, e: e}, err
+	}
+	var a avatarAt
+	a.key, a.expires = c.currentKey(r.Type, r.ID, now)
+	var err error
+	if a.e, err = c.indexOf(ctx, a.key); err != nil {
+		if !isTransient(err) {
+			return a, err
+		}
+		g, ok := c.staleFallback(ctx, r.Type, r.ID, a.key, now)
+		if !ok {
+			return a, err
+		}
+		c.log.Debug("avatarkit: serving the last good picture", "type", r.Type, "id", r.ID, "from", g.key, "err", err)
+		c.staleServed.Add(1)
+		a.key, a.e, a.stale = g.key, g.e, true
+		return a, nil
+	}
+	if a.e.isNoPicture() && now.Unix()-a.e.stamp >= int64(c.negativeTTL/time.Second) {
+		// Believed for NegativeTTL: ask again, once per NegativeTTL cluster-wide.
+		pkey, _ := c.periodKey(r.Type, r.ID, now)
+		if rkey := c.recheckKey(pkey, r.Type, r.ID, now); rkey != a.key {
+			if re, err := c.indexOf(ctx, rkey); err == nil {
+				a.key, a.e = rkey, re
+				if re.class == classPicture {
+					c.setOverride(r.Type+"|"+r.ID, override{key: rkey, until: a.expires})
+				}
+			}
+		}
+	}
+	if a.e.class == classPicture {
+		key, e, until := a.key, a.e, a.expires
+		c.good.touch(r.Type+"|"+r.ID,
+			func(old any) bool { return old.(goodPicture).key == key },
+			func() any { return goodPicture{key: key, e: e, until: until} })
+	}
+	return a, nil
 }
 
 // defaultSource returns the source of the default picture name stands for.
