@@ -25,9 +25,9 @@ type Options struct {
 	Analysis *Analysis
 	// Accept lists the output formats the client accepts (from its Accept header), in the order
 	// to prefer on a tie. It is used only when the chain's last f_ is f_auto: the result is
-	// encoded in each acceptable format and the smallest encoding is kept. Formats without
-	// alpha (JPEG) are left out when the result has transparency and a format with alpha is
-	// acceptable; GIF (216 colours) is left out when another format is acceptable. An empty
+	// encoded in each acceptable format and the smallest encoding is kept. First GIF (216
+	// colours) is left out when another format is acceptable; then, when the result has
+	// transparency, JPEG (no alpha) is left out when a format with alpha remains. An empty
 	// Accept with f_auto means "anything": the format is then chosen as without f_ (the URL's
 	// extension, else the source's format). FormatOriginal or an unknown Format in Accept is
 	// KindBadParam.
