@@ -71,7 +71,7 @@ func TestDemo(t *testing.T) {
 		}
 		assert.Positive(t, n, "section %q shows %s", id, want)
 	}
-	assert.Contains(t, sections["faces"], findURL(sections["faces"], "c_fill,g_center,"), "the faces section shows centre crops next to face crops")
+	assert.Contains(t, sections["faces"], findURL(sections["faces"], "/c_fill,h_120,w_120/"), "the faces section shows centre crops next to face crops")
 	assert.NotContains(t, string(page.body), "later release", "face detection is served now")
 	for _, m := range urls {
 		// The URL printed under each picture is the one it was loaded from.

@@ -160,7 +160,7 @@ func showcases() []showcase {
 			"Faces are found once per picture and shared by every size of it.",
 		columns: []galleryColumn{
 			{"the original, fit in 240×120", "c_fit,h_120,w_240", "jpg"},
-			{"centre crop: c_fill,g_center", "c_fill,g_center,h_120,w_120", "jpg"},
+			{"centre crop: c_fill (g_center is the default)", "c_fill,h_120,w_120", "jpg"},
 			{"c_fill,g_face", "c_fill,g_face,h_120,w_120", "jpg"},
 			{"c_thumb,g_face", "c_thumb,g_face,h_120,w_120", "jpg"},
 			{"c_thumb,g_face,z_1.5: closer", "c_thumb,g_face,h_120,w_120,z_1.5", "jpg"},

@@ -330,7 +330,9 @@ func (e Effect) String() string {
 }
 
 // String returns the canonical component: the given parameters as key_value, sorted by key,
-// joined by ",". A Step with no parameters gives "".
+// joined by ",". A Step with no parameters gives "". [ParseChain] has already dropped the
+// parameters spelled out with their default value (c_scale, g_center, dpr_1.0, z_1.0, and
+// g_north_west beside x_/y_), so "c_scale,w_100" reads back as "w_100".
 func (s Step) String() string {
 	var parts []string
 	add := func(k, v string) { parts = append(parts, k+"_"+v) }

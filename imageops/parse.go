@@ -113,7 +113,26 @@ func parseStep(comp string) (Step, error) {
 	if err := s.crossCheck(func(k int) string { return raw[k] }); err != nil {
 		return s, err
 	}
+	s.dropDefaults()
 	return s, nil
+}
+
+// dropDefaults forgets the parameters a checked component gave with the value it would have had
+// without them, so that "c_scale,w_100" and "w_100" are one canonical form, one cache entry.
+// It runs after crossCheck: "c_scale" alone or "g_center" with c_scale are still refused.
+func (s *Step) dropDefaults() {
+	if s.Crop == CropScale {
+		s.Crop = CropDefault
+	}
+	if s.Gravity == GravityCenter || (s.Gravity == GravityNorthWest && (s.HasX || s.HasY)) {
+		s.Gravity = GravityDefault // with x_/y_, no g_ means the region's top-left corner
+	}
+	if s.DPR == 1 {
+		s.DPR = 0
+	}
+	if s.Zoom == 1 {
+		s.Zoom = 0
+	}
 }
 
 // setParam parses val as the value of key k into s. It returns "" or what is wrong.

@@ -21,7 +21,7 @@ func TestParseChainAccepted(t *testing.T) {
 		{"w_1.0", "w_1.0"},
 		{"w_1.000", "w_1.0"},
 		{"h_0.125,w_0.0001", "h_0.125,w_0.0001"},
-		{"c_scale,w_10", "c_scale,w_10"},
+		{"c_scale,w_10", "w_10"},
 		{"c_fit,h_10", "c_fit,h_10"},
 		{"c_limit,w_10,h_20", "c_limit,h_20,w_10"},
 		{"c_mfit,w_10", "c_mfit,w_10"},
@@ -35,8 +35,8 @@ func TestParseChainAccepted(t *testing.T) {
 		{"b_transparent", "b_transparent"},
 		{"c_crop,w_10,h_10,x_0,y_5", "c_crop,h_10,w_10,x_0,y_5"},
 		{"c_crop,x_10", "c_crop,x_10"},
-		{"c_crop,g_north_west,x_1,y_2,w_3", "c_crop,g_north_west,w_3,x_1,y_2"},
-		{"c_thumb,g_center,w_10,h_10", "c_thumb,g_center,h_10,w_10"},
+		{"c_crop,g_north_west,x_1,y_2,w_3", "c_crop,w_3,x_1,y_2"},
+		{"c_thumb,g_center,w_10,h_10", "c_thumb,h_10,w_10"},
 		{"c_fill,ar_16:9,w_100", "ar_16:9,c_fill,w_100"},
 		{"c_fill,ar_1.5,w_100", "ar_1.5,c_fill,w_100"},
 		{"ar_2,c_crop", "ar_2.0,c_crop"},
@@ -51,7 +51,7 @@ func TestParseChainAccepted(t *testing.T) {
 		{"f_png", "f_png"},
 		{"f_gif", "f_gif"},
 		{"f_webp", "f_webp"},
-		{"c_fill,h_200,w_200/c_scale,w_0.5/f_png", "c_fill,h_200,w_200/c_scale,w_0.5/f_png"},
+		{"c_fill,h_200,w_200/c_scale,w_0.5/f_png", "c_fill,h_200,w_200/w_0.5/f_png"},
 		{"w_1/h_1", "w_1/h_1"},
 		// faces, zoom and the finishing touches
 		{"c_fill,g_face,h_90,w_90", "c_fill,g_face,h_90,w_90"},
@@ -89,6 +89,34 @@ func TestParseChainAccepted(t *testing.T) {
 			assert.Equal(t, c, again, "canonical form reads back to the same chain")
 		})
 	}
+}
+
+// A parameter spelled out with the value it has by default is the same transformation as its
+// absence: one canonical form, so one cache entry, and the same pixels.
+func TestParseChainDropsSpelledOutDefaults(t *testing.T) {
+	src := pngBytes(t, quadImage(60, 40))
+	for _, c := range []struct{ spelled, bare string }{
+		{"c_scale,w_30", "w_30"},
+		{"c_scale,ar_2.0", "ar_2.0"},
+		{"c_fill,g_center,h_20,w_20", "c_fill,h_20,w_20"},
+		{"c_pad,g_center,h_20,w_20", "c_pad,h_20,w_20"},
+		{"c_crop,g_north_west,w_10,x_5,y_5", "c_crop,w_10,x_5,y_5"},
+		{"dpr_1.0,w_30", "w_30"},
+		{"c_thumb,g_face,h_20,w_20,z_1.0", "c_thumb,g_face,h_20,w_20"},
+		{"c_scale,w_30/c_fill,g_center,w_10,h_10", "w_30/c_fill,h_10,w_10"},
+	} {
+		spelled, bare := mustChain(t, c.spelled), mustChain(t, c.bare)
+		assert.Equal(t, c.bare, spelled.String(), c.spelled)
+		assert.Equal(t, bare, spelled, c.spelled)
+		assert.Equal(t, run(t, src, c.bare, PNG).Bytes, run(t, src, c.spelled, PNG).Bytes, c.spelled)
+	}
+	// Dropped only once the component is checked: these stay refused.
+	for _, in := range []string{"c_scale", "g_center", "g_center,w_10", "dpr_1.0", "c_fill,g_center,x_1,w_5"} {
+		_, err := ParseChain([]string{in})
+		assert.Error(t, err, in)
+	}
+	// g_north_west without x_/y_ is a gravity of its own, kept.
+	assert.Equal(t, "c_fill,g_north_west,h_20,w_20", mustChain(t, "c_fill,g_north_west,w_20,h_20").String())
 }
 
 func TestParseChainEmpty(t *testing.T) {
