@@ -596,3 +596,24 @@ func TestFreshTruncatedBodyIsNotCached(t *testing.T) {
 	assert.Equal(t, downloads+1, e.fake.Count(fetchtest.FacebookImage), "now cached")
 	assert.True(t, strings.HasPrefix(res.Header.Get("Cache-Control"), "public, max-age="))
 }
+
+// Close leaves no connection to the networks open, and so no goroutine behind, even while the
+// networks are still up (a closed fake would close them from its side and hide a leak).
+func TestCloseClosesConnectionsToTheNetworks(t *testing.T) {
+	clock := newClock()
+	fake := fetchtest.NewServer()
+	t.Cleanup(fake.Close)
+	fake.SetNow(clock.Now)
+	ignore := goleak.IgnoreCurrent() // the fake's own, which stay
+	h, err := New(freshConfig(fake, clock, nil))
+	require.NoError(t, err)
+	for network, typ := range map[string]string{fetchtest.Facebook: "facebook", fetchtest.X: "twitter", fetchtest.Gravatar: "gravatar"} {
+		u := user(t, network, func(u fetchtest.User) bool { return !u.NoPicture && u.Width <= 2048 && u.Height <= 2048 })
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/avatars/"+typ+"/"+u.ID+".jpg", nil))
+		require.Equal(t, http.StatusOK, rec.Code, "%s: %s", typ, rec.Body)
+	}
+	require.Error(t, goleak.Find(ignore), "the connections to the fake networks are kept for reuse")
+	require.NoError(t, h.Close())
+	goleak.VerifyNone(t, ignore)
+}

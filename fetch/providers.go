@@ -253,6 +253,13 @@ func logged(name string, p Provider, log *slog.Logger) Provider {
 // CheckID calls the wrapped provider's.
 func (l loggedProvider) CheckID(id string) (string, error) { return l.p.CheckID(id) }
 
+// CloseIdleConnections implements IdleCloser: it calls the wrapped provider's.
+func (l loggedProvider) CloseIdleConnections() {
+	if ic, ok := l.p.(IdleCloser); ok {
+		ic.CloseIdleConnections()
+	}
+}
+
 // Fetch checks id, calls the wrapped provider's Fetch with its canonical form and logs the outcome:
 // a debug line, or a warning when the network failed or rejected our credentials.
 func (l loggedProvider) Fetch(ctx context.Context, id string) (*Picture, error) {
