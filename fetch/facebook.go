@@ -196,3 +196,6 @@ func graphRetryAfter(h http.Header, now time.Time) time.Duration {
 
 // CloseIdleConnections implements IdleCloser.
 func (f *facebook) CloseIdleConnections() { f.client.CloseIdleConnections() }
+
+// Hold implements Holder.
+func (f *facebook) Hold(until time.Time) { f.net.hold(until) }

@@ -17,7 +17,8 @@
 //     left, in whole seconds and never 0. When the wait is over, one call goes first and the
 //     fetches that come meanwhile wait for its answer, so that a network still rate-limiting us
 //     gets one call per window. The twitter and twitter_name providers share X's gate (one API,
-//     one token). Waits are computed with Config.Now, so tests can step over them.
+//     one token). Waits are computed with Config.Now, so tests can step over them. A fleet
+//     shares what it learns: Holder closes a gate for a rate limit another node was given.
 //   - A transient failure of a call — a 5xx, a failed or cut connection, a timeout of the client —
 //     is retried once, after a random delay (Config.RetryDelay), and only when the context's
 //     deadline leaves room for another attempt. Permanent outcomes (no such user, no picture, not
@@ -58,6 +59,17 @@ type Provider interface {
 // when it is closed.
 type IdleCloser interface {
 	CloseIdleConnections()
+}
+
+// Holder is implemented by a Provider that leaves its network alone while the network is
+// rate-limiting us (the built-in ones do). Hold closes that gate until until, as if the network
+// had answered "rate limited" with that reset: calls made before then fail at once with a
+// KindRateLimited *Error, and the first one after it is a probe (see the package doc). The
+// providers of one network share the gate. A cache calls it when another node of its fleet was
+// rate-limited, so the fleet, not each node, makes one call per window. A time past, or earlier
+// than the gate's own, changes nothing; one beyond a day is held for a day.
+type Holder interface {
+	Hold(until time.Time)
 }
 
 // Picture is the original picture of a user, as the network serves it.

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // gravatarImageHosts are Gravatar's own hosts (and their subdomains).
@@ -54,3 +55,6 @@ func (g *gravatar) download(ctx context.Context, hash string) (*Picture, error) 
 
 // CloseIdleConnections implements IdleCloser.
 func (g *gravatar) CloseIdleConnections() { g.client.CloseIdleConnections() }
+
+// Hold implements Holder.
+func (g *gravatar) Hold(until time.Time) { g.net.hold(until) }

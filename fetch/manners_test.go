@@ -668,3 +668,58 @@ func TestProvidersNoGoroutineLeft(t *testing.T) {
 		t.Fatalf("goroutines: before %d, now %d\n%s", before, n, buf[:runtime.Stack(buf, true)])
 	}
 }
+
+// TestHold: a rate limit another node saw closes the gate here too, without a call: for both X
+// providers (one network), not for the others; a hold in the past or shorter than the gate's own
+// changes nothing; at its end the first call is a probe, and then calls flow again.
+func TestHold(t *testing.T) {
+	s, clk, ps := clocked(t, nil)
+	for _, typ := range []string{"facebook", "twitter", "twitter_name", "gravatar"} {
+		_, ok := ps[typ].(fetch.Holder)
+		require.True(t, ok, "%s is a Holder", typ)
+	}
+	_, ok := ps["gplus"].(fetch.Holder)
+	assert.False(t, ok, "gplus makes no calls to hold")
+
+	hold := func(typ string, d time.Duration) { ps[typ].(fetch.Holder).Hold(clk.Now().Add(d)) }
+	hold("twitter", -time.Minute)
+	_, err := fetchID(t, ps, "twitter", xID)
+	require.NoError(t, err, "a hold in the past changes nothing")
+	calls := s.Count(fetchtest.XLookup)
+
+	hold("twitter_name", 10*time.Minute)
+	hold("twitter", 5*time.Minute) // shorter: the gate stays closed for the longer
+	for _, u := range fetchtest.UsersOf("x")[:3] {
+		_, err := fetchID(t, ps, "twitter", u.ID)
+		requireGated(t, err, "twitter", 10*time.Minute)
+		_, err = fetchID(t, ps, "twitter_name", u.Name)
+		requireGated(t, err, "twitter_name", 10*time.Minute)
+	}
+	assert.Equal(t, calls, s.Count(fetchtest.XLookup), "no call to X while held")
+	_, err = ps["facebook"].Fetch(t.Context(), fetchtest.UsersOf("facebook")[0].ID)
+	require.NoError(t, err, "Facebook is another network")
+
+	hold("gravatar", 48*time.Hour)
+	_, err = ps["gravatar"].Fetch(t.Context(), fetchtest.UsersOf("gravatar")[0].ID)
+	requireGated(t, err, "gravatar", 24*time.Hour)
+
+	// At the end of the hold, a storm of fetches makes one call, a probe, before the others go.
+	clk.Advance(10*time.Minute + time.Second)
+	s.SetFault(fetchtest.XLookup, fetchtest.Fault{RateLimit: true, RetryAfter: 15 * time.Minute})
+	var wg sync.WaitGroup
+	for _, u := range fetchtest.UsersOf("x") {
+		wg.Go(func() {
+			_, err := ps["twitter"].Fetch(t.Context(), u.ID)
+			assert.ErrorIs(t, err, fetch.ErrRateLimited)
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, calls+1, s.Count(fetchtest.XLookup), "one probe at the end of a hold")
+	s.ClearFaults()
+	clk.Advance(15*time.Minute + time.Second)
+	for i, u := range fetchtest.UsersOf("x")[:3] {
+		_, err := fetchID(t, ps, "twitter", u.ID)
+		require.NoError(t, err)
+		assert.Equal(t, calls+2+i, s.Count(fetchtest.XLookup))
+	}
+}

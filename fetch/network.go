@@ -128,6 +128,34 @@ func (n *network) observe(err error) error {
 	return err
 }
 
+// hold closes the gate until until (at most maxWaitSeconds from now), as a rate-limited answer
+// would: see Holder. It reports whether that closed it for longer than it was.
+func (n *network) hold(until time.Time) bool {
+	now := n.now()
+	until = minTime(until, now.Add(maxWaitSeconds*time.Second))
+	if !until.After(now) {
+		return false
+	}
+	n.mu.Lock()
+	closed := until.After(n.until)
+	if closed {
+		n.until, n.suspect = until, true
+	}
+	n.mu.Unlock()
+	if closed {
+		n.log.Info("avatar origin rate-limited another node; no calls to it here either until the wait is over",
+			"network", n.name, "until", until)
+	}
+	return closed
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
 // attempt makes one attempt of step through the gate.
 func attempt[T any](ctx context.Context, n *network, provider string, step func(context.Context) (T, error)) (v T, err error) {
 	done, err := n.acquire(ctx, provider)

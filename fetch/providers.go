@@ -253,6 +253,13 @@ func logged(name string, p Provider, log *slog.Logger) Provider {
 // CheckID calls the wrapped provider's.
 func (l loggedProvider) CheckID(id string) (string, error) { return l.p.CheckID(id) }
 
+// Hold implements Holder: it calls the wrapped provider's.
+func (l loggedProvider) Hold(until time.Time) {
+	if h, ok := l.p.(Holder); ok {
+		h.Hold(until)
+	}
+}
+
 // CloseIdleConnections implements IdleCloser: it calls the wrapped provider's.
 func (l loggedProvider) CloseIdleConnections() {
 	if ic, ok := l.p.(IdleCloser); ok {

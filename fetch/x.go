@@ -227,3 +227,6 @@ func isDefaultXPicture(raw string) bool {
 
 // CloseIdleConnections implements IdleCloser.
 func (p *xProvider) CloseIdleConnections() { p.client.CloseIdleConnections() }
+
+// Hold implements Holder.
+func (p *xProvider) Hold(until time.Time) { p.net.hold(until) }
