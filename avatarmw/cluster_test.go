@@ -753,3 +753,70 @@ func TestClusterHandlersWithoutPeers(t *testing.T) {
 	assert.Empty(t, fake.Requests())
 	assert.Error(t, h.SetPeers("http://127.0.0.1:1"), "SetPeers needs Self")
 }
+
+// TestClusterRateLimitHoldsTheFleet: X rate-limits the one node that calls it, and the whole
+// cluster leaves X alone until the reset — one call in the window, not one per node — while the
+// other networks are still called. At the reset each node may probe once; then calls flow.
+func TestClusterRateLimitHoldsTheFleet(t *testing.T) {
+	fake := clusterFake(t)
+	clock := newClock()
+	fake.SetNow(clock.Now)
+	nodes := newCluster(t, 3, newClusterName(), fake, func(_ int, c *Config) {
+		c.Now, c.Fetch.Now = clock.Now, clock.Now
+		c.ErrorRetry = time.Second // a node's memo of the failure is not what holds the calls back here
+	})
+	client := clusterClient(t)
+	fake.SetFault(fetchtest.XLookup, fetchtest.Fault{RateLimit: true, RetryAfter: 15 * time.Minute})
+	users := fetchtest.UsersOf(fetchtest.X)
+	require.GreaterOrEqual(t, len(users), 6)
+
+	get := func(nd *clusterNode, path string) *http.Response {
+		t.Helper()
+		res, err := client.Get(nd.url + path)
+		require.NoError(t, err)
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		return res
+	}
+	res := get(nodes[0], "/avatars/twitter/"+users[0].ID+".jpg")
+	require.Equal(t, http.StatusServiceUnavailable, res.StatusCode)
+	require.Equal(t, 1, fake.Count(fetchtest.XLookup))
+	require.Eventually(t, func() bool {
+		told := 0
+		for _, nd := range nodes {
+			told += int(nd.h.Stats().RateLimitHolds)
+		}
+		return told == 2
+	}, 5*time.Second, 5*time.Millisecond, "the owner tells the two other nodes")
+
+	// Ten minutes into the window: every node, both X types, many users, keys owned by all three
+	// nodes — and no call to X.
+	clock.Advance(10 * time.Minute)
+	for i, u := range users {
+		for _, p := range []string{"/avatars/twitter/c_fill,h_32,w_32/" + u.ID + ".png", "/avatars/twitter_name/" + u.Name + ".jpg"} {
+			res := get(nodes[i%3], p)
+			assert.Equal(t, http.StatusServiceUnavailable, res.StatusCode, p)
+			secs, err := strconv.Atoi(res.Header.Get("Retry-After"))
+			require.NoError(t, err, p)
+			assert.InDelta(t, 5*60, secs, 2, "%s: the time left until X's reset", p)
+			assert.Contains(t, res.Header.Get("X-Avatar-Error"), "rate-limiting", p)
+		}
+	}
+	assert.Equal(t, 1, fake.Count(fetchtest.XLookup), "one call to X in the window, cluster-wide")
+	fb := fetchtest.UsersOf(fetchtest.Facebook)[0]
+	assert.Equal(t, http.StatusOK, get(nodes[1], "/avatars/facebook/"+fb.ID+".jpg").StatusCode, "Facebook is not held")
+	var taken int64
+	for _, nd := range nodes {
+		taken += nd.h.Stats().RateLimitHolds
+	}
+	assert.EqualValues(t, 2, taken, "calls held back are not news: no notice goes round again")
+
+	// The reset passes and X has recovered: the pictures come.
+	fake.ClearFaults()
+	clock.Advance(5*time.Minute + 2*time.Second)
+	for i, u := range users[:6] {
+		res := get(nodes[i%3], "/avatars/twitter/"+u.ID+".jpg")
+		assert.Equal(t, http.StatusOK, res.StatusCode, u.ID)
+	}
+	assert.Equal(t, 1+6, fake.Count(fetchtest.XLookup))
+}

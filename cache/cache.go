@@ -209,6 +209,8 @@ type Cache struct {
 	ovMu        sync.Mutex
 	overrides   map[string]override // "type|id" -> override
 	lastVersion atomic.Uint64
+	holdMu      sync.Mutex
+	holds       map[string]time.Time // type -> until when the fleet knows its network holds us off (holds.go)
 
 	originFetches  atomic.Int64
 	transforms     atomic.Int64
@@ -216,6 +218,7 @@ type Cache struct {
 	staleServed    atomic.Int64
 	defaultsServed atomic.Int64
 	refreshes      atomic.Int64
+	holdsTaken     atomic.Int64
 	notForwarded   atomic.Int64 // keys a peer asked for that this node loaded instead of asking their owner
 
 	// Peers.
@@ -347,6 +350,7 @@ func New(cfg Config) (*Cache, error) {
 		failures:     failureMemo{newLRU(cfg.MaxAvatars / 10)},
 		notVersions:  failureMemo{newLRU(cfg.MaxAvatars / 10)},
 		overrides:    map[string]override{},
+		holds:        map[string]time.Time{},
 		peerRetry:    defaultPeerRetry,
 	}
 	for name, p := range cfg.Providers {
@@ -642,6 +646,9 @@ type Stats struct {
 	DefaultsServed int64 `json:"defaults_served"`
 	// Refreshes counts the forced refreshes this node made.
 	Refreshes int64 `json:"refreshes"`
+	// RateLimitHolds counts the rate limits other nodes told this node of: the network was left
+	// alone here too until its reset.
+	RateLimitHolds int64 `json:"rate_limit_holds"`
 	// Originals, Index, Analyses and Variants are groupcache's own counters of the four groups.
 	Originals GroupStats `json:"originals"`
 	Index     GroupStats `json:"index"`
@@ -685,6 +692,7 @@ func (c *Cache) Stats() Stats {
 		StaleServed:      c.staleServed.Load(),
 		DefaultsServed:   c.defaultsServed.Load(),
 		Refreshes:        c.refreshes.Load(),
+		RateLimitHolds:   c.holdsTaken.Load(),
 		Originals:        groupStats(c.originals),
 		Index:            groupStats(c.indexes),
 		AnalysesG:        groupStats(c.analysisGroup),

@@ -34,10 +34,24 @@ type fakeProvider struct {
 	gate  chan struct{} // when not nil, Fetch waits for it (or ctx)
 	delay time.Duration // when not zero, Fetch takes that long (or until ctx is done)
 	calls atomic.Int64
+	held  []time.Time // the arguments of Hold
 }
 
 func newFakeProvider() *fakeProvider {
 	return &fakeProvider{pics: map[string][]byte{}, errs: map[string]error{}}
+}
+
+// Hold records the rate limits the cache passes on (fetch.Holder).
+func (p *fakeProvider) Hold(until time.Time) {
+	p.mu.Lock()
+	p.held = append(p.held, until)
+	p.mu.Unlock()
+}
+
+func (p *fakeProvider) holds() []time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]time.Time(nil), p.held...)
 }
 
 func (p *fakeProvider) CheckID(id string) (string, error) {

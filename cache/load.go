@@ -98,6 +98,7 @@ func (c *Cache) loadOriginal(ctx context.Context, key string, dest groupcache.Si
 		}
 		now := c.now()
 		c.failures.add(key, err, now, now.Add(c.errorRetry))
+		c.noteRateLimit(k.typ, err)
 		c.log.Warn("avatarkit: origin fetch failed", "type", k.typ, "id", k.id, "err", err, "took", time.Since(start), "retry_in", c.errorRetry)
 		return err
 	}

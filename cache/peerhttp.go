@@ -128,10 +128,11 @@ var errNotForwarding = errors.New("cache: a peer asked this node for the key: lo
 //
 //	mux.Handle(c.BasePath(), c.PeerHandler())
 //
-// It is never registered anywhere by cache. It serves only the authenticated GET requests of the
-// cluster's peers, for this cache's groups, and validates every key again (as strictly as the
-// public URL) before anything is loaded; so mounting it on a public listener by mistake exposes
-// nothing. Without Self it refuses every request: the cache has no peers.
+// It is never registered anywhere by cache. It serves only the authenticated requests of the
+// cluster's peers — GETs for this cache's groups and for the forced refreshes it holds, POSTed
+// notices of a forced refresh or of a rate limit — and validates every key and notice again (as
+// strictly as the public URL) before anything is loaded or held; so mounting it on a public
+// listener by mistake exposes nothing. Without Self it refuses every request: the cache has no peers.
 //
 // Set the server's WriteTimeout above LoadTimeout+PeerTimeout, or leave it to the handler, which
 // extends the write deadline of its own requests where the ResponseWriter allows it.
@@ -157,7 +158,7 @@ func (h peerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	want := http.MethodGet
-	if rest == overridePath {
+	if rest == overridePath || rest == holdPath {
 		want = http.MethodPost
 	}
 	if r.Method != want {
@@ -200,6 +201,19 @@ func (h peerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		c.log.Info("avatarkit: forced refresh from a peer", "type", n.Type, "id", n.ID, "version", n.Version)
+		w.WriteHeader(http.StatusOK)
+		return
+	case holdPath:
+		var n holdNotice
+		if err := json.Unmarshal(body, &n); err != nil {
+			refuse(w, http.StatusBadRequest, "malformed rate-limit notice: "+oneLine(err.Error()))
+			return
+		}
+		if err := c.takeHold(n); err != nil {
+			c.peerBadRequests.Add(1)
+			refuse(w, http.StatusBadRequest, "invalid rate-limit notice: "+oneLine(err.Error()))
+			return
+		}
 		w.WriteHeader(http.StatusOK)
 		return
 	case overridesPath:

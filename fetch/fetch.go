@@ -162,7 +162,11 @@ type Error struct {
 	// (Config.RateLimitBackoff), or the time left while they hold their calls back; it is zero only
 	// when the error comes from elsewhere and nobody said.
 	RetryAfter time.Duration
-	Err        error
+	// HeldBack reports a KindRateLimited error of a call that was not made: the provider held it
+	// back because the network had rate-limited us (or a Holder was told so). False when the
+	// network itself answered "rate limited" just now.
+	HeldBack bool
+	Err      error
 
 	// transient marks a failure a retry may cure (a 5xx, a cut or failed connection, a timeout of
 	// our client), as opposed to a refusal of ours or an answer that would not change.

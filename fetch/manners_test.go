@@ -48,6 +48,7 @@ func requireGated(t *testing.T, err error, typ string, want time.Duration) *fetc
 	assert.Zero(t, e.RetryAfter%time.Second, "whole seconds: %v", e.RetryAfter)
 	assert.InDelta(t, want, e.RetryAfter, float64(time.Second), "RetryAfter %v, want about %v", e.RetryAfter, want)
 	assert.Contains(t, e.Msg, "retry in "+e.RetryAfter.String())
+	assert.True(t, e.HeldBack, "no call was made")
 	return e
 }
 
@@ -61,6 +62,7 @@ func TestXRateLimitGate(t *testing.T) {
 	e := requireKind(t, err, fetch.KindRateLimited)
 	assert.InDelta(t, 15*time.Minute, e.RetryAfter, float64(2*time.Second), "the reset the network named")
 	assert.Contains(t, e.Msg, "X API rate limit, retry in")
+	assert.False(t, e.HeldBack, "the network answered")
 	assert.Equal(t, 1, s.Count(fetchtest.XLookup))
 
 	storm := func(want time.Duration) {

@@ -55,7 +55,7 @@ type network struct {
 // until. RetryAfter is the time left, rounded up to whole seconds (never 0).
 func (n *network) gatedError(provider string, until, now time.Time) error {
 	left := max(clampWait(until.Sub(now)), time.Second)
-	return &Error{Kind: KindRateLimited, Provider: provider, RetryAfter: left,
+	return &Error{Kind: KindRateLimited, Provider: provider, RetryAfter: left, HeldBack: true,
 		Msg: fmt.Sprintf("%s is rate-limiting us, retry in %s", n.name, left)}
 }
 
