@@ -603,6 +603,10 @@ func TestDefaultPictures(t *testing.T) {
 			res = e.ok(t, fmt.Sprintf("/avatars/%s/c_fill,d_brand,h_20,w_50/%s.png", u.typ, u.id))
 			assert.Equal(t, "brand", res.hdr.Get("X-Avatar-Default"))
 			assert.LessOrEqual(t, maxAge(t, res), int(negativeTTL/time.Second))
+			// Versioned, a default is still brief: the user may get a picture of their own.
+			v := e.ok(t, fmt.Sprintf("/avatars/%s/c_fill,d_brand,h_20,w_50/v3/%s.png", u.typ, u.id))
+			assert.Equal(t, "brand", v.hdr.Get("X-Avatar-Default"))
+			assert.LessOrEqual(t, maxAge(t, v), int(negativeTTL/time.Second))
 			img, _ = decodeImage(t, res.body)
 			require.Equal(t, image.Rect(0, 0, 50, 20), img.Bounds())
 			assert.Equal(t, teal, nrgba(img, 25, 10))

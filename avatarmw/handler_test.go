@@ -207,10 +207,14 @@ func TestHTTPSemantics(t *testing.T) {
 		}
 	})
 	t.Run("versioned", func(t *testing.T) {
-		// A version no forced refresh made serves the current picture, as it expires.
+		// A version no forced refresh made (a cache buster) serves the current picture, and like
+		// every versioned URL it is fresh for a year (CONTRACT §3).
+		plain := do(t, srv, "GET", "/avatars/facebook/c_fill,h_40,w_40/"+u.ID+".png")
+		assert.Regexp(t, `^public, max-age=\d+$`, plain.Header.Get("Cache-Control"))
 		res := do(t, srv, "GET", "/avatars/facebook/c_fill,h_40,w_40/v5/"+u.ID+".png")
 		require.Equal(t, http.StatusOK, res.StatusCode)
-		assert.Regexp(t, `^public, max-age=\d+$`, res.Header.Get("Cache-Control"))
+		assert.Equal(t, "public, max-age=31536000, immutable", res.Header.Get("Cache-Control"))
+		assert.Equal(t, plain.Header.Get("ETag"), res.Header.Get("ETag"))
 		// A forced refresh's version is immutable.
 		version, err := h.Refresh(context.Background(), "facebook", u.ID)
 		require.NoError(t, err)

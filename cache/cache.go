@@ -458,8 +458,9 @@ type Request struct {
 	// ID is the identifier in its canonical form (fetch.Provider.CheckID).
 	ID string
 	// Version is the version the URL asked for; 0 means none: the avatar follows the refresh
-	// period. A version that a forced refresh (Refresh) made serves that refresh's picture, cached
-	// as immutable; any other version serves what an unversioned request would.
+	// period. A version that a forced refresh (Refresh) made serves that refresh's picture; any
+	// other version is a cache buster, and serves the picture an unversioned request would. Both
+	// are immutable (Variant.Expires is zero), unless stale or a default picture.
 	Version uint64
 	// Transformation is the canonical string of the chain (imageops.Chain.String), "" for none.
 	Transformation string
@@ -532,6 +533,11 @@ func (c *Cache) Get(ctx context.Context, r Request) (Variant, error) {
 		if d := now.Add(c.negativeTTL); expires.IsZero() || d.Before(expires) {
 			expires = d
 		}
+	case r.Version > 0:
+		// A versioned URL is fresh for good, whatever its version (CONTRACT §3): that is what
+		// lets a cache buster bust. A version no refresh made serves the current picture, and
+		// the app that wants a newer one changes the version.
+		expires = time.Time{}
 	}
 	return Variant{
 		ETag:        ve.meta,

@@ -157,8 +157,8 @@ type Variant struct {
 	// for a short while (Expires) until the network answers again.
 	Stale bool
 	// Expires is when the response stops being fresh: the end of the avatar's refresh period,
-	// sooner for a stale or a default picture; zero for a versioned request, whose picture never
-	// changes.
+	// sooner for a stale or a default picture; zero (immutable) for a versioned request that is
+	// neither.
 	Expires time.Time
 	body    groupcache.ByteView
 }

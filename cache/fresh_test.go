@@ -486,7 +486,7 @@ func TestFreshVersionOnANodeThatMissedTheNotice(t *testing.T) {
 		v, err := b.c.Get(context.Background(), buster)
 		require.NoError(t, err)
 		assert.Equal(t, old.ETag, v.ETag, "the current picture, for b")
-		assert.False(t, v.Expires.IsZero())
+		assert.True(t, v.Expires.IsZero(), "immutable, like every versioned URL")
 	}
 	assert.Equal(t, fetches, tc.fetches())
 	assert.EqualValues(t, 1, b.c.Stats().Index.Loads-indexLoads, "one peek for a cache buster, whatever the requests")
