@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -34,7 +35,8 @@ func (h *Handler) Refresh(ctx context.Context, typ, id string) (uint64, error) {
 	return h.cache.Refresh(ctx, typ, canon)
 }
 
-// MinAdminTokenLen is the least length of AdminHandler's token, in bytes.
+// MinAdminTokenLen is the least length of AdminHandler's token, in bytes, that it takes without
+// logging a warning.
 const MinAdminTokenLen = 16
 
 // AdminHandler returns the operators' endpoint for forced refreshes (Refresh), for the app to
@@ -47,13 +49,18 @@ const MinAdminTokenLen = 16
 // (with "version" too when the refresh found a permanent outcome such as "no such user") with the
 // reason also in X-Avatar-Error: 401 without the bearer token or with a wrong one (compared in
 // constant time), 405 for a method other than POST, 404 for another path, and StatusOf's status
-// for what Refresh returns. token must be at least MinAdminTokenLen bytes.
+// for what Refresh returns. token may not be empty; use MinAdminTokenLen random bytes or more
+// (a shorter one is taken with a warning in the log).
 func (h *Handler) AdminHandler(prefix, token string) (http.Handler, error) {
 	if !strings.HasPrefix(prefix, "/") || !strings.HasSuffix(prefix, "/") {
 		return nil, fmt.Errorf("avatarmw: admin prefix %q must begin and end with '/'", prefix)
 	}
-	if len(token) < MinAdminTokenLen {
-		return nil, fmt.Errorf("avatarmw: the admin token is %d bytes long: use at least %d random bytes", len(token), MinAdminTokenLen)
+	switch {
+	case token == "":
+		return nil, errors.New("avatarmw: the admin token is empty")
+	case len(token) < MinAdminTokenLen:
+		h.log.Warn("avatarkit: the admin token is short: whoever guesses it can force refreshes; use at least 16 random bytes",
+			"bytes", len(token), "recommended", MinAdminTokenLen)
 	}
 	return &adminHandler{h: h, prefix: prefix, token: sha256.Sum256([]byte(token))}, nil
 }

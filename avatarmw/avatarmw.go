@@ -41,8 +41,13 @@ const (
 	DefaultLoadTimeout  = cache.DefaultLoadTimeout
 	DefaultPeerTimeout  = cache.DefaultPeerTimeout
 
-	// MinPeerSecretLen is the least length of Config.PeerSecret, in bytes.
+	// MinPeerSecretLen is the least length of Config.PeerSecret, in bytes, that New takes
+	// without logging a warning.
 	MinPeerSecretLen = cache.MinPeerSecretLen
+
+	// MinSecretLen is the least length of a Config.Secrets entry, in bytes, that New takes
+	// without logging a warning: a short secret can be found by trying.
+	MinSecretLen = 16
 )
 
 // DNSDiscovery finds the nodes of a cluster by resolving a DNS name every few seconds, such as a
@@ -84,7 +89,8 @@ type Config struct {
 
 	// Secrets are the URL signing secrets (CONTRACT §2). The first one signs the URLs that URL
 	// builds; all of them are accepted, so a secret can be rotated: add the new one first, deploy,
-	// move the old one's URLs over, then drop it.
+	// move the old one's URLs over, then drop it. A secret may not be empty; one shorter than
+	// MinSecretLen is taken (Cloudinary's secrets have no minimum) with a warning in the log.
 	Secrets []string
 
 	// Restricted lists the types whose URLs must be signed (401 without a signature, 403 with a
@@ -141,8 +147,9 @@ type Config struct {
 	// every few seconds, such as a Kubernetes headless service. See cache.DNSDiscovery.
 	PeerDiscovery *DNSDiscovery
 
-	// PeerSecret authenticates the nodes to each other on the peer endpoint (PeerHandler): at
-	// least 16 bytes, the same on every node; it never travels. Required with other nodes.
+	// PeerSecret authenticates the nodes to each other on the peer endpoint (PeerHandler): 16
+	// random bytes or more (New logs a warning below MinPeerSecretLen), the same on every node;
+	// it never travels. Required with other nodes.
 	PeerSecret string
 
 	// PeerTimeout bounds what a peer that is down or hung costs a request, after which the key is
@@ -214,8 +221,12 @@ func New(cfg Config) (*Handler, error) {
 		}
 	}
 	for i, s := range cfg.Secrets {
-		if len(s) < 16 {
-			return nil, fmt.Errorf("avatarmw: Secrets[%d] is %d bytes long: use at least 16 random bytes", i, len(s))
+		switch {
+		case s == "":
+			return nil, fmt.Errorf("avatarmw: Secrets[%d] is empty", i)
+		case len(s) < MinSecretLen:
+			cfg.Logger.Warn("avatarkit: a URL signing secret is short: signatures made with it can be found by trying; use at least 16 random bytes",
+				"secret", i, "bytes", len(s), "recommended", MinSecretLen)
 		}
 	}
 	restricted := map[string]bool{}

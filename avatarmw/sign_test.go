@@ -1,11 +1,14 @@
 package avatarmw
 
 import (
+	"bytes"
 	"cmp"
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
+	"image"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -533,7 +536,8 @@ func splitNonEmpty(s string) []string {
 
 func TestNewValidatesSigning(t *testing.T) {
 	for _, cfg := range []Config{
-		{Secrets: []string{"short"}},
+		{Secrets: []string{""}},
+		{Secrets: []string{testSecret, ""}},
 		{Restricted: []string{"facebook"}},
 		{StrictTransformations: true},
 		{Secrets: []string{testSecret}, Restricted: []string{"myspace"}},
@@ -541,4 +545,20 @@ func TestNewValidatesSigning(t *testing.T) {
 		_, err := New(cfg)
 		assert.Error(t, err, "%+v", cfg)
 	}
+}
+
+// A short secret, such as the one of Cloudinary's SDK tests, is taken, as Cloudinary would, and
+// signs as it does; New says in the log that it is short.
+func TestShortSecretIsTakenWithAWarning(t *testing.T) {
+	logs := &clusterLog{}
+	_, _, srv := newTestHandler(t, func(c *Config) { c.Secrets = []string{"b"}; c.Logger = slog.New(logs) })
+	assert.Equal(t, 1, logs.count("URL signing secret is short", "bytes=1"))
+	// Independently computed (Python hashlib), like Ai4Znfl3 for c_crop,h_20,w_10/image.jpg.
+	res := do(t, srv, "GET", "/avatars/facebook/s--C3-yND2Z--/c_crop,h_20,w_10/10158273645190234.jpg")
+	require.Equal(t, http.StatusOK, res.StatusCode, short(res.body))
+	img, _, err := image.Decode(bytes.NewReader(res.body))
+	require.NoError(t, err)
+	assert.Equal(t, image.Rect(0, 0, 10, 20), img.Bounds())
+	res = do(t, srv, "GET", "/avatars/facebook/s--C3-yND2Y--/c_crop,h_20,w_10/10158273645190234.jpg")
+	assert.Equal(t, http.StatusForbidden, res.StatusCode)
 }

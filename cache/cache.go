@@ -151,8 +151,8 @@ type Config struct {
 	PeerDiscovery *DNSDiscovery
 
 	// PeerSecret authenticates the nodes to each other: every peer request carries an HMAC-SHA256
-	// of its method, path and time, keyed with it; the secret itself never travels. At least 16
-	// bytes, the same on every node. Required as soon as the cluster can have two nodes (Peers
+	// of its method, path and time, keyed with it; the secret itself never travels. Use 16 random
+	// bytes or more (New logs a warning below MinPeerSecretLen), the same on every node. Required as soon as the cluster can have two nodes (Peers
 	// names another node, or PeerDiscovery is set).
 	PeerSecret string
 

@@ -45,7 +45,8 @@ func (c *Cache) configurePeers(cfg *Config) ([]string, error) {
 		return nil, fmt.Errorf("cache: negative HashReplicas %d", cfg.HashReplicas)
 	}
 	if cfg.PeerSecret != "" && len(cfg.PeerSecret) < MinPeerSecretLen {
-		return nil, fmt.Errorf("cache: PeerSecret is %d bytes long: use at least %d random bytes", len(cfg.PeerSecret), MinPeerSecretLen)
+		c.log.Warn("avatarkit: PeerSecret is short: whoever guesses it can use the peer endpoint as a node; use at least 16 random bytes",
+			"bytes", len(cfg.PeerSecret), "recommended", MinPeerSecretLen)
 	}
 	c.basePath = cfg.BasePath
 	c.peerTimeout = cfg.PeerTimeout

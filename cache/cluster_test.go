@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -556,7 +557,6 @@ func TestNewValidatesPeers(t *testing.T) {
 		"bad peer":                 {Self: "http://10.0.0.1", Peers: []string{"http://10.0.0.1", "gopher://x"}},
 		"two nodes and no secret":  {Self: "http://10.0.0.1", Peers: []string{"http://10.0.0.1", "http://10.0.0.2"}},
 		"other node and no secret": {Self: "http://10.0.0.1", Peers: []string{"http://10.0.0.2"}},
-		"short secret":             {Self: "http://10.0.0.1", PeerSecret: "short"},
 		"base path":                {BasePath: "_avatarkit"},
 		"root base path":           {BasePath: "/"},
 		"odd base path":            {BasePath: "/a b/"},
@@ -581,6 +581,15 @@ func TestNewValidatesPeers(t *testing.T) {
 			t.Logf("%s: %v", name, err)
 		}
 	}
+
+	// A short secret is taken, and said to be short.
+	var log bytes.Buffer
+	c, err := New(Config{Name: fmt.Sprintf("shortsecret%d", nameSeq.Add(1)), Providers: ok,
+		Self: "http://10.0.0.1", PeerSecret: "short", Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	assert.Contains(t, log.String(), "PeerSecret is short")
+	assert.Contains(t, log.String(), "bytes=5")
 }
 
 func TestRegisterConflictIsAnError(t *testing.T) {

@@ -36,7 +36,8 @@ const (
 	DefaultPeerAuthWindow = 30 * time.Second
 	DefaultHashReplicas   = 50
 
-	// MinPeerSecretLen is the least length of Config.PeerSecret, in bytes.
+	// MinPeerSecretLen is the least length of Config.PeerSecret, in bytes, that New takes
+	// without logging a warning.
 	MinPeerSecretLen = 16
 )
 

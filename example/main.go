@@ -112,7 +112,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.gravatarURL, "gravatar-url", "https://www.gravatar.com", "Gravatar base")
 	fs.Int64Var(&o.cacheMB, "cache-mb", 64, "cache size of this node, in MiB")
 	fs.DurationVar(&o.refresh, "refresh", 168*time.Hour, "refresh period: how often an avatar is checked again at its network")
-	envString(&o.secret, "secret", "AVATAR_SECRET", "URL signing secret, at least 16 bytes")
+	envString(&o.secret, "secret", "AVATAR_SECRET", "URL signing secret (16 random bytes or more; a shorter one is taken with a warning)")
 	restricted := fs.String("restricted", "", "comma-separated types that need signed URLs, or \"none\" (default: every type when -secret is set)")
 	fs.StringVar(&o.self, "self", "", "this node's base `URL` as the other nodes reach it, such as http://10.0.0.5:8080: makes the app a node of a cluster and mounts the peer endpoint at /_avatarkit/")
 	peers := fs.String("peers", "", "comma-separated base `URLs` of all the cluster's nodes, this one (-self) included, the same list on every node (needs -self)")
@@ -120,8 +120,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		"avatarkit.default.svc.cluster.local:8080: each address found is the node <scheme of -self>://<address>:<port>, so -self must be this node's IP address in that form, "+
 		"such as http://$POD_IP:8080 (needs -self; combines with -peers)")
 	fs.DurationVar(&o.peerTimeout, "peer-timeout", avatarmw.DefaultPeerTimeout, "how long a node waits for a peer that does not answer (no connection, no response header or heartbeat) before it loads the avatar itself and sets the peer aside for a few seconds; the same on every node")
-	envString(&o.peerSecret, "peer-secret", "AVATAR_PEER_SECRET", "shared secret that authenticates the nodes to each other, at least 16 bytes, the same on every node; required with -peers and -peers-dns")
-	envString(&o.adminToken, "admin-token", "AVATAR_ADMIN_TOKEN", "bearer token, at least 16 bytes, of the admin endpoint POST "+adminPrefix+"<type>/<id>/refresh, which forces a refresh and answers {\"version\": n}; without it the endpoint is not mounted")
+	envString(&o.peerSecret, "peer-secret", "AVATAR_PEER_SECRET", "shared secret that authenticates the nodes to each other, 16 random bytes or more, the same on every node; required with -peers and -peers-dns")
+	envString(&o.adminToken, "admin-token", "AVATAR_ADMIN_TOKEN", "bearer token (16 random bytes or more) of the admin endpoint POST "+adminPrefix+"<type>/<id>/refresh, which forces a refresh and answers {\"version\": n}; without it the endpoint is not mounted")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -147,9 +147,6 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.cacheMB <= 0 {
 		return o, fmt.Errorf("-cache-mb %d: want a positive number of MiB", o.cacheMB)
-	}
-	if o.adminToken != "" && len(o.adminToken) < avatarmw.MinAdminTokenLen {
-		return o, fmt.Errorf("-admin-token is %d bytes long: use at least %d random bytes", len(o.adminToken), avatarmw.MinAdminTokenLen)
 	}
 	if err := o.parseCluster(*peers, *peersDNS); err != nil {
 		return o, err
@@ -195,9 +192,7 @@ func (o *options) parseCluster(peers, peersDNS string) error {
 	}
 	switch {
 	case clustered && o.peerSecret == "":
-		return errors.New("-peers and -peers-dns need -peer-secret (or $AVATAR_PEER_SECRET): the nodes authenticate each other with it; use the same random string of at least 16 bytes on every node")
-	case o.peerSecret != "" && len(o.peerSecret) < avatarmw.MinPeerSecretLen:
-		return fmt.Errorf("-peer-secret is %d bytes long: use at least %d random bytes", len(o.peerSecret), avatarmw.MinPeerSecretLen)
+		return errors.New("-peers and -peers-dns need -peer-secret (or $AVATAR_PEER_SECRET): the nodes authenticate each other with it; use the same random string of 16 bytes or more on every node")
 	case o.peerTimeout < 10*time.Millisecond || o.peerTimeout > time.Minute:
 		return fmt.Errorf("-peer-timeout %v: want between 10ms and 1m", o.peerTimeout)
 	}
