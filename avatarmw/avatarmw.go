@@ -361,6 +361,26 @@ var (
 	}
 )
 
+// Front returns a handler that serves the requests under the handler's prefix itself, as they
+// came, and passes every other request to next (the app's ServeMux). Put it in front of a
+// ServeMux rather than mounting the handler on it, as in
+//
+//	srv := &http.Server{Handler: avatars.Front(mux)}
+//
+// because a ServeMux cleans a path before it routes: it answers a path with "..", "." or "//"
+// with a 307 redirect to the cleaned path, and avatarkit never sees it. Behind Front such a URL
+// gets avatarkit's 400 naming the segment, as CONTRACT §1 says. Mounting the handler on the
+// ServeMux also works; only malformed paths are answered differently.
+func (h *Handler) Front(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, h.prefix) || strings.HasPrefix(r.URL.EscapedPath(), h.prefix) {
+			h.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // ServeHTTP serves one avatar request (CONTRACT §3).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.requests.Add(1)

@@ -29,7 +29,8 @@ func Example() {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "the app's own pages")
 	})
-	log.Fatal(http.ListenAndServe("127.0.0.1:8080", mux))
+	// Front: avatar paths reach avatarkit as they came ("..", "//" are a 400, not the mux's 307).
+	log.Fatal(http.ListenAndServe("127.0.0.1:8080", avatars.Front(mux)))
 }
 
 // Building avatar URLs in Go code rather than by hand: the builder checks the type, the identifier

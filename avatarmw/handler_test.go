@@ -513,3 +513,45 @@ func TestStatusOf(t *testing.T) {
 func newClock() *fetchtest.Clock {
 	return fetchtest.NewClock(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
 }
+
+// Front hands avatar paths to the handler as they came, so "..", "." and "//" are avatarkit's
+// 400 naming the segment; mounted on a ServeMux they are the mux's 307 to the cleaned path.
+// Every other path goes to the app's mux, which cleans it as usual.
+func TestFrontServesAvatarPathsAsTheyCame(t *testing.T) {
+	h, _, mounted := newTestHandler(t, nil)
+	mux := http.NewServeMux()
+	mux.Handle("/avatars/", h)
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+	front := httptest.NewServer(h.Front(mux))
+	t.Cleanup(front.Close)
+	noRedirects := func(srv *httptest.Server) *http.Client {
+		c := *srv.Client()
+		c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		return &c
+	}
+	get := func(srv *httptest.Server, path string) *http.Response {
+		t.Helper()
+		res, err := noRedirects(srv).Get(srv.URL + path)
+		require.NoError(t, err)
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		return res
+	}
+	id := user(t, "facebook", plain).ID
+	for path, reason := range map[string]string{
+		"/avatars/facebook/../facebook/" + id + ".jpg": "..: relative path segments are not allowed",
+		"/avatars/facebook/./" + id + ".jpg":           ".: relative path segments are not allowed",
+		"/avatars/facebook//" + id + ".jpg":            "empty path segment",
+		"/avatars/facebook/w_90//" + id + ".jpg":       "empty path segment",
+		"/avatars/../healthz":                          "relative path segments",
+	} {
+		res := get(front, path)
+		assert.Equal(t, http.StatusBadRequest, res.StatusCode, path)
+		assert.Contains(t, res.Header.Get("X-Avatar-Error"), reason, path)
+		assert.Equal(t, http.StatusTemporaryRedirect, get(mounted, path).StatusCode, "%s: on a ServeMux", path)
+	}
+	assert.Equal(t, http.StatusOK, get(front, "/avatars/facebook/w_90/"+id+".jpg").StatusCode)
+	assert.Equal(t, http.StatusOK, get(front, "/healthz").StatusCode, "the app's routes")
+	assert.Equal(t, http.StatusTemporaryRedirect, get(front, "/x/../healthz").StatusCode, "the app's mux cleans its paths")
+	assert.Equal(t, http.StatusNotFound, get(front, "/avatarsx").StatusCode)
+}

@@ -270,10 +270,10 @@ func run(ctx context.Context, args []string, e env) error {
 
 	mux := http.NewServeMux()
 	mux.Handle("/avatars/", avatars)
+	// The other nodes ask this one for the avatars it owns, on the same listener. The endpoint
+	// authenticates them and refuses everyone else (everyone, without -self).
+	mux.Handle(avatars.PeerBasePath(), avatars.PeerHandler())
 	if o.self != "" {
-		// The other nodes ask this one for the avatars it owns, on the same listener. The endpoint
-		// authenticates them and refuses everyone else.
-		mux.Handle(avatars.PeerBasePath(), avatars.PeerHandler())
 		log.Info("peer endpoint mounted", "self", o.self, "path", avatars.PeerBasePath())
 	}
 	if o.adminToken != "" {
@@ -305,7 +305,7 @@ func run(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           mux,
+		Handler:           avatars.Front(mux), // avatar URLs as they came: "..", "//" get a 400, not the mux's 307
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      writeTimeout(o.peerTimeout),

@@ -20,6 +20,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	_ "golang.org/x/image/webp" // the page shows WebP too
+
+	"github.com/avatarkit/avatarkit/fetch/fetchtest"
 )
 
 // TestDemo runs the example as a newcomer would (-demo, offline), on a free port: the page lists
@@ -116,6 +118,17 @@ func TestDemo(t *testing.T) {
 	}
 	assert.EqualValues(t, 0, stats["peers"], "not a cluster")
 
+	// Avatar paths reach avatarkit as they came: no redirect to a cleaned path (CONTRACT §1).
+	id := fetchtest.UsersOf(fetchtest.Facebook)[0].ID
+	for _, p := range []string{"/avatars/facebook/../facebook/" + id + ".jpg", "/avatars/facebook//" + id + ".jpg", "/avatars/facebook/./" + id + ".jpg"} {
+		res := get(t, base+p)
+		assert.Equal(t, http.StatusBadRequest, res.code, p)
+		assert.Contains(t, res.hdr.Get("X-Avatar-Error"), "segment", p)
+	}
+	// The peer endpoint refuses a request without credentials, cluster or not (CONTRACT §5).
+	res := get(t, base+"/_avatarkit/example-demo-originals/x")
+	assert.Equal(t, http.StatusUnauthorized, res.code)
+
 	// The refusals answer what their labels say: "...: 400 naming d_nope".
 	refusals := regexp.MustCompile(`<li><a href="(/avatars/[^"]+)">[^<]*</a> — ([^<]*)</li>`).FindAllStringSubmatch(string(page.body), -1)
 	require.NotEmpty(t, refusals)
@@ -131,8 +144,6 @@ func TestDemo(t *testing.T) {
 			assert.Contains(t, res.Header.Get("X-Avatar-Error"), want[2], m[1])
 		}
 	}
-	// Without -self there is no peer endpoint.
-	assert.Equal(t, http.StatusNotFound, get(t, base+"/_avatarkit/avatarkit-variants/x").code)
 
 	cancel()
 	select {
@@ -287,6 +298,7 @@ type got struct {
 	ctype string
 	vary  string
 	body  []byte
+	hdr   http.Header
 }
 
 // findURL returns the first of urls that contains s, or "".
@@ -328,5 +340,5 @@ func getWith(t *testing.T, url string, hdr ...string) got {
 	defer res.Body.Close()
 	body, err := io.ReadAll(res.Body)
 	require.NoError(t, err)
-	return got{res.StatusCode, res.Header.Get("Content-Type"), res.Header.Get("Vary"), body}
+	return got{res.StatusCode, res.Header.Get("Content-Type"), res.Header.Get("Vary"), body, res.Header}
 }
