@@ -146,8 +146,8 @@ type Config struct {
 	Peers []string
 
 	// PeerDiscovery, when set, finds the nodes by resolving a DNS name periodically, such as a
-	// Kubernetes headless service, and calls SetPeers with the result. Needs Self and PeerSecret.
-	// Close stops it.
+	// Kubernetes headless service, and calls SetPeers with the result and Peers. Needs Self and
+	// PeerSecret. Close stops it.
 	PeerDiscovery *DNSDiscovery
 
 	// PeerSecret authenticates the nodes to each other: every peer request carries an HMAC-SHA256
@@ -388,7 +388,7 @@ func New(cfg Config) (*Cache, error) {
 	c.closeCtx, c.closeCancel = context.WithCancel(context.Background())
 	if d := cfg.PeerDiscovery; d != nil {
 		c.discoveryDone = make(chan struct{})
-		go c.discover(*d)
+		go c.discover(*d, peers)
 	}
 	if c.self != "" {
 		c.log.Info("avatarkit: cluster node", "self", c.self, "nodes", c.Peers(), "name", cfg.Name, "discovery", cfg.PeerDiscovery != nil)

@@ -695,6 +695,32 @@ func TestDNSDiscovery(t *testing.T) {
 	require.NoError(t, c.Close(), "Close twice is fine")
 }
 
+// Static Peers and discovery together: the static nodes stay in the list, besides what the
+// name resolves to.
+func TestDNSDiscoveryKeepsStaticPeers(t *testing.T) {
+	var addrs atomic.Pointer[[]string]
+	set := func(a ...string) { addrs.Store(&a) }
+	set("10.0.0.1", "10.0.0.2")
+	c, err := New(Config{
+		Name:       fmt.Sprintf("dns%d", nameSeq.Add(1)),
+		Providers:  map[string]fetch.Provider{"fake": newFakeProvider()},
+		Self:       "http://10.0.0.1:8080",
+		Peers:      []string{"http://10.0.0.1:8080", "http://192.0.2.9:9000"},
+		PeerSecret: testSecret,
+		PeerDiscovery: &DNSDiscovery{Name: "avatarkit", Port: 8080, Interval: 100 * time.Millisecond,
+			LookupHost: func(context.Context, string) ([]string, error) { return *addrs.Load(), nil }},
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	require.Eventually(t, func() bool {
+		return assert.ObjectsAreEqual([]string{"http://10.0.0.1:8080", "http://10.0.0.2:8080", "http://192.0.2.9:9000"}, c.Peers())
+	}, 5*time.Second, 10*time.Millisecond)
+	set("10.0.0.1", "10.0.0.3")
+	require.Eventually(t, func() bool {
+		return assert.ObjectsAreEqual([]string{"http://10.0.0.1:8080", "http://10.0.0.3:8080", "http://192.0.2.9:9000"}, c.Peers())
+	}, 5*time.Second, 10*time.Millisecond, "a node leaves the name; the static one stays")
+}
+
 func TestDNSDiscoveryCloseInterruptsALookup(t *testing.T) {
 	started := make(chan struct{})
 	c, err := New(Config{

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -15,7 +16,8 @@ const DefaultDiscoveryInterval = 5 * time.Second
 // DNSDiscovery finds the nodes of a cluster by resolving a DNS name to the addresses of all of
 // them, the way a Kubernetes headless service lists the IP addresses of its ready pods. Every
 // Interval it resolves Name and sets the peers to "<Scheme>://<address>:<Port>" for every address;
-// a failed resolution keeps the current list. Config.Self must be this node's own address in that
+// a failed resolution keeps the current list. The nodes of Config.Peers, when given, stay in the
+// list besides the ones found. Config.Self must be this node's own address in that
 // form ("http://$POD_IP:8080", the pod IP from the downward API), so that the node recognizes
 // itself in the list.
 //
@@ -71,8 +73,8 @@ func (d *DNSDiscovery) urls(addrs []string) []string {
 	return out
 }
 
-// discover resolves d until Close.
-func (c *Cache) discover(d DNSDiscovery) {
+// discover resolves d until Close. The nodes are static (Config.Peers) and what d finds.
+func (c *Cache) discover(d DNSDiscovery, static []string) {
 	defer close(c.discoveryDone)
 	lookup := d.LookupHost
 	if lookup == nil {
@@ -90,7 +92,7 @@ func (c *Cache) discover(d DNSDiscovery) {
 			return
 		}
 		if err == nil {
-			err = c.SetPeers(d.urls(addrs)...)
+			err = c.SetPeers(append(slices.Clone(static), d.urls(addrs)...)...)
 		}
 		switch {
 		case err != nil && err.Error() != lastErr:
