@@ -461,8 +461,10 @@ func (c *Client) transportError(ctx context.Context, err error, noun string) *Er
 	err = redactErr(err)
 	var ne net.Error
 	switch {
-	case errors.Is(ctx.Err(), context.DeadlineExceeded), errors.Is(err, context.DeadlineExceeded),
-		errors.As(err, &ne) && ne.Timeout():
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		// The caller's deadline (the cache's LoadTimeout), which may be shorter than ours.
+		return markTransient(&Error{Kind: KindTimeout, Msg: noun + " not received before the caller's deadline", Err: err}, true)
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
 		return markTransient(&Error{Kind: KindTimeout, Msg: fmt.Sprintf("%s not received within %v", noun, c.timeout), Err: err}, true)
 	case errors.Is(ctx.Err(), context.Canceled), errors.Is(err, context.Canceled):
 		return &Error{Kind: KindTimeout, Msg: noun + " request cancelled", Err: err}
