@@ -78,7 +78,8 @@ func (s Step) crossCheck(param func(k int) string) *Error {
 		return badParam(param(k), "x_ and y_ are the top-left corner of a c_crop region: they need c_crop")
 	case hasXY && s.Gravity != GravityDefault && s.Gravity != GravityNorthWest:
 		return badParam(param(keyG), "cannot be combined with x_/y_, which give the region's top-left corner (use g_north_west or no g_)")
-	case s.Gravity != GravityDefault && s.Gravity.isCompass() && !usesCompassGravity(mode):
+	case s.Gravity != GravityDefault && s.Gravity != GravityCenter && s.Gravity.isCompass() && !usesCompassGravity(mode):
+		// g_center is the default of every mode: spelling it out is not ignoring it.
 		return badParam(param(keyG), "gravity has no effect with c_%s: it applies to c_fill, c_lfill, c_pad, c_lpad, c_mpad, c_crop and c_thumb", mode)
 	case s.Gravity != GravityDefault && !s.Gravity.isCompass() && !usesFocalGravity(mode):
 		return badParam(param(keyG), "g_%s applies to c_crop, c_fill, c_lfill and c_thumb, not c_%s", s.Gravity, mode)

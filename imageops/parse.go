@@ -114,6 +114,9 @@ func parseStep(comp string) (Step, error) {
 		return s, err
 	}
 	s.dropDefaults()
+	if s == (Step{}) {
+		return s, badParam(comp, "the component does nothing: every parameter in it has its default value")
+	}
 	return s, nil
 }
 

@@ -104,6 +104,8 @@ func TestParseChainDropsSpelledOutDefaults(t *testing.T) {
 		{"dpr_1.0,w_30", "w_30"},
 		{"c_thumb,g_face,h_20,w_20,z_1.0", "c_thumb,g_face,h_20,w_20"},
 		{"c_scale,w_30/c_fill,g_center,w_10,h_10", "w_30/c_fill,h_10,w_10"},
+		{"g_center,w_30", "w_30"}, // the default gravity of every mode, c_scale's too
+		{"c_fit,g_center,h_20,w_20", "c_fit,h_20,w_20"},
 	} {
 		spelled, bare := mustChain(t, c.spelled), mustChain(t, c.bare)
 		assert.Equal(t, c.bare, spelled.String(), c.spelled)
@@ -111,7 +113,7 @@ func TestParseChainDropsSpelledOutDefaults(t *testing.T) {
 		assert.Equal(t, run(t, src, c.bare, PNG).Bytes, run(t, src, c.spelled, PNG).Bytes, c.spelled)
 	}
 	// Dropped only once the component is checked: these stay refused.
-	for _, in := range []string{"c_scale", "g_center", "g_center,w_10", "dpr_1.0", "c_fill,g_center,x_1,w_5"} {
+	for _, in := range []string{"c_scale", "g_center", "dpr_1.0", "c_fill,g_center,x_1,w_5", "c_crop,g_center,x_1"} {
 		_, err := ParseChain([]string{in})
 		assert.Error(t, err, in)
 	}
@@ -246,7 +248,9 @@ func TestParseChainRejected(t *testing.T) {
 		{"g_north", "g_north", "no effect with c_scale"},
 		{"g_north,w_10", "g_north", "no effect with c_scale"},
 		{"c_fit,g_north,w_10", "g_north", "no effect with c_fit"},
-		{"c_limit,g_center,w_10", "g_center", "no effect with c_limit"},
+		{"c_limit,g_south,w_10", "g_south", "no effect with c_limit"},
+		{"g_center", "g_center", "every parameter in it has its default value"},
+		{"c_crop,g_center,x_1", "g_center", "cannot be combined with x_/y_"},
 		{"c_pad,g_face,w_10", "g_face", "applies to c_crop"},
 		{"c_scale,g_auto,w_10", "g_auto", "applies to c_crop"},
 		{"c_fill,z_1.5,w_10", "z_1.5", "c_crop and c_thumb"},
