@@ -13,7 +13,8 @@ import (
 )
 
 // Refresh asks the avatar's network for its picture now, whatever its refresh period says, and
-// returns the version it is stored under (a Unix time, in seconds). URLs built with that Version
+// returns the version it is stored under: the Unix time in seconds, or just above the avatar's
+// latest version this node knows of (a refresh made in the same second, here or on a peer). URLs built with that Version
 // serve the new picture from every node at once, as immutable. Unversioned URLs serve it, until
 // the avatar's refresh period ends, on every node Refresh could reach before it returned (each
 // within the peer timeout); the others are told again three times 5 s apart, and every node asks

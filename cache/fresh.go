@@ -245,11 +245,11 @@ func (c *Cache) staleFallback(ctx context.Context, typ, id, failedKey string, no
 }
 
 // nextVersion returns a new version number: the Unix time in seconds, or one more than the last
-// version this node gave, if that is larger.
-func (c *Cache) nextVersion(now time.Time) uint64 {
+// version this node gave, or least, if either is larger.
+func (c *Cache) nextVersion(now time.Time, least uint64) uint64 {
 	for {
 		last := c.lastVersion.Load()
-		v := max(uint64(now.Unix()), last+1)
+		v := max(uint64(now.Unix()), last+1, least)
 		if c.lastVersion.CompareAndSwap(last, v) {
 			return v
 		}
@@ -279,7 +279,12 @@ func (c *Cache) Refresh(ctx context.Context, typ, id string) (uint64, error) {
 		return 0, fmt.Errorf("cache: identifier %q is not canonical (%q)", id, canon)
 	}
 	now := c.now()
-	version := c.nextVersion(now)
+	// Above the avatar's latest refresh this node knows of, even one another node made in the
+	// same second: the same version would serve that refresh's picture, not ask the network.
+	c.ovMu.Lock()
+	known := c.overrides[typ+"|"+id].version
+	c.ovMu.Unlock()
+	version := c.nextVersion(now, known+1)
 	key := versionKey(typ, id, version)
 	e, err := c.indexOf(ctx, key)
 	if err != nil {

@@ -491,3 +491,45 @@ func TestFreshVersionOnANodeThatMissedTheNotice(t *testing.T) {
 	assert.Equal(t, fetches, tc.fetches())
 	assert.EqualValues(t, 1, b.c.Stats().Index.Loads-indexLoads, "one peek for a cache buster, whatever the requests")
 }
+
+// Two forced refreshes of one avatar in the same second on two nodes: the second node knows of
+// the first one's version and goes above it, so it asks the network again and the two versions
+// name two pictures.
+func TestFreshRefreshesInOneSecondOnTwoNodes(t *testing.T) {
+	clock := newClock() // stands still: both refreshes are in the same second
+	tc := newFreshCluster(t, 2, Config{Now: clock.Now}, func(i int, h http.Handler) http.Handler { return h })
+	a, b := tc.nodes[0], tc.nodes[1]
+	for _, nd := range tc.nodes {
+		<-nd.c.startPulled
+	}
+	const id = "twice"
+	tc.set(id, userJPEG(t, "first", 32, 32), nil)
+	va, err := a.c.Refresh(context.Background(), "fake", id)
+	require.NoError(t, err)
+	assert.EqualValues(t, clock.Now().Unix(), va)
+
+	tc.set(id, userJPEG(t, "second", 32, 32), nil)
+	fetches := tc.fetches()
+	vb, err := b.c.Refresh(context.Background(), "fake", id)
+	require.NoError(t, err)
+	assert.Equal(t, va+1, vb, "above the version b was told of")
+	assert.Equal(t, fetches+1, tc.fetches(), "the second refresh asks the network")
+
+	req := Request{Type: "fake", ID: id, Transformation: mustChain(t, "w_16")}
+	pics := map[string]bool{}
+	for _, v := range []uint64{va, vb} {
+		r := req
+		r.Version = v
+		got, err := a.c.Get(context.Background(), r)
+		require.NoError(t, err)
+		pics[got.ETag] = true
+	}
+	assert.Len(t, pics, 2, "two versions, two pictures")
+	now, err := a.c.Get(context.Background(), req)
+	require.NoError(t, err)
+	r := req
+	r.Version = vb
+	latest, err := a.c.Get(context.Background(), r)
+	require.NoError(t, err)
+	assert.Equal(t, latest.ETag, now.ETag, "unversioned URLs serve the latest refresh on both nodes")
+}
