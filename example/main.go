@@ -41,6 +41,12 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if underGoRun() {
+		// Stop with `go run`, which keeps SIGTERM to itself.
+		var cancel context.CancelFunc
+		ctx, cancel = untilParentExits(ctx, os.Getppid, 500*time.Millisecond)
+		defer cancel()
+	}
 	if err := run(ctx, os.Args[1:], env{stderr: os.Stderr}); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(0) // -h: the usage is printed
@@ -324,7 +330,7 @@ func run(ctx context.Context, args []string, e env) error {
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("shutting down")
+	log.Info("shutting down", "why", context.Cause(ctx))
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
