@@ -152,8 +152,9 @@ type Config struct {
 
 	// PeerSecret authenticates the nodes to each other: every peer request carries an HMAC-SHA256
 	// of its method, path and time, keyed with it; the secret itself never travels. Use 16 random
-	// bytes or more (New logs a warning below MinPeerSecretLen), the same on every node. Required as soon as the cluster can have two nodes (Peers
-	// names another node, or PeerDiscovery is set).
+	// bytes or more (New logs a warning below MinPeerSecretLen), the same on every node.
+	// Required as soon as the cluster can have two nodes (Peers names another node, or
+	// PeerDiscovery is set).
 	PeerSecret string
 
 	// BasePath is where the app mounts PeerHandler, the same on every node. It begins and ends

@@ -17,9 +17,9 @@ const DefaultDiscoveryInterval = 5 * time.Second
 // them, the way a Kubernetes headless service lists the IP addresses of its ready pods. Every
 // Interval it resolves Name and sets the peers to "<Scheme>://<address>:<Port>" for every address;
 // a failed resolution keeps the current list. The nodes of Config.Peers, when given, stay in the
-// list besides the ones found. Config.Self must be this node's own address in that
-// form ("http://$POD_IP:8080", the pod IP from the downward API), so that the node recognizes
-// itself in the list.
+// list besides the ones found. Config.Self must be this node's own address in that form
+// ("http://$POD_IP:8080", the pod IP from the downward API), so that the node recognizes itself
+// in the list.
 //
 // For any other registry (Consul, the Kubernetes API, …) call (*Cache).SetPeers yourself.
 type DNSDiscovery struct {

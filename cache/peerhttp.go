@@ -132,7 +132,8 @@ var errNotForwarding = errors.New("cache: a peer asked this node for the key: lo
 // cluster's peers — GETs for this cache's groups and for the forced refreshes it holds, POSTed
 // notices of a forced refresh or of a rate limit — and validates every key and notice again (as
 // strictly as the public URL) before anything is loaded or held; so mounting it on a public
-// listener by mistake exposes nothing. Without Self it refuses every request: the cache has no peers.
+// listener by mistake exposes nothing. Without Self it refuses every request: the cache has no
+// peers.
 //
 // Set the server's WriteTimeout above LoadTimeout+PeerTimeout, or leave it to the handler, which
 // extends the write deadline of its own requests where the ResponseWriter allows it.

@@ -351,8 +351,8 @@ type policy struct {
 }
 
 // get makes one guarded GET and reads its body.
-func (c *Client) get(ctx context.Context, rawURL string, header http.Header, allow Allowlist, x exchange) (*result, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+func (c *Client) get(parent context.Context, rawURL string, header http.Header, allow Allowlist, x exchange) (*result, error) {
+	ctx, cancel := context.WithTimeout(parent, c.timeout)
 	defer cancel()
 	ctx = context.WithValue(ctx, policyKey{}, &policy{allow: allow, max: c.maxRedirects})
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
@@ -369,7 +369,7 @@ func (c *Client) get(ctx context.Context, rawURL string, header http.Header, all
 
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return nil, c.transportError(ctx, err, x.noun)
+		return nil, c.transportError(parent, ctx, err, x.noun)
 	}
 	defer resp.Body.Close()
 	r := &result{status: resp.StatusCode, header: resp.Header, url: resp.Request.URL}
@@ -381,7 +381,7 @@ func (c *Client) get(ctx context.Context, rawURL string, header http.Header, all
 	}
 	body, err := readCapped(resp.Body, x.limit, resp.ContentLength)
 	if err != nil {
-		return nil, c.transportError(ctx, err, x.noun)
+		return nil, c.transportError(parent, ctx, err, x.noun)
 	}
 	if int64(len(body)) > x.limit {
 		return nil, tooLargeErr(x, fmt.Errorf("body longer than %d bytes", x.limit))
@@ -451,8 +451,9 @@ func checkHop(u *url.URL, allow Allowlist) error {
 	return nil
 }
 
-// transportError turns a failure of Do or of reading a body into an *Error.
-func (c *Client) transportError(ctx context.Context, err error, noun string) *Error {
+// transportError turns a failure of Do or of reading a body into an *Error. parent is the
+// caller's context, ctx the one of the call (parent with the client's Timeout).
+func (c *Client) transportError(parent, ctx context.Context, err error, noun string) *Error {
 	var fe *Error
 	if errors.As(err, &fe) { // refused by checkRedirect
 		cp := *fe
@@ -461,10 +462,10 @@ func (c *Client) transportError(ctx context.Context, err error, noun string) *Er
 	err = redactErr(err)
 	var ne net.Error
 	switch {
-	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		// The caller's deadline (the cache's LoadTimeout), which may be shorter than ours.
+	case errors.Is(parent.Err(), context.DeadlineExceeded):
+		// The caller's deadline (the cache's LoadTimeout) came before the client's Timeout.
 		return markTransient(&Error{Kind: KindTimeout, Msg: noun + " not received before the caller's deadline", Err: err}, true)
-	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+	case errors.Is(ctx.Err(), context.DeadlineExceeded), errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
 		return markTransient(&Error{Kind: KindTimeout, Msg: fmt.Sprintf("%s not received within %v", noun, c.timeout), Err: err}, true)
 	case errors.Is(ctx.Err(), context.Canceled), errors.Is(err, context.Canceled):
 		return &Error{Kind: KindTimeout, Msg: noun + " request cancelled", Err: err}

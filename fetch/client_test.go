@@ -362,6 +362,7 @@ func TestClientTimeouts(t *testing.T) {
 		start := time.Now()
 		_, err := c.Picture(t.Context(), s.URL+path+"?access_token=SECRET", allow)
 		e := requireKind(t, err, KindTimeout)
+		assert.Contains(t, e.Msg, "not received within 100ms", "%s: the bound that ran out", path)
 		assert.Less(t, time.Since(start), 5*time.Second, path)
 		assert.NotContains(t, err.Error(), "SECRET")
 		assert.NotContains(t, e.Err.Error(), "SECRET", "the cause is redacted too")
@@ -374,8 +375,9 @@ func TestClientTimeouts(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
 	defer cancel()
 	_, err := slow.Picture(ctx, s.URL+"/slow-header", allow)
-	requireKind(t, err, KindTimeout)
+	e := requireKind(t, err, KindTimeout)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Equal(t, "picture not received before the caller's deadline", e.Msg, "not the client's minute")
 
 	ctx, cancel = context.WithCancel(t.Context())
 	time.AfterFunc(50*time.Millisecond, cancel)
