@@ -16,11 +16,11 @@ import (
 // returns the version it is stored under: the Unix time in seconds, or just above the avatar's
 // latest version this node knows of (a refresh made in the same second, here or on a peer).
 // URLs built with that Version serve the new picture from every node at once, as immutable.
-// Unversioned URLs serve it, until
-// the avatar's refresh period ends, on every node Refresh could reach before it returned (each
-// within the peer timeout); the others are told again three times 5 s apart, and every node asks
-// its peers for their refreshes at start and once a minute. A version no forced refresh made is,
-// as on Cloudinary, a cache buster: it serves the current picture.
+// Unversioned URLs serve it, until the avatar's refresh period ends, on every node Refresh could
+// reach before it returned (each within the peer timeout); the others are told again three times
+// 5 s apart, and every node asks its peers for their refreshes at start and once a minute. A
+// version no forced refresh made is, as on Cloudinary, a cache buster: it serves the current
+// picture (immutable too).
 //
 // The error is one StatusOf maps: a type or identifier the URL would refuse, a failure of the
 // network (nothing changed; version 0), or a permanent outcome such as "no such user" (which
