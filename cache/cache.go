@@ -461,7 +461,8 @@ type Request struct {
 	// Version is the version the URL asked for; 0 means none: the avatar follows the refresh
 	// period. A version that a forced refresh (Refresh) made serves that refresh's picture; any
 	// other version is a cache buster, and serves the picture an unversioned request would. Both
-	// are immutable (Variant.Expires is zero), unless stale or a default picture.
+	// are immutable (Variant.Expires is zero), unless stale or a default picture, or a buster newer
+	// than the picture it serves (it may be a refresh not heard of yet: fresh for a minute).
 	Version uint64
 	// Transformation is the canonical string of the chain (imageops.Chain.String), "" for none.
 	Transformation string
@@ -534,11 +535,17 @@ func (c *Cache) Get(ctx context.Context, r Request) (Variant, error) {
 		if d := now.Add(c.negativeTTL); expires.IsZero() || d.Before(expires) {
 			expires = d
 		}
-	case r.Version > 0:
-		// A versioned URL is fresh for good, whatever its version (CONTRACT §3): that is what
-		// lets a cache buster bust. A version no refresh made serves the current picture, and
-		// the app that wants a newer one changes the version.
+	case r.Version > 0 && (a.expires.IsZero() || r.Version < uint64(e.stamp)):
+		// A versioned URL is fresh for good (CONTRACT §3): a refresh's own version, or a cache
+		// buster older than the picture it serves, which is then at least as new as any refresh
+		// made at that version. The app that wants a newer picture changes the version.
 		expires = time.Time{}
+	case r.Version > 0:
+		// A version newer than the picture served may be a refresh this node has not heard of,
+		// whose key it could not find just now (an owner down): not pinned to this picture.
+		if d := now.Add(notVersionMemo); d.Before(expires) {
+			expires = d
+		}
 	}
 	return Variant{
 		ETag:        ve.meta,

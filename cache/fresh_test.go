@@ -486,10 +486,18 @@ func TestFreshVersionOnANodeThatMissedTheNotice(t *testing.T) {
 		v, err := b.c.Get(context.Background(), buster)
 		require.NoError(t, err)
 		assert.Equal(t, old.ETag, v.ETag, "the current picture, for b")
-		assert.True(t, v.Expires.IsZero(), "immutable, like every versioned URL")
+		assert.Equal(t, clock.Now().Add(notVersionMemo), v.Expires,
+			"newer than the picture: maybe a refresh b has not heard of, so not pinned to this picture")
 	}
 	assert.Equal(t, fetches, tc.fetches())
 	assert.EqualValues(t, 1, b.c.Stats().Index.Loads-indexLoads, "one peek for a cache buster, whatever the requests")
+
+	// A buster older than the picture it serves is immutable, like every versioned URL.
+	buster.Version = 1
+	v, err := b.c.Get(context.Background(), buster)
+	require.NoError(t, err)
+	assert.Equal(t, old.ETag, v.ETag)
+	assert.True(t, v.Expires.IsZero())
 }
 
 // Two forced refreshes of one avatar in the same second on two nodes: the second node knows of
@@ -532,4 +540,43 @@ func TestFreshRefreshesInOneSecondOnTwoNodes(t *testing.T) {
 	latest, err := a.c.Get(context.Background(), r)
 	require.NoError(t, err)
 	assert.Equal(t, latest.ETag, now.ETag, "unversioned URLs serve the latest refresh on both nodes")
+}
+
+// A node that missed a refresh's notice while the owner of the version's key is down cannot tell
+// the version from a cache buster. It serves what it has, but does not pin it under that URL for
+// a year: the version is newer than the picture it serves.
+func TestFreshUnknownVersionWithItsOwnerDownIsNotPinned(t *testing.T) {
+	clock := newClock()
+	tc := newFreshCluster(t, 2, Config{Now: clock.Now, PeerTimeout: 200 * time.Millisecond}, func(i int, h http.Handler) http.Handler { return h })
+	a, b := tc.nodes[0], tc.nodes[1]
+	for _, nd := range tc.nodes {
+		<-nd.c.startPulled
+	}
+	var req Request
+	var version uint64
+	for i := 0; ; i++ {
+		req = Request{Type: "fake", ID: fmt.Sprint("pin", i), Transformation: mustChain(t, "w_16")}
+		tc.set(req.ID, userJPEG(t, "old", 32, 32), nil)
+		_, err := b.c.Get(context.Background(), req)
+		require.NoError(t, err)
+		clock.Advance(time.Minute)
+		tc.set(req.ID, userJPEG(t, "new", 32, 32), nil)
+		v, err := a.c.Refresh(context.Background(), "fake", req.ID)
+		require.NoError(t, err)
+		if ownerOf(a.c, versionKey(req.Type, req.ID, v)) == a.url {
+			version = v
+			break
+		}
+	}
+	b.c.ovMu.Lock()
+	clear(b.c.overrides) // b missed the notice
+	b.c.ovMu.Unlock()
+	a.srv.Close() // and the version's owner is down
+
+	vr := req
+	vr.Version = version
+	got, err := b.c.Get(context.Background(), vr)
+	require.NoError(t, err)
+	assert.False(t, got.Expires.IsZero(), "not immutable: the version may name a picture b cannot see")
+	assert.False(t, got.Expires.After(clock.Now().Add(notVersionMemo)), "fresh for a minute at most")
 }
