@@ -122,8 +122,13 @@ func parseStep(comp string) (Step, error) {
 
 // dropDefaults forgets the parameters a checked component gave with the value it would have had
 // without them, so that "c_scale,w_100" and "w_100" are one canonical form, one cache entry.
-// It runs after crossCheck: "c_scale" alone or "g_center" with c_scale are still refused.
+// It runs after crossCheck, so what crossCheck refuses ("c_scale" alone, "dpr_1.0" without a
+// size) stays refused. A component with t_ is left as written: Expand refuses t_ beside any
+// other parameter, a default one included.
 func (s *Step) dropDefaults() {
+	if s.Named != "" {
+		return
+	}
 	if s.Crop == CropScale {
 		s.Crop = CropDefault
 	}

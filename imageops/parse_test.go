@@ -1,6 +1,7 @@
 package imageops
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -119,6 +120,31 @@ func TestParseChainDropsSpelledOutDefaults(t *testing.T) {
 	}
 	// g_north_west without x_/y_ is a gravity of its own, kept.
 	assert.Equal(t, "c_fill,g_north_west,h_20,w_20", mustChain(t, "c_fill,g_north_west,w_20,h_20").String())
+	// t_ must be alone in its component, defaults or not.
+	c, err := ParseChain([]string{"t_small,g_center"})
+	require.NoError(t, err)
+	_, err = c.Expand(map[string]Chain{"small": mustChain(t, "w_10")})
+	assert.ErrorContains(t, err, "must be alone in its component")
+
+	// What is dropped does nothing: the steps as written, built by hand with the defaults spelled
+	// out, give the pixels of the bare forms.
+	px := func(n int) Dim { return Dim{Px: n} }
+	for _, c := range []struct {
+		spelled Step
+		bare    string
+	}{
+		{Step{Crop: CropScale, Width: px(30)}, "w_30"},
+		{Step{Crop: CropFill, Gravity: GravityCenter, Width: px(20), Height: px(20)}, "c_fill,h_20,w_20"},
+		{Step{Crop: CropPad, Gravity: GravityCenter, Width: px(20), Height: px(20)}, "c_pad,h_20,w_20"},
+		{Step{Crop: CropFit, Gravity: GravityCenter, Width: px(20), Height: px(20)}, "c_fit,h_20,w_20"},
+		{Step{Crop: CropCrop, Gravity: GravityNorthWest, Width: px(10), X: 5, Y: 5, HasX: true, HasY: true}, "c_crop,w_10,x_5,y_5"},
+		{Step{DPR: 1, Width: px(30)}, "w_30"},
+		{Step{Crop: CropThumb, Gravity: GravityFace, Zoom: 1, Width: px(20), Height: px(20)}, "c_thumb,g_face,h_20,w_20"},
+	} {
+		out, err := Transform(context.Background(), src, Chain{Steps: []Step{c.spelled}}, PNG, Limits{})
+		require.NoError(t, err, c.bare)
+		assert.Equal(t, run(t, src, c.bare, PNG).Bytes, out.Bytes, "%s, spelled out", c.bare)
+	}
 }
 
 func TestParseChainEmpty(t *testing.T) {
