@@ -83,23 +83,27 @@ func (c *Cache) recordHold(typ string, until time.Time) bool {
 }
 
 // takeHold is a rate-limit notice from a peer: the network of the type is left alone here until
-// the reset. A reset already past (a notice slow in coming) changes nothing.
+// the reset. A reset already past (a notice slow in coming) changes nothing, nor does a notice
+// for a provider that cannot hold its calls (one of the app's own). The sender bounds the reset
+// by maxHold on its clock; one a little further on this clock is taken as maxHold.
 func (c *Cache) takeHold(n holdNotice) error {
 	p, ok := c.providers[n.Type]
 	if !ok {
 		return fmt.Errorf("no provider %q here", n.Type)
 	}
 	until, now := time.UnixMilli(n.UntilMs), c.now()
-	if until.After(now.Add(maxHold)) {
+	if until.After(now.Add(maxHold + c.authWindow)) {
 		return fmt.Errorf("a reset at %s is more than %s away", until.UTC().Format(time.RFC3339), maxHold)
 	}
-	if !until.After(now) {
+	h, ok := p.(fetch.Holder)
+	if !ok || !until.After(now) {
 		return nil
 	}
-	c.recordHold(n.Type, until)
-	if h, ok := p.(fetch.Holder); ok {
-		h.Hold(until)
+	if limit := now.Add(maxHold); until.After(limit) {
+		until = limit
 	}
+	c.recordHold(n.Type, until)
+	h.Hold(until)
 	c.holdsTaken.Add(1)
 	c.log.Info("avatarkit: another node was rate-limited; leaving the network alone until the reset",
 		"type", n.Type, "until", until)

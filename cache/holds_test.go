@@ -91,7 +91,7 @@ func TestRateLimitNoticeIsChecked(t *testing.T) {
 		{"unsigned", notice("fake", time.Minute), "", http.StatusUnauthorized},
 		{"another secret", notice("fake", time.Minute), "not the cluster's", http.StatusForbidden},
 		{"unknown type", notice("facebook", time.Minute), testSecret, http.StatusBadRequest},
-		{"beyond a day", notice("fake", 25*time.Hour), testSecret, http.StatusBadRequest},
+		{"well beyond a day", notice("fake", 25*time.Hour), testSecret, http.StatusBadRequest},
 		{"not JSON", []byte("fake until noon"), testSecret, http.StatusBadRequest},
 		{"a reset already past", notice("fake", -time.Second), testSecret, http.StatusOK},
 	} {
@@ -104,8 +104,41 @@ func TestRateLimitNoticeIsChecked(t *testing.T) {
 	require.Equal(t, http.StatusOK, res.StatusCode)
 	require.Len(t, nd.p.holds(), 1)
 	assert.Equal(t, clock.Now().Add(time.Minute).UnixMilli(), nd.p.holds()[0].UnixMilli())
+	assert.EqualValues(t, 1, nd.c.Stats().RateLimitHolds)
+
+	// The sender's day, a little further on this node's clock: taken, as a day.
+	res = postPeer(t, nd.url, holdPath, notice("fake", maxHold+time.Second), testSecret, clock.Now())
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	require.Len(t, nd.p.holds(), 2)
+	assert.Equal(t, clock.Now().Add(maxHold).UnixMilli(), nd.p.holds()[1].UnixMilli())
 
 	get := peerGet(t, nd.url, http.MethodGet, "", "", testSecret, clock.Now(), func(r *http.Request) { r.URL.Path = DefaultBasePath + holdPath })
 	assert.Equal(t, http.StatusMethodNotAllowed, get.StatusCode)
 	assert.Equal(t, http.MethodPost, get.Header.Get("Allow"))
+}
+
+// A provider that cannot hold its calls (one of the app's own) is not counted as held.
+func TestRateLimitNoticeForAProviderThatCannotHold(t *testing.T) {
+	clock := fetchtest.NewClock(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
+	tc := newTestCluster(t, 2, Config{Now: clock.Now}, func(i int, cfg *Config) {
+		cfg.Providers = map[string]fetch.Provider{"fake": cfg.Providers["fake"], "plain": plainProvider{}}
+	})
+	nd := tc.nodes[0]
+	b, err := json.Marshal(holdNotice{Type: "plain", UntilMs: clock.Now().Add(time.Minute).UnixMilli()})
+	require.NoError(t, err)
+	res := postPeer(t, nd.url, holdPath, b, testSecret, clock.Now())
+	assert.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Zero(t, nd.c.Stats().RateLimitHolds, "nothing was held")
+	nd.c.holdMu.Lock()
+	_, recorded := nd.c.holds["plain"]
+	nd.c.holdMu.Unlock()
+	assert.False(t, recorded, "this node would still tell the others of its own rate limit")
+}
+
+// plainProvider is a Provider without Hold.
+type plainProvider struct{}
+
+func (plainProvider) CheckID(id string) (string, error) { return id, nil }
+func (plainProvider) Fetch(context.Context, string) (*fetch.Picture, error) {
+	return nil, &fetch.Error{Kind: fetch.KindNotFound, Provider: "plain", Msg: "nobody"}
 }
