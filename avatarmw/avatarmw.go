@@ -156,7 +156,8 @@ type Config struct {
 	// loaded locally. Default 2 s.
 	PeerTimeout time.Duration
 
-	// Now returns the current time. Default time.Now.
+	// Now returns the current time. Default time.Now. It is also Fetch.Now, the clock of the
+	// networks' rate-limit waits, unless that is set.
 	Now func() time.Time
 
 	// Logger receives server-side failures (5xx) and, at debug level, every refused request.
@@ -206,6 +207,9 @@ func New(cfg Config) (*Handler, error) {
 	}
 	if cfg.Fetch.Logger == nil {
 		cfg.Fetch.Logger = cfg.Logger
+	}
+	if cfg.Fetch.Now == nil {
+		cfg.Fetch.Now = cfg.Now // one clock for the cache's freshness and the networks' waits
 	}
 	providers, err := fetch.NewProviders(cfg.Fetch)
 	if err != nil {
@@ -370,7 +374,8 @@ var (
 // because a ServeMux cleans a path before it routes: it answers a path with "..", "." or "//"
 // with a 307 redirect to the cleaned path, and avatarkit never sees it. Behind Front such a URL
 // gets avatarkit's 400 naming the segment, as CONTRACT §1 says. Mounting the handler on the
-// ServeMux also works; only malformed paths are answered differently.
+// ServeMux also works; only malformed paths are answered differently. With Prefix "/", Front
+// hands every request to the handler, the peer endpoint's and the app's own included.
 func (h *Handler) Front(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, h.prefix) || strings.HasPrefix(r.URL.EscapedPath(), h.prefix) {
@@ -437,6 +442,9 @@ func (h *Handler) parseRequest(r *http.Request) (cache.Request, error) {
 	}
 	p := r.URL.EscapedPath()
 	if !strings.HasPrefix(p, h.prefix) {
+		if i := strings.IndexByte(p, '%'); i >= 0 && strings.HasPrefix(r.URL.Path, h.prefix) { // "/avatars%2F…", from Front
+			return cache.Request{}, &URLError{Part: segmentAt(p, i), Msg: "percent-encoded characters are not allowed in avatar URLs"}
+		}
 		return cache.Request{}, &statusError{code: http.StatusNotFound, msg: fmt.Sprintf("not an avatar URL: the path does not start with %s", h.prefix)}
 	}
 	if r.URL.RawQuery != "" {

@@ -544,11 +544,14 @@ func TestFrontServesAvatarPathsAsTheyCame(t *testing.T) {
 		"/avatars/facebook//" + id + ".jpg":            "empty path segment",
 		"/avatars/facebook/w_90//" + id + ".jpg":       "empty path segment",
 		"/avatars/../healthz":                          "relative path segments",
+		"/avatars%2Ffacebook/" + id + ".jpg":           "avatars%2Ffacebook: percent-encoded characters are not allowed",
 	} {
 		res := get(front, path)
 		assert.Equal(t, http.StatusBadRequest, res.StatusCode, path)
 		assert.Contains(t, res.Header.Get("X-Avatar-Error"), reason, path)
-		assert.Equal(t, http.StatusTemporaryRedirect, get(mounted, path).StatusCode, "%s: on a ServeMux", path)
+		if !strings.Contains(path, "%") {
+			assert.Equal(t, http.StatusTemporaryRedirect, get(mounted, path).StatusCode, "%s: on a ServeMux", path)
+		}
 	}
 	assert.Equal(t, http.StatusOK, get(front, "/avatars/facebook/w_90/"+id+".jpg").StatusCode)
 	assert.Equal(t, http.StatusOK, get(front, "/healthz").StatusCode, "the app's routes")
