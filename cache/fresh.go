@@ -330,21 +330,14 @@ func (c *Cache) broadcastOverride(ctx context.Context, typ, id string, o overrid
 	ctx = context.WithoutCancel(ctx) // the caller going away does not stop the telling
 	var failed []string
 	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for _, p := range c.ring.Load().peers {
-		if p == c.self {
-			continue
+	c.eachOtherNode(func(p string) {
+		if err := c.sendOverride(ctx, p, body); err != nil {
+			c.log.Warn("avatarkit: a node did not take a forced refresh; trying again", "peer", p, "err", err)
+			mu.Lock()
+			failed = append(failed, p)
+			mu.Unlock()
 		}
-		wg.Go(func() {
-			if err := c.sendOverride(ctx, p, body); err != nil {
-				c.log.Warn("avatarkit: a node did not take a forced refresh; trying again", "peer", p, "err", err)
-				mu.Lock()
-				failed = append(failed, p)
-				mu.Unlock()
-			}
-		})
-	}
-	wg.Wait()
+	})
 	if len(failed) == 0 {
 		return
 	}
@@ -422,25 +415,30 @@ func (c *Cache) pullOverridesAtStart(ctx context.Context) {
 	}
 }
 
+// eachOtherNode calls f for every other node of the cluster as this node sees it, all at once,
+// and returns when every call has.
+func (c *Cache) eachOtherNode(f func(peer string)) {
+	var wg sync.WaitGroup
+	for _, p := range c.ring.Load().peers {
+		if p != c.self {
+			wg.Go(func() { f(p) })
+		}
+	}
+	wg.Wait()
+}
+
 // pullOnce asks every other node for its overrides at once, and returns how many answered.
 func (c *Cache) pullOnce(ctx context.Context) int64 {
 	var answered, learnt atomic.Int64
-	var wg sync.WaitGroup
-	for _, p := range c.ring.Load().peers {
-		if p == c.self {
-			continue
+	c.eachOtherNode(func(p string) {
+		n, err := c.pullOverridesFrom(ctx, p)
+		if err != nil {
+			c.log.Debug("avatarkit: could not ask a peer for its forced refreshes", "peer", p, "err", err)
+			return
 		}
-		wg.Go(func() {
-			n, err := c.pullOverridesFrom(ctx, p)
-			if err != nil {
-				c.log.Debug("avatarkit: could not ask a peer for its forced refreshes", "peer", p, "err", err)
-				return
-			}
-			answered.Add(1)
-			learnt.Add(int64(n))
-		})
-	}
-	wg.Wait()
+		answered.Add(1)
+		learnt.Add(int64(n))
+	})
 	if n := learnt.Load(); n > 0 {
 		c.log.Info("avatarkit: forced refreshes learnt from peers", "peers", answered.Load(), "overrides", n)
 	}

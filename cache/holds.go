@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/avatarkit/avatarkit/fetch"
@@ -52,21 +51,14 @@ func (c *Cache) noteRateLimit(typ string, err error) {
 	c.log.Info("avatarkit: a network is rate-limiting us; telling the other nodes to leave it alone too",
 		"type", typ, "until", until)
 	c.background(func(ctx context.Context) {
-		var wg sync.WaitGroup
-		for _, p := range c.ring.Load().peers {
-			if p == c.self {
-				continue
+		c.eachOtherNode(func(p string) {
+			res, err := c.peerRequest(ctx, http.MethodPost, p, holdPath, body)
+			if err != nil {
+				c.log.Debug("avatarkit: a node did not take a rate-limit notice", "peer", p, "err", err)
+				return
 			}
-			wg.Go(func() {
-				res, err := c.peerRequest(ctx, http.MethodPost, p, holdPath, body)
-				if err != nil {
-					c.log.Debug("avatarkit: a node did not take a rate-limit notice", "peer", p, "err", err)
-					return
-				}
-				res.Body.Close()
-			})
-		}
-		wg.Wait()
+			res.Body.Close()
+		})
 	})
 }
 
