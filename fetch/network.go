@@ -113,47 +113,37 @@ func (n *network) observe(err error) error {
 		cp.Msg += ", retry in " + n.backoff.String()
 		e, err = &cp, &cp
 	}
-	until := n.now().Add(e.RetryAfter)
-	n.mu.Lock()
-	n.suspect = true
-	closed := until.After(n.until)
-	if closed {
-		n.until = until
-	}
-	n.mu.Unlock()
-	if closed {
+	if n.closeUntil(n.now().Add(e.RetryAfter)) {
 		n.log.Warn("avatar origin rate-limited us; no calls to it until the wait is over",
 			"network", n.name, "provider", e.Provider, "retry_after", e.RetryAfter)
 	}
 	return err
 }
 
-// hold closes the gate until until (at most maxWaitSeconds from now), as a rate-limited answer
-// would: see Holder. It reports whether that closed it for longer than it was.
-func (n *network) hold(until time.Time) bool {
-	now := n.now()
-	until = minTime(until, now.Add(maxWaitSeconds*time.Second))
-	if !until.After(now) {
+// closeUntil closes the gate until until, unless it is closed for longer already, and marks it
+// suspect (the first call after it is a probe). It reports whether it closed it for longer.
+func (n *network) closeUntil(until time.Time) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.suspect = true
+	if !until.After(n.until) {
 		return false
 	}
-	n.mu.Lock()
-	closed := until.After(n.until)
-	if closed {
-		n.until, n.suspect = until, true
+	n.until = until
+	return true
+}
+
+// hold closes the gate until until (at most maxWaitSeconds from now), as a rate-limited answer
+// would: see Holder.
+func (n *network) hold(until time.Time) {
+	now := n.now()
+	if limit := now.Add(maxWaitSeconds * time.Second); until.After(limit) {
+		until = limit
 	}
-	n.mu.Unlock()
-	if closed {
+	if until.After(now) && n.closeUntil(until) {
 		n.log.Info("avatar origin rate-limited another node; no calls to it here either until the wait is over",
 			"network", n.name, "until", until)
 	}
-	return closed
-}
-
-func minTime(a, b time.Time) time.Time {
-	if b.Before(a) {
-		return b
-	}
-	return a
 }
 
 // attempt makes one attempt of step through the gate.
