@@ -378,7 +378,7 @@ var (
 // hands every request to the handler, the peer endpoint's and the app's own included.
 func (h *Handler) Front(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, h.prefix) || strings.HasPrefix(r.URL.EscapedPath(), h.prefix) {
+		if strings.HasPrefix(r.URL.Path, h.prefix) { // decoded: "/avatars%2F…" is the handler's 400 too
 			h.ServeHTTP(w, r)
 			return
 		}
