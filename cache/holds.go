@@ -96,8 +96,6 @@ func (c *Cache) takeHold(n holdNotice) error {
 	}
 	c.recordHold(n.Type, until)
 	h.Hold(until)
-	c.holdsTaken.Add(1)
-	c.log.Info("avatarkit: another node was rate-limited; leaving the network alone until the reset",
-		"type", n.Type, "until", until)
+	c.holdsTaken.Add(1) // the provider logs the hold when it closes its gate for longer
 	return nil
 }
