@@ -78,6 +78,9 @@ func Analyze(ctx context.Context, src []byte, lim Limits) (*Analysis, error) {
 	if err != nil {
 		return nil, err
 	}
+	if _, err := EstimateAnalysis(src, lim); err != nil {
+		return nil, err
+	}
 	img, err := decode(src, info)
 	if err != nil {
 		return nil, err

@@ -17,6 +17,7 @@ type source struct {
 	width       int // as stored
 	height      int
 	orientation int // EXIF orientation 1–8 (JPEG only; 1 otherwise)
+	layout      layout
 }
 
 // uprightSize returns the source's size after EXIF orientation.
@@ -79,6 +80,7 @@ func inspect(src []byte, lim Limits) (source, error) {
 	if f == JPEG {
 		s.orientation = jpegOrientation(src)
 	}
+	s.layout = readLayout(src, f)
 	return s, nil
 }
 

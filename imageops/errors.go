@@ -16,6 +16,9 @@ const (
 	// KindOutputLimit: given this source, the result (or an intermediate result) would be larger
 	// than [Limits.MaxOutputSide] (HTTP 422).
 	KindOutputLimit
+	// KindWorkLimit: decoding this source and transforming it would need more memory than
+	// [Limits.MaxWorkBytes] or more processor time than [Limits.MaxCPU] (HTTP 422).
+	KindWorkLimit
 )
 
 // String returns a short lower-case name of the kind, e.g. "bad parameter".
@@ -29,6 +32,8 @@ func (k ErrorKind) String() string {
 		return "source too large"
 	case KindOutputLimit:
 		return "output too large"
+	case KindWorkLimit:
+		return "too much work"
 	}
 	return fmt.Sprintf("ErrorKind(%d)", uint8(k))
 }

@@ -1,15 +1,20 @@
 package imageops
 
+import "time"
+
 // Default limits, used for the zero (or negative) fields of [Limits].
 const (
 	DefaultMaxOutputSide   = 2048
 	DefaultMaxSourceBytes  = 16 << 20
 	DefaultMaxSourcePixels = 50_000_000
 	DefaultMaxComponents   = 10
+	DefaultMaxWorkBytes    = 128 << 20
+	DefaultMaxCPU          = time.Second
 )
 
 // Limits bounds the work one transformation may do. A zero or negative field means its default
-// (DefaultMaxOutputSide, DefaultMaxSourceBytes, DefaultMaxSourcePixels, DefaultMaxComponents);
+// (DefaultMaxOutputSide, DefaultMaxSourceBytes, DefaultMaxSourcePixels, DefaultMaxComponents,
+// DefaultMaxWorkBytes, DefaultMaxCPU);
 // see [Limits.WithDefaults].
 type Limits struct {
 	// MaxOutputSide is the largest width or height, in px after dpr_, of the result and of every
@@ -24,6 +29,16 @@ type Limits struct {
 	// MaxComponents is the most components a chain may have, named transformations expanded.
 	// Each component can be a full resize, so this bounds the work of one URL. Default 10.
 	MaxComponents int
+	// MaxWorkBytes bounds the memory one transformation (or analysis) may allocate in all, as
+	// [Estimate] reckons it from the source's header and the chain before decoding: the decoded
+	// source, the intermediate images, the encoder. Work beyond it is refused up front
+	// (KindWorkLimit). A cache sets it to its whole working-memory budget, so that no
+	// transformation needs more than the budget can ever grant. Default 128 MiB.
+	MaxWorkBytes int64
+	// MaxCPU bounds the processor time one transformation (or analysis) may take, as [Estimate]
+	// reckons it before decoding; work beyond it is refused up front (KindWorkLimit), so that no
+	// single URL can hold a core for long. Default 1 s.
+	MaxCPU time.Duration
 }
 
 // WithDefaults returns l with every zero or negative field replaced by its default.
@@ -39,6 +54,12 @@ func (l Limits) WithDefaults() Limits {
 	}
 	if l.MaxComponents <= 0 {
 		l.MaxComponents = DefaultMaxComponents
+	}
+	if l.MaxWorkBytes <= 0 {
+		l.MaxWorkBytes = DefaultMaxWorkBytes
+	}
+	if l.MaxCPU <= 0 {
+		l.MaxCPU = DefaultMaxCPU
 	}
 	return l
 }

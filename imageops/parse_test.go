@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -421,8 +422,9 @@ func TestChainCheck(t *testing.T) {
 }
 
 func TestLimitsWithDefaults(t *testing.T) {
-	assert.Equal(t, Limits{2048, 16 << 20, 50_000_000, 10}, Limits{}.WithDefaults())
-	assert.Equal(t, Limits{100, 16 << 20, 7, 3}, Limits{MaxOutputSide: 100, MaxSourceBytes: -1, MaxSourcePixels: 7, MaxComponents: 3}.WithDefaults())
+	assert.Equal(t, Limits{2048, 16 << 20, 50_000_000, 10, 128 << 20, time.Second}, Limits{}.WithDefaults())
+	assert.Equal(t, Limits{100, 16 << 20, 7, 3, 5, time.Millisecond},
+		Limits{MaxOutputSide: 100, MaxSourceBytes: -1, MaxSourcePixels: 7, MaxComponents: 3, MaxWorkBytes: 5, MaxCPU: time.Millisecond}.WithDefaults())
 }
 
 func TestCheckBoundsTheComponents(t *testing.T) {

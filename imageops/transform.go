@@ -60,8 +60,8 @@ func Transform(ctx context.Context, src []byte, c Chain, ext Format, lim Limits)
 // picture for the layers above and does nothing to the pixels.
 func TransformWith(ctx context.Context, src []byte, c Chain, ext Format, lim Limits, opt Options) (*Output, error) {
 	lim = lim.WithDefaults()
-	if err := c.Check(lim); err != nil {
-		return nil, err
+	if _, err := Estimate(src, c, ext, lim, opt); err != nil {
+		return nil, err // the chain's checks, the header's, the plan's, and the work limits
 	}
 	return transform(ctx, src, c, ext, lim, opt)
 }

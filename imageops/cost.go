@@ -1,0 +1,487 @@
+package imageops
+
+import (
+	"fmt"
+	"image"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/avatarkit/avatarkit/imageops/internal/resize"
+)
+
+// Cost is what decoding a source and transforming it (or analysing it) will take from the
+// machine, estimated from the source's header and the chain before anything is decoded, so that
+// a caller can admit, delay or refuse the work up front ([Estimate], [EstimateAnalysis]).
+type Cost struct {
+	// Bytes bounds the memory the work allocates, in all: the decoded source and what its
+	// decoder needs, every intermediate image and the buffers of the resizer, the effects and
+	// the encoders, and the output. It is the sum of every allocation, so the memory the work
+	// holds at any instant is at most this much.
+	Bytes int64
+	// Decoded is the part of Bytes that decoding the source takes, on its own.
+	Decoded int64
+	// CPU is the processor time the work is expected to take on one core of a 2-vCPU cloud
+	// machine of 2026 (the figures are measured there; a faster core takes less).
+	CPU time.Duration
+}
+
+func (c *Cost) add(bytes float64, ns float64) {
+	c.Bytes += int64(math.Ceil(bytes))
+	c.CPU += time.Duration(ns)
+}
+
+// Fixed costs of one transform and of one analysis: scratch of the decoders and encoders that does
+// not grow with the picture, plan slices, the output's header.
+const (
+	fixedBytes = 256 << 10
+	fixedCPU   = 50 * time.Microsecond
+)
+
+// Estimate returns the cost of TransformWith(ctx, src, c, ext, lim, opt), after the same checks
+// TransformWith makes before decoding (the chain, the source's header against the limits, the
+// plan of every component): when TransformWith would refuse the work without decoding,
+// Estimate returns the same error. It reads the header only.
+//
+// A chain with focal gravity whose Analysis is not given is planned as if no face were found,
+// which gives the largest intermediate images, and includes the analysis that TransformWith then
+// makes.
+func Estimate(src []byte, c Chain, ext Format, lim Limits, opt Options) (Cost, error) {
+	lim = lim.WithDefaults()
+	if err := c.Check(lim); err != nil {
+		return Cost{}, err
+	}
+	info, err := inspect(src, lim)
+	if err != nil {
+		return Cost{}, err
+	}
+	w, h := info.uprightSize()
+	a := opt.Analysis
+	if a != nil && (a.Width != w || a.Height != h) {
+		return Cost{}, errorf(KindBadParam, "", "Options.Analysis is of a %d×%d picture, the source is %d×%d", a.Width, a.Height, w, h)
+	}
+	plans, err := planChain(c, w, h, lim, a)
+	if err != nil {
+		if a != nil || !c.NeedsAnalysis() {
+			return Cost{}, err
+		}
+		// Where the faces are decides the sizes, and TransformWith finds them after decoding:
+		// reckon with every component giving the largest image the limits allow.
+		plans = worstPlans(c, w, h, lim)
+	}
+	cost := Cost{Bytes: fixedBytes, CPU: fixedCPU}
+	d := decodeCost(info)
+	cost.add(d.bytes, d.ns)
+	cost.Decoded = int64(math.Ceil(d.bytes))
+	if c.NeedsAnalysis() && a == nil {
+		b, ns := analysisCost(w, h)
+		cost.add(b, ns)
+	}
+	cur := pixels{w: w, h: h, kind: d.kind, bpp: d.bpp}
+	for _, p := range plans {
+		b, ns := stepCost(p, &cur)
+		cost.add(b, ns)
+	}
+	f := c.Format()
+	if f == FormatOriginal {
+		f = ext
+	}
+	if f == FormatOriginal {
+		f = info.format
+	}
+	formats := []Format{f}
+	if c.FormatAuto() && len(opt.Accept) > 0 {
+		formats = opt.Accept
+	}
+	seen := map[Format]bool{}
+	for _, f := range formats {
+		if seen[f] {
+			continue
+		}
+		seen[f] = true
+		b, ns := encodeCost(f, cur, c.quality())
+		cost.add(b, ns)
+	}
+	return cost, cost.check(info, lim, "transforming")
+}
+
+// EstimateAnalysis returns the cost of Analyze(ctx, src, lim), after the same checks Analyze
+// makes before decoding (the source's header against the limits).
+func EstimateAnalysis(src []byte, lim Limits) (Cost, error) {
+	lim = lim.WithDefaults()
+	info, err := inspect(src, lim)
+	if err != nil {
+		return Cost{}, err
+	}
+	cost := Cost{Bytes: fixedBytes, CPU: fixedCPU}
+	d := decodeCost(info)
+	cost.add(d.bytes, d.ns)
+	cost.Decoded = int64(math.Ceil(d.bytes))
+	w, h := info.uprightSize()
+	b, ns := analysisCost(w, h)
+	cost.add(b, ns)
+	return cost, cost.check(info, lim, "analysing")
+}
+
+// check refuses work beyond lim's MaxWorkBytes and MaxCPU (KindWorkLimit), saying what it
+// would take.
+func (c Cost) check(info source, lim Limits, doing string) error {
+	what := fmt.Sprintf("this %d×%d %s", info.width, info.height, info.describe())
+	switch {
+	case c.Decoded > lim.MaxWorkBytes:
+		return errorf(KindWorkLimit, "", "decoding %s takes about %s of memory, more than the working-memory budget of %s", what, formatMiB(c.Decoded), formatMiB(lim.MaxWorkBytes))
+	case c.Bytes > lim.MaxWorkBytes:
+		return errorf(KindWorkLimit, "", "decoding %s and %s it takes about %s of memory, more than the working-memory budget of %s", what, doing, formatMiB(c.Bytes), formatMiB(lim.MaxWorkBytes))
+	case c.CPU > lim.MaxCPU:
+		return errorf(KindWorkLimit, "", "decoding %s and %s it takes about %s of processor time, more than the %s an image may take: ask for a smaller size, or a cheaper format or effect",
+			what, doing, c.CPU.Round(100*time.Millisecond), lim.MaxCPU)
+	}
+	return nil
+}
+
+// formatMiB writes a byte count in MiB, rounded up.
+func formatMiB(b int64) string {
+	return strconv.FormatInt((b+(1<<20)-1)>>20, 10) + " MiB"
+}
+
+// describe names the source's format and the layout that matters for its cost: "JPEG",
+// "progressive JPEG", "16-bit PNG", "lossless WebP".
+func (s source) describe() string {
+	l := s.layout
+	switch s.format {
+	case JPEG:
+		switch {
+		case l.progressive && l.components == 4:
+			return "progressive CMYK JPEG"
+		case l.progressive:
+			return "progressive JPEG"
+		case l.components == 4:
+			return "CMYK JPEG"
+		}
+	case PNG:
+		if l.bitDepth == 16 {
+			return "16-bit PNG"
+		}
+		if l.interlaced {
+			return "interlaced PNG"
+		}
+	case WebP:
+		if l.lossless {
+			return "lossless WebP"
+		}
+	}
+	return formatName(s.format)
+}
+
+// worstPlans stands in for the plans of a chain with focal gravity whose Analysis is not known:
+// every component scales to the largest size the output limit allows.
+func worstPlans(c Chain, w, h int, lim Limits) []plan {
+	plans := make([]plan, len(c.Steps))
+	cur := image.Pt(w, h)
+	for i, s := range c.Steps {
+		m := lim.MaxOutputSide
+		p := plan{src: image.Rectangle{Max: cur}, w: m, h: m, effect: s.Effect, radius: s.Radius, border: s.Border, angle: s.Angle}
+		plans[i] = p
+		cur = p.size()
+	}
+	return plans
+}
+
+// pixels is what the estimate knows of the image between two steps: its size and its layout.
+type pixels struct {
+	w, h int
+	kind resize.Kind
+	bpp  float64 // bytes a pixel of this layout takes
+	own  bool    // a *image.RGBA the transform made, which effects may change in place
+}
+
+func (p pixels) n() float64 { return float64(p.w) * float64(p.h) }
+
+func (p *pixels) becomeRGBA(w, h int) {
+	*p = pixels{w: w, h: h, kind: resize.KindRGBA, bpp: 4, own: true}
+}
+
+// decoded is the cost of decoding a source and the layout of its result.
+type decoded struct {
+	bytes, ns float64
+	kind      resize.Kind
+	bpp       float64
+}
+
+// decodeCost estimates decode(src, info): the decoded image (padded as its decoder pads it), the
+// decoder's working memory, and the turn upright by EXIF orientation. Figures are TotalAlloc and
+// process CPU time of decodes measured on the reference machine, with a margin.
+func decodeCost(info source) decoded {
+	w, h := float64(info.width), float64(info.height)
+	n := w * h
+	l := info.layout
+	var d decoded
+	switch info.format {
+	case JPEG:
+		mw := float64(8 * l.hmax)
+		mh := float64(8 * l.vmax)
+		pw, ph := math.Ceil(w/mw)*mw, math.Ceil(h/mh)*mh
+		luma := pw * ph
+		switch l.components {
+		case 1:
+			d.kind, d.bpp = resize.KindGray, 1
+			d.bytes = luma
+		case 3:
+			d.kind = ycbcrKind(l)
+			d.bpp = 1 + 2*float64(l.chroma)/4
+			d.bytes = luma * d.bpp
+		default: // CMYK or YCCK: four planes, then a CMYK image
+			d.kind, d.bpp = resize.KindConverted, 4
+			d.bytes = 4*luma + 4*n
+		}
+		if l.progressive {
+			// Every coefficient of every block is kept until the last scan: 64 int32 a block.
+			d.bytes += 4 * luma * (1 + float64(max(0, l.components-1))*float64(l.chroma)/4)
+			d.ns = 35 * n
+		} else {
+			d.ns = 18 * n
+		}
+		d.bytes += 96 << 10 // Huffman tables, quantisation, one MCU row of scratch
+	case PNG:
+		bpp := pngBytesPerPixel(l)
+		d.kind, d.bpp = resize.KindConverted, bpp
+		switch {
+		case bpp == 1 && l.colorType == 0:
+			d.kind = resize.KindGray
+		case bpp == 4 && l.colorType == 2 && !l.transparent:
+			d.kind = resize.KindRGBA
+		}
+		raw := float64(max(1, pngChannels(l.colorType)*l.bitDepth/8))
+		// The decoded image, and as much again: the decoder inflates into a buffer the size of
+		// the raw rows for every pass (measured: 8.5 B/px for 8-bit RGB, 4.4 for gray).
+		d.bytes = n*bpp + n*max(raw, 3.5) + 2*(w*raw+1) + (64 << 10)
+		if l.interlaced {
+			d.bytes += n * bpp
+		}
+		d.ns = 80 * n
+		if l.bitDepth == 16 {
+			d.ns = 100 * n
+		}
+	case GIF:
+		// The first frame (one byte a pixel), on an RGBA canvas when it does not cover the screen.
+		d.kind, d.bpp = resize.KindConverted, 4
+		d.bytes = 5*n + (64 << 10)
+		d.ns = 14 * n
+	case WebP:
+		switch {
+		case l.lossless:
+			d.kind, d.bpp = resize.KindConverted, 4
+			d.bytes = 4.5*n + (256 << 10)
+			d.ns = 90 * n
+		case l.alpha:
+			d.kind, d.bpp = resize.KindConverted, 2.5
+			d.bytes = 7*n + (128 << 10)
+			d.ns = 45 * n
+		default:
+			d.kind, d.bpp = resize.KindYCbCr420, 1.5
+			d.bytes = 1.8*n + (128 << 10)
+			d.ns = 35 * n
+		}
+	}
+	if info.orientation >= 2 {
+		// orient copies the image: the same layout, or RGBA for those it cannot turn as they are.
+		d.bytes += n * max(d.bpp, 4)
+		d.ns += 6 * n
+		if d.kind != resize.KindGray && d.kind != resize.KindRGBA && d.kind != resize.KindYCbCr444 && d.kind != resize.KindYCbCr420 {
+			d.kind, d.bpp = resize.KindConverted, 4
+		}
+	}
+	return d
+}
+
+func ycbcrKind(l layout) resize.Kind {
+	switch {
+	case l.chroma >= 4:
+		return resize.KindYCbCr444
+	case l.chroma == 2 && l.hmax == 2:
+		return resize.KindYCbCr422
+	case l.chroma == 2:
+		return resize.KindYCbCr440
+	case l.hmax == 4:
+		return resize.KindYCbCr411
+	}
+	return resize.KindYCbCr420
+}
+
+func pngChannels(colorType int) int {
+	switch colorType {
+	case 0, 3:
+		return 1
+	case 4:
+		return 2
+	case 2:
+		return 3
+	}
+	return 4
+}
+
+// pngBytesPerPixel is the size of a pixel as image/png decodes it.
+func pngBytesPerPixel(l layout) float64 {
+	wide := l.bitDepth == 16
+	switch l.colorType {
+	case 0: // gray: Gray or Gray16, NRGBA(64) with tRNS
+		switch {
+		case l.transparent && wide:
+			return 8
+		case l.transparent:
+			return 4
+		case wide:
+			return 2
+		}
+		return 1
+	case 3: // paletted
+		return 1
+	}
+	if wide {
+		return 8
+	}
+	return 4
+}
+
+// analysisCost is what analyze adds to a decode: a small grayscale copy, the detector and the
+// detail grid.
+func analysisCost(w, h int) (bytes, ns float64) {
+	return 2 << 20, 6e6 + 4*float64(w)*float64(h)
+}
+
+// stepCost estimates apply(img, p) on an image described by cur, and updates cur to describe the
+// result.
+func stepCost(p plan, cur *pixels) (bytes, ns float64) {
+	region := p.src.Size()
+	if p.w != region.X || p.h != region.Y {
+		b, cpu := resize.Cost(cur.kind, region.X, region.Y, p.w, p.h)
+		bytes, ns = float64(b), float64(cpu)
+		cur.becomeRGBA(p.w, p.h)
+	} else if region != image.Pt(cur.w, cur.h) {
+		cur.w, cur.h = region.X, region.Y // a sub-image: nothing is copied
+		cur.own = false
+	}
+	if p.canvas != (image.Point{}) {
+		n := float64(p.canvas.X) * float64(p.canvas.Y)
+		bytes += 4 * n
+		ns += 3*n + 6*cur.n()
+		cur.becomeRGBA(p.canvas.X, p.canvas.Y)
+	}
+	if p.effect.Name != EffectNone {
+		b, cpu := ownCost(cur)
+		eb, ens := effectCost(p.effect, cur.n())
+		bytes, ns = bytes+b+eb, ns+cpu+ens
+		cur.becomeRGBA(cur.w, cur.h)
+	}
+	if !p.radius.IsZero() || p.border.Width > 0 {
+		b, cpu := ownCost(cur)
+		bytes, ns = bytes+b, ns+cpu
+		w, h := cur.w+2*p.border.Width, cur.h+2*p.border.Width
+		n := float64(w) * float64(h)
+		if p.border.Width > 0 {
+			bytes += 4*n + 1024
+		}
+		ns += 60 * n
+		cur.becomeRGBA(w, h)
+	}
+	if p.angle != AngleNone {
+		// orient turns a whole RGBA, NRGBA, Gray or YCbCr image as it is; anything else (a
+		// sub-image among them) is copied to RGBA first.
+		n := cur.n()
+		w, h := cur.w, cur.h
+		if p.angle == Angle90 || p.angle == Angle270 {
+			w, h = h, w
+		}
+		if cur.own {
+			bytes += 4 * n
+			ns += 8 * n
+			cur.becomeRGBA(w, h)
+		} else {
+			bytes += 8 * n
+			ns += 14 * n
+			*cur = pixels{w: w, h: h, kind: resize.KindConverted, bpp: 4}
+		}
+	}
+	return bytes, ns
+}
+
+// ownCost is what ownRGBA costs: a copy unless the image is a whole *image.RGBA of the transform.
+func ownCost(cur *pixels) (bytes, ns float64) {
+	if cur.own {
+		return 0, 0
+	}
+	return 4 * cur.n(), 6 * cur.n()
+}
+
+// effectCost is what applyEffect adds to an own RGBA image of n pixels.
+func effectCost(e Effect, n float64) (bytes, ns float64) {
+	switch e.Name {
+	case EffectBlur:
+		if float64(e.value())/20 <= math.Sqrt(10) {
+			return 16.5 * n, 320 * n
+		}
+		return 5 * n, 30 * n
+	case EffectSharpen:
+		return 24.5 * n, 180 * n
+	case EffectPixelate:
+		return 0, 8 * n
+	case EffectGrayscale:
+		return 8.5 * n, 12 * n
+	case EffectSaturation:
+		return 4.5 * n, 65 * n
+	case EffectSepia:
+		return 4.5 * n, 40 * n
+	}
+	return 4.5 * n, 14 * n
+}
+
+// encodeCost estimates encode of an image described by cur in format f: a conversion where the
+// encoder needs one, the encoder's state, and the output buffer as it grows.
+func encodeCost(f Format, cur pixels, q Quality) (bytes, ns float64) {
+	n := cur.n()
+	convert := func() {
+		if cur.kind != resize.KindRGBA && cur.kind != resize.KindGray {
+			bytes += 4 * n
+			ns += 6 * n
+		}
+	}
+	switch f {
+	case JPEG:
+		if cur.kind != resize.KindRGBA && cur.kind != resize.KindGray && !isYCbCr(cur.kind) {
+			convert()
+		} else if cur.kind == resize.KindRGBA {
+			bytes += 4 * n // flattened when it has alpha: counted whether it has or not
+			ns += 8 * n
+		}
+		out := 1.0
+		if q > 90 || q == 0 && DefaultQuality > 90 {
+			out = 2.5
+		}
+		bytes += out*n + (64 << 10)
+		ns += 40 * n
+	case PNG:
+		convert()
+		bytes += 8.5*n + (1 << 20)
+		ns += pngEncodeNs(n) * n
+	case GIF:
+		if cur.kind != resize.KindRGBA {
+			bytes += 4 * n
+			ns += 6 * n
+		}
+		bytes += 3.5*n + (64 << 10)
+		ns += 50 * n
+	case WebP:
+		convert()
+		bytes += 90*n + (12 << 20)
+		ns += 900 * n
+	}
+	return bytes, ns
+}
+
+func isYCbCr(k resize.Kind) bool { return k >= resize.KindYCbCr444 }
+
+// pngEncodeNs is the CPU a PNG encoder takes per pixel at the compression level encode uses for
+// n pixels (pngLevel).
+func pngEncodeNs(n float64) float64 {
+	return 260
+}
