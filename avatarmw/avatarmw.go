@@ -83,6 +83,18 @@ type Config struct {
 	// MaxTransforms bounds the transforms running at once. Default GOMAXPROCS.
 	MaxTransforms int
 
+	// WorkBytes is the working-memory budget of this node: what decoding, transforming,
+	// downloading and sending large responses may hold at once, on top of CacheBytes. Each
+	// transform is reckoned from the picture's header before it starts; work that does not fit
+	// waits briefly or is answered 503 with Retry-After, and a picture whose decoding alone needs
+	// more than the whole budget is a 422 that says so. Default 128 MiB. See cache.Config.
+	WorkBytes int64
+
+	// MaxQueueWait bounds how long a request waits for room in the work budget before it is
+	// answered 503 with Retry-After; a request expected to wait longer is answered at once.
+	// Default 3 s.
+	MaxQueueWait time.Duration
+
 	// Limits bound the pictures accepted and produced: at most 2048 px a side out, 16 MiB and 50
 	// megapixels in by default.
 	Limits imageops.Limits
@@ -282,6 +294,8 @@ func New(cfg Config) (*Handler, error) {
 		RefreshPeriod: cfg.RefreshPeriod,
 		LoadTimeout:   cfg.LoadTimeout,
 		MaxTransforms: cfg.MaxTransforms,
+		WorkBytes:     cfg.WorkBytes,
+		MaxQueueWait:  cfg.MaxQueueWait,
 		Limits:        cfg.Limits,
 		Defaults:      cfg.DefaultImages,
 		NegativeTTL:   cfg.NegativeTTL,

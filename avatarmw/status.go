@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/avatarkit/avatarkit/cache"
 	"github.com/avatarkit/avatarkit/fetch"
 	"github.com/avatarkit/avatarkit/imageops"
 )
@@ -29,6 +30,7 @@ func StatusOf(err error) (code int, reason string, retryAfter time.Duration) {
 		ue *URLError
 		ie *imageops.Error
 		fe *fetch.Error
+		be *cache.BusyError
 	)
 	switch {
 	case errors.As(err, &se):
@@ -44,6 +46,8 @@ func StatusOf(err error) (code int, reason string, retryAfter time.Duration) {
 		}
 	case errors.As(err, &fe):
 		return fetchStatus(fe.Kind), fe.Error(), fe.RetryAfter
+	case errors.As(err, &be):
+		return http.StatusServiceUnavailable, be.Error(), be.RetryAfter
 	case errors.Is(err, context.DeadlineExceeded):
 		return http.StatusGatewayTimeout, "timed out waiting for the network or the transform", 0
 	case errors.Is(err, context.Canceled):

@@ -59,6 +59,8 @@ const (
 	DefaultNegativeTTL   = 5 * time.Minute
 	DefaultErrorRetry    = 30 * time.Second
 	DefaultMaxAvatars    = 100_000
+	DefaultWorkBytes     = 128 << 20
+	DefaultMaxQueueWait  = 3 * time.Second
 )
 
 // Config configures a Cache. Zero values are the defaults.
@@ -95,8 +97,25 @@ type Config struct {
 	// LoadTimeout+PeerTimeout. Default 30 s.
 	LoadTimeout time.Duration
 
-	// MaxTransforms bounds the transforms running at once on this node. Default GOMAXPROCS.
+	// MaxTransforms bounds the transforms (and analyses) running at once on this node. Default
+	// GOMAXPROCS.
 	MaxTransforms int
+
+	// WorkBytes is this node's working-memory budget: the memory that cold work may hold at once
+	// — the decodes, transforms and analyses running (each reckoned from the picture's header
+	// before it starts, see imageops.Estimate), the originals being downloaded, and large
+	// responses being sent whose cache entry may be gone. Work that does not fit waits, briefly
+	// (MaxQueueWait), or is refused with a *BusyError; a transform that would need more than the
+	// whole budget is refused for good (imageops.KindWorkLimit: Limits.MaxWorkBytes is set to
+	// WorkBytes unless it is smaller). Together with CacheBytes it bounds the node's memory.
+	// Default 128 MiB; at least 8 MiB.
+	WorkBytes int64
+
+	// MaxQueueWait bounds how long cold work waits for room in the work budget. Work expected to
+	// wait longer (by the estimated processor time of the work before it) is refused at once with
+	// a *BusyError, as is work that has waited this long, so that a client waits seconds at most
+	// and retries instead. Default 3 s.
+	MaxQueueWait time.Duration
 
 	// Limits bound the pictures accepted and produced; zero fields take imageops' defaults. The
 	// same on every node of a cluster: a node refuses a peer's key beyond its own limits.
@@ -192,7 +211,7 @@ type Cache struct {
 	limits       imageops.Limits
 	now          func() time.Time
 	log          *slog.Logger
-	sem          chan struct{}
+	work         *budget
 
 	originals     *groupcache.Group
 	indexes       *groupcache.Group
@@ -306,6 +325,21 @@ func New(cfg Config) (*Cache, error) {
 		return nil, fmt.Errorf("cache: negative MaxTransforms %d", cfg.MaxTransforms)
 	}
 	switch {
+	case cfg.WorkBytes == 0:
+		cfg.WorkBytes = DefaultWorkBytes
+	case cfg.WorkBytes < 8<<20:
+		return nil, fmt.Errorf("cache: WorkBytes %d is less than 8 MiB: too little to decode a picture", cfg.WorkBytes)
+	}
+	switch {
+	case cfg.MaxQueueWait == 0:
+		cfg.MaxQueueWait = DefaultMaxQueueWait
+	case cfg.MaxQueueWait < 0:
+		return nil, fmt.Errorf("cache: negative MaxQueueWait %v", cfg.MaxQueueWait)
+	}
+	if cfg.Limits.MaxWorkBytes <= 0 || cfg.Limits.MaxWorkBytes > cfg.WorkBytes {
+		cfg.Limits.MaxWorkBytes = cfg.WorkBytes
+	}
+	switch {
 	case cfg.NegativeTTL == 0:
 		cfg.NegativeTTL = DefaultNegativeTTL
 	case cfg.NegativeTTL < time.Second || cfg.NegativeTTL > cfg.RefreshPeriod:
@@ -344,7 +378,7 @@ func New(cfg Config) (*Cache, error) {
 		limits:       cfg.Limits,
 		now:          cfg.Now,
 		log:          cfg.Logger,
-		sem:          make(chan struct{}, cfg.MaxTransforms),
+		work:         newBudget(cfg.WorkBytes, cfg.MaxTransforms, cfg.MaxQueueWait),
 		transform:    imageops.TransformWith,
 		memo:         newLRU(cfg.MaxAvatars),
 		good:         newLRU(cfg.MaxAvatars),
@@ -663,6 +697,9 @@ type Stats struct {
 	// RateLimitHolds counts the rate limits other nodes told this node of: the network was left
 	// alone here too until its reset.
 	RateLimitHolds int64 `json:"rate_limit_holds"`
+	// Work describes the work budget: the memory cold work holds, the queue for it and what was
+	// refused because the node was busy.
+	Work BudgetStats `json:"work"`
 	// Originals, Index, Analyses and Variants are groupcache's own counters of the four groups.
 	Originals GroupStats `json:"originals"`
 	Index     GroupStats `json:"index"`
@@ -707,6 +744,7 @@ func (c *Cache) Stats() Stats {
 		DefaultsServed:   c.defaultsServed.Load(),
 		Refreshes:        c.refreshes.Load(),
 		RateLimitHolds:   c.holdsTaken.Load(),
+		Work:             c.work.stats(),
 		Originals:        groupStats(c.originals),
 		Index:            groupStats(c.indexes),
 		AnalysesG:        groupStats(c.analysisGroup),

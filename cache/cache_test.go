@@ -244,7 +244,8 @@ func TestImageErrorsAreCachedAsValues(t *testing.T) {
 		assert.Equal(t, imageops.KindBadParam, ie.Kind)
 		assert.NotEmpty(t, ie.Msg)
 	}
-	assert.EqualValues(t, 1, c.Stats().Transforms)
+	assert.EqualValues(t, 1, c.Stats().Variants.LocalLoads, "refused once, then the refusal is the cached answer")
+	assert.EqualValues(t, 0, c.Stats().Transforms, "refused before it started")
 
 	p.set("dave", []byte("<html>not a picture</html>"), nil)
 	_, err := c.Get(context.Background(), Request{Type: "fake", ID: "dave"})

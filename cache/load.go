@@ -173,17 +173,37 @@ func (c *Cache) sourceBytes(ctx context.Context, s source) ([]byte, error) {
 	return e.body.ByteSlice(), nil
 }
 
-// acquire takes a transform slot, or fails when ctx ends first.
-func (c *Cache) acquire(ctx context.Context) error {
-	select {
-	case c.sem <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("cache: waiting for a transform slot: %w", ctx.Err())
+// admit reserves room in the work budget for work on src that cost says it takes: first the
+// source's own bytes, which the work holds from now on (they may be evicted from the cache
+// meanwhile), then a worker slot with the bytes the work allocates. It returns the function that
+// gives everything back.
+func (c *Cache) admit(ctx context.Context, src []byte, cost imageops.Cost) (func(), error) {
+	held := int64(len(src))
+	if held+cost.Bytes > c.work.capBytes {
+		held = 0 // it could never fit with it: the source is counted by the cache alone
 	}
+	var releaseSrc func()
+	if held > 0 {
+		r, err := c.work.acquire(ctx, held, 0, false)
+		if err != nil {
+			return nil, err
+		}
+		releaseSrc = r
+	}
+	release, err := c.work.acquire(ctx, cost.Bytes, cost.CPU, true)
+	if err != nil {
+		if releaseSrc != nil {
+			releaseSrc()
+		}
+		return nil, err
+	}
+	return func() {
+		release()
+		if releaseSrc != nil {
+			releaseSrc()
+		}
+	}, nil
 }
-
-func (c *Cache) release() { <-c.sem }
 
 // loadAnalysis is the analyses group's loader: it finds the faces and the detail of a source.
 func (c *Cache) loadAnalysis(ctx context.Context, key string, dest groupcache.Sink) error {
@@ -200,13 +220,21 @@ func (c *Cache) loadAnalysis(ctx context.Context, key string, dest groupcache.Si
 	if err != nil {
 		return err
 	}
-	if err := c.acquire(ctx); err != nil {
+	stamp := c.now().Unix()
+	cost, err := imageops.EstimateAnalysis(src, c.limits)
+	if err != nil {
+		if b, ok := encodeError(err, stamp); ok {
+			return dest.SetBytes(b)
+		}
+		return err
+	}
+	release, err := c.admit(ctx, src, cost)
+	if err != nil {
 		return err
 	}
 	c.analyses.Add(1)
 	a, err := imageops.Analyze(ctx, src, c.limits)
-	c.release()
-	stamp := c.now().Unix()
+	release()
 	if err != nil {
 		if b, ok := encodeError(err, stamp); ok {
 			return dest.SetBytes(b)
@@ -265,13 +293,22 @@ func (c *Cache) loadVariant(ctx context.Context, key string, dest groupcache.Sin
 			return err
 		}
 	}
-	if err := c.acquire(ctx); err != nil {
+	cost, err := imageops.Estimate(src, v.chain, v.ext, c.limits, opt)
+	if err != nil {
+		if b, ok := encodeError(err, stamp); ok {
+			c.log.Debug("avatarkit: transform refused", "key", key, "err", err)
+			return dest.SetBytes(b)
+		}
+		return err
+	}
+	release, err := c.admit(ctx, src, cost)
+	if err != nil {
 		return err
 	}
 	c.transforms.Add(1)
 	start := time.Now()
 	out, err := c.transform(ctx, src, v.chain, v.ext, c.limits, opt)
-	c.release()
+	release()
 	if err != nil {
 		if b, ok := encodeError(err, stamp); ok {
 			c.log.Debug("avatarkit: transform refused", "key", key, "err", err)

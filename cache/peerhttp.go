@@ -368,7 +368,7 @@ func (c *Cache) checkAuth(r *http.Request, body []byte) (string, int) {
 // peerError is an owner's load error as it travels in an 'E' frame, rebuilt on the other side as
 // the error type the owner had, so that the front door maps it to the same status.
 type peerError struct {
-	Class      string        `json:"class"` // "fetch", "image", "changed" (errContentChanged), "notcached" (errNotCached) or "" (any other)
+	Class      string        `json:"class"` // "fetch", "image", "busy" (*BusyError), "changed" (errContentChanged), "notcached" (errNotCached) or "" (any other)
 	Kind       uint8         `json:"kind,omitempty"`
 	Provider   string        `json:"provider,omitempty"`
 	Param      string        `json:"param,omitempty"`
@@ -380,7 +380,10 @@ func encodePeerError(err error) []byte {
 	var pe peerError
 	var fe *fetch.Error
 	var ie *imageops.Error
+	var be *BusyError
 	switch {
+	case errors.As(err, &be):
+		pe = peerError{Class: "busy", Msg: be.Msg, RetryAfter: be.RetryAfter}
 	case errors.Is(err, errContentChanged):
 		pe = peerError{Class: "changed", Msg: err.Error()}
 	case errors.Is(err, errNotCached):
@@ -407,6 +410,8 @@ func decodePeerError(b []byte, peer string) error {
 		return &fetch.Error{Kind: fetch.Kind(pe.Kind), Provider: pe.Provider, Msg: pe.Msg, RetryAfter: pe.RetryAfter}
 	case "image":
 		return &imageops.Error{Kind: imageops.ErrorKind(pe.Kind), Param: pe.Param, Msg: pe.Msg}
+	case "busy":
+		return &BusyError{RetryAfter: pe.RetryAfter, Msg: pe.Msg}
 	case "changed":
 		return errContentChanged
 	case "notcached":

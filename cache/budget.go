@@ -1,0 +1,234 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// The work budget: the one place where cold work is admitted. Decodes, transforms and analyses
+// take a worker slot (at most MaxTransforms at once) and the bytes imageops.Estimate says they
+// will allocate; downloads take the bytes their buffers grow to; a response body that may outlive
+// its cache entry (a large one, sent to a slow reader) holds its bytes while it is written.
+// Together they never exceed WorkBytes, so that a node's memory stays within its cache, its work
+// budget and a constant.
+//
+// Work that does not fit waits in one queue, first come first served, for at most MaxQueueWait.
+// Work whose expected wait (the estimated CPU of what runs and what queues before it, spread over
+// the slots) is longer than that is refused at once with a *BusyError, and so is work still
+// waiting when MaxQueueWait has passed: the client gets 503 with Retry-After rather than a long
+// wait. Hits never enter the budget.
+
+// BusyError is the answer to work this node cannot start soon: its work budget is taken and the
+// queue for it is too long. It is transient (never cached); the client should retry after
+// RetryAfter.
+type BusyError struct {
+	// RetryAfter is when the work is expected to have room, rounded up to a whole second.
+	RetryAfter time.Duration
+	// Msg says what was busy.
+	Msg string
+}
+
+func (e *BusyError) Error() string { return e.Msg }
+
+// budget admits work against a memory budget and a number of worker slots.
+type budget struct {
+	capBytes int64
+	slots    int
+	maxWait  time.Duration
+
+	mu         sync.Mutex
+	usedBytes  int64
+	running    int
+	runningCPU time.Duration // the estimated CPU of the work running now
+	queuedCPU  time.Duration // ... and of the work waiting
+	queue      []*waiter
+
+	admitted  atomic.Int64
+	shed      atomic.Int64
+	queuedN   atomic.Int64 // work that had to wait
+	waitNanos atomic.Int64 // total time work waited
+	peakBytes atomic.Int64
+}
+
+// waiter is one piece of work waiting for room.
+type waiter struct {
+	bytes int64
+	cpu   time.Duration
+	slot  bool          // needs a worker slot
+	ready chan struct{} // closed when granted
+	done  bool          // granted, or gone
+}
+
+func newBudget(capBytes int64, slots int, maxWait time.Duration) *budget {
+	return &budget{capBytes: capBytes, slots: slots, maxWait: maxWait}
+}
+
+// errBudgetTooSmall answers a reservation larger than the whole budget; callers that can say
+// more (imageops refuses such transforms itself, with the figures) never reach it.
+var errBudgetTooSmall = errors.New("cache: the work needs more memory than the whole work budget")
+
+// fits reports whether w can start now. b.mu is held.
+func (b *budget) fits(w *waiter) bool {
+	return b.usedBytes+w.bytes <= b.capBytes && (!w.slot || b.running < b.slots)
+}
+
+// grant starts w. b.mu is held.
+func (b *budget) grant(w *waiter) {
+	b.usedBytes += w.bytes
+	if w.slot {
+		b.running++
+		b.runningCPU += w.cpu
+	}
+	if u := b.usedBytes; u > b.peakBytes.Load() {
+		b.peakBytes.Store(u)
+	}
+	b.admitted.Add(1)
+}
+
+// expectedWait is how long new work would wait behind what runs and queues now. b.mu is held.
+func (b *budget) expectedWait(extra time.Duration) time.Duration {
+	return (b.runningCPU/2 + b.queuedCPU + extra) / time.Duration(b.slots)
+}
+
+// acquire reserves bytes (and a worker slot when slot is set, for work expected to take cpu) and
+// returns the function that gives them back. It fails with a *BusyError when the work cannot
+// start within maxWait, with errBudgetTooSmall when it can never fit, or with ctx's error.
+func (b *budget) acquire(ctx context.Context, bytes int64, cpu time.Duration, slot bool) (func(), error) {
+	if bytes > b.capBytes {
+		return nil, errBudgetTooSmall
+	}
+	w := &waiter{bytes: bytes, cpu: cpu, slot: slot}
+	b.mu.Lock()
+	if len(b.queue) == 0 && b.fits(w) {
+		b.grant(w)
+		b.mu.Unlock()
+		return func() { b.release(w) }, nil
+	}
+	if d := b.expectedWait(cpu); d > b.maxWait {
+		b.mu.Unlock()
+		b.shed.Add(1)
+		return nil, b.busy(d)
+	}
+	w.ready = make(chan struct{})
+	b.queue = append(b.queue, w)
+	b.queuedCPU += w.cpu
+	b.mu.Unlock()
+	b.queuedN.Add(1)
+
+	start := time.Now()
+	t := time.NewTimer(b.maxWait)
+	defer t.Stop()
+	var err error
+	select {
+	case <-w.ready:
+	case <-t.C:
+		err = b.busy(b.maxWait)
+	case <-ctx.Done():
+		err = fmt.Errorf("cache: waiting for room in the work budget: %w", ctx.Err())
+	}
+	b.waitNanos.Add(int64(time.Since(start)))
+	if err != nil {
+		b.mu.Lock()
+		granted := w.done
+		if !granted {
+			w.done = true
+			b.remove(w)
+			b.admitNext() // w may have held back smaller work behind it
+		}
+		b.mu.Unlock()
+		if !granted {
+			b.shed.Add(1)
+			return nil, err
+		}
+	}
+	return func() { b.release(w) }, nil
+}
+
+// busy is the error of work refused for a wait of about d.
+func (b *budget) busy(d time.Duration) *BusyError {
+	s := max(time.Second, (d+time.Second-1)/time.Second*time.Second)
+	return &BusyError{RetryAfter: s, Msg: fmt.Sprintf("this server is busy with other images: its work budget is full and the wait would be about %v (more than %v); retry in %v",
+		d.Round(100*time.Millisecond), b.maxWait, s)}
+}
+
+// remove takes w out of the queue. b.mu is held.
+func (b *budget) remove(w *waiter) {
+	for i, q := range b.queue {
+		if q == w {
+			b.queue = append(b.queue[:i], b.queue[i+1:]...)
+			b.queuedCPU -= w.cpu
+			return
+		}
+	}
+}
+
+// release gives back what w took and starts the work that now fits.
+func (b *budget) release(w *waiter) {
+	b.mu.Lock()
+	b.usedBytes -= w.bytes
+	if w.slot {
+		b.running--
+		b.runningCPU -= w.cpu
+	}
+	b.admitNext()
+	b.mu.Unlock()
+}
+
+// admitNext starts queued work in order while it fits. Work that only waits for a slot does not
+// hold back memory-only work behind it (a download, a response), but work that waits for memory
+// holds back everything behind it, so that large work is not starved by a stream of small.
+// b.mu is held.
+func (b *budget) admitNext() {
+	for i := 0; i < len(b.queue); {
+		w := b.queue[i]
+		if b.fits(w) {
+			w.done = true
+			b.queue = append(b.queue[:i], b.queue[i+1:]...)
+			b.queuedCPU -= w.cpu
+			b.grant(w)
+			close(w.ready)
+			continue
+		}
+		if b.usedBytes+w.bytes > b.capBytes {
+			return
+		}
+		i++
+	}
+}
+
+// BudgetStats describe the work budget of a node.
+type BudgetStats struct {
+	// WorkBytes is the budget: the memory that cold work (decodes, transforms, downloads, large
+	// responses being sent) may hold at once.
+	WorkBytes int64 `json:"work_bytes"`
+	// UsedBytes is what the work running now holds; PeakBytes the most it has held.
+	UsedBytes int64 `json:"used_bytes"`
+	PeakBytes int64 `json:"peak_bytes"`
+	// Slots is the number of transforms that may run at once; Running how many do.
+	Slots   int `json:"slots"`
+	Running int `json:"running"`
+	// Queued is the work waiting for room now; QueuedCPU its estimated processor time.
+	Queued    int           `json:"queued"`
+	QueuedCPU time.Duration `json:"queued_cpu_ns"`
+	// Admitted counts the work started; Waited the part of it that had to wait first, and
+	// WaitedTotal the time they waited in all.
+	Admitted    int64         `json:"admitted"`
+	Waited      int64         `json:"waited"`
+	WaitedTotal time.Duration `json:"waited_total_ns"`
+	// Shed counts the work refused because it could not start soon (503 with Retry-After).
+	Shed int64 `json:"shed"`
+}
+
+func (b *budget) stats() BudgetStats {
+	b.mu.Lock()
+	s := BudgetStats{WorkBytes: b.capBytes, UsedBytes: b.usedBytes, Slots: b.slots, Running: b.running,
+		Queued: len(b.queue), QueuedCPU: b.queuedCPU}
+	b.mu.Unlock()
+	s.PeakBytes = b.peakBytes.Load()
+	s.Admitted, s.Waited, s.WaitedTotal, s.Shed = b.admitted.Load(), b.queuedN.Load(), time.Duration(b.waitNanos.Load()), b.shed.Load()
+	return s
+}
