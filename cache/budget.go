@@ -103,7 +103,7 @@ func (b *budget) acquire(ctx context.Context, bytes int64, cpu time.Duration, sl
 	}
 	w := &waiter{bytes: bytes, cpu: cpu, slot: slot}
 	b.mu.Lock()
-	if len(b.queue) == 0 && b.fits(w) {
+	if b.fits(w) && b.mayPass(w) {
 		b.grant(w)
 		b.mu.Unlock()
 		return func() { b.release(w) }, nil
@@ -153,6 +153,24 @@ func (b *budget) busy(d time.Duration) *BusyError {
 	s := max(time.Second, (d+time.Second-1)/time.Second*time.Second)
 	return &BusyError{RetryAfter: s, Msg: fmt.Sprintf("this server is busy with other images: its work budget is full and the wait would be about %v (more than %v); retry in %v",
 		d.Round(100*time.Millisecond), b.maxWait, s)}
+}
+
+// mayPass reports whether new work w may start before the work queued now: when nothing is
+// queued, or when w needs no slot and everything queued waits only for a slot (see admitNext).
+// b.mu is held.
+func (b *budget) mayPass(w *waiter) bool {
+	if len(b.queue) == 0 {
+		return true
+	}
+	if w.slot {
+		return false
+	}
+	for _, q := range b.queue {
+		if b.usedBytes+q.bytes > b.capBytes {
+			return false
+		}
+	}
+	return true
 }
 
 // remove takes w out of the queue. b.mu is held.
