@@ -529,7 +529,10 @@ func (h *Handler) resolve(r parsed) (cache.Request, error) {
 	if err != nil {
 		return cache.Request{}, err
 	}
-	req := cache.Request{Type: a.Type, ID: id, Version: a.Version, Transformation: a.Transformation}
+	// A variant the app itself asks for is cached at its first request; others at their second,
+	// so that one-off variants cannot evict the popular ones (see cache.Request.Trusted).
+	trusted := r.Signature != "" || r.named || a.Transformation == ""
+	req := cache.Request{Type: a.Type, ID: id, Version: a.Version, Transformation: a.Transformation, Trusted: trusted}
 	changed := false // by t_ or d_: the canonical string is written again
 	for _, s := range chain.Steps {
 		changed = changed || s.Named != "" || s.Default != ""

@@ -45,6 +45,7 @@ import (
 	"time"
 
 	"github.com/golang/groupcache"
+	"github.com/golang/groupcache/singleflight"
 
 	"github.com/avatarkit/avatarkit/fetch"
 	"github.com/avatarkit/avatarkit/imageops"
@@ -217,6 +218,9 @@ type Cache struct {
 	indexes       *groupcache.Group
 	analysisGroup *groupcache.Group
 	variants      *groupcache.Group
+	probation     *groupcache.Group
+	door          *doorkeeper
+	computing     singleflight.Group // variant key -> its computation, shared by the variants and probation groups
 
 	// transform is imageops.TransformWith; tests replace it to watch the semaphore.
 	transform func(context.Context, []byte, imageops.Chain, imageops.Format, imageops.Limits, imageops.Options) (*imageops.Output, error)
@@ -240,6 +244,9 @@ type Cache struct {
 	refreshes      atomic.Int64
 	holdsTaken     atomic.Int64
 	notForwarded   atomic.Int64 // keys a peer asked for that this node loaded instead of asking their owner
+	peekMisses     atomic.Int64 // peeks a peer answered with "not cached": groupcache counts them as peer errors
+	probationLoads atomic.Int64
+	promoted       atomic.Int64
 
 	// Peers.
 	groups      [numGroups]*group
@@ -379,6 +386,7 @@ func New(cfg Config) (*Cache, error) {
 		now:          cfg.Now,
 		log:          cfg.Logger,
 		work:         newBudget(cfg.WorkBytes, cfg.MaxTransforms, cfg.MaxQueueWait),
+		door:         newDoorkeeper(),
 		transform:    imageops.TransformWith,
 		memo:         newLRU(cfg.MaxAvatars),
 		good:         newLRU(cfg.MaxAvatars),
@@ -408,6 +416,7 @@ func New(cfg Config) (*Cache, error) {
 		groupIndex:     c.validateAvatarKey,
 		groupAnalyses:  c.validateSource,
 		groupVariants:  c.validateVariantKey,
+		groupProbation: c.validateVariantKey,
 	}
 	for i := range numGroups {
 		c.groups[i] = &group{c: c, idx: i, wire: cfg.Name + groupSuffixes[i], local: cfg.LocalName + groupSuffixes[i], validate: validate[i]}
@@ -468,12 +477,15 @@ func (c *Cache) newGroups(cacheBytes int64) error {
 		groupIndex:     small,
 		groupAnalyses:  small,
 	}
-	bytes[groupVariants] = cacheBytes - bytes[groupOriginals] - 2*small
+	variants := cacheBytes - bytes[groupOriginals] - 2*small
+	bytes[groupProbation] = variants / probationShare
+	bytes[groupVariants] = variants - bytes[groupProbation]
 	getters := [numGroups]groupcache.GetterFunc{
 		groupOriginals: c.loadOriginal,
 		groupIndex:     c.loadIndex,
 		groupAnalyses:  c.loadAnalysis,
 		groupVariants:  c.loadVariant,
+		groupProbation: c.loadProbation,
 	}
 	for i, g := range c.groups {
 		if c.self != "" {
@@ -483,6 +495,7 @@ func (c *Cache) newGroups(cacheBytes int64) error {
 	}
 	c.originals, c.indexes = c.groups[groupOriginals].g, c.groups[groupIndex].g
 	c.analysisGroup, c.variants = c.groups[groupAnalyses].g, c.groups[groupVariants].g
+	c.probation = c.groups[groupProbation].g
 	return nil
 }
 
@@ -510,6 +523,10 @@ type Request struct {
 	// the client accepts (from its Accept header; nil when it did not say).
 	FormatAuto bool
 	Accept     []imageops.Format
+	// Trusted reports that the app itself asked for this variant (a URL it signed, its named
+	// transformations, the untransformed picture): it is admitted to the cache at its first
+	// request. Other variants are admitted at their second (admission.go).
+	Trusted bool
 }
 
 // IdenticonName is the built-in default picture, d_identicon: a pattern drawn from the avatar's
@@ -539,7 +556,7 @@ func (c *Cache) Get(ctx context.Context, r Request) (Variant, error) {
 
 	var v groupcache.ByteView
 	accept := acceptField(r.FormatAuto, r.Accept)
-	err = c.variants.Get(withHint(ctx, a.key), variantKey(src, r.Transformation, r.Format, accept), groupcache.ByteViewSink(&v))
+	err = c.getVariant(ctx, a.key, variantKey(src, r.Transformation, r.Format, accept), r.Trusted, &v)
 	if errors.Is(err, errContentChanged) && defaultName == "" {
 		// The original was evicted and loaded again since its index entry was made, and the
 		// network had a new picture by then: serve that one.
@@ -547,7 +564,7 @@ func (c *Cache) Get(ctx context.Context, r Request) (Variant, error) {
 			if e.class != classPicture {
 				return Variant{}, e.err()
 			}
-			err = c.variants.Get(withHint(ctx, a.key), variantKey(contentSource(e.meta), r.Transformation, r.Format, accept), groupcache.ByteViewSink(&v))
+			err = c.getVariant(ctx, a.key, variantKey(contentSource(e.meta), r.Transformation, r.Format, accept), r.Trusted, &v)
 		}
 	}
 	if err != nil {
@@ -700,11 +717,15 @@ type Stats struct {
 	// Work describes the work budget: the memory cold work holds, the queue for it and what was
 	// refused because the node was busy.
 	Work BudgetStats `json:"work"`
+	// Admission describes the admission of variants to the cache: one-off variants are kept
+	// apart, in the probation group, so that they cannot evict the popular ones.
+	Admission AdmissionStats `json:"admission"`
 	// Originals, Index, Analyses and Variants are groupcache's own counters of the four groups.
 	Originals GroupStats `json:"originals"`
 	Index     GroupStats `json:"index"`
 	AnalysesG GroupStats `json:"analyses_group"`
 	Variants  GroupStats `json:"variants"`
+	Probation GroupStats `json:"probation_group"`
 }
 
 // GroupStats are groupcache's counters of one group.
@@ -745,19 +766,21 @@ func (c *Cache) Stats() Stats {
 		Refreshes:        c.refreshes.Load(),
 		RateLimitHolds:   c.holdsTaken.Load(),
 		Work:             c.work.stats(),
+		Admission:        AdmissionStats{Probation: c.probationLoads.Load(), Promoted: c.promoted.Load(), PeerPeeks: c.peekMisses.Load()},
 		Originals:        groupStats(c.originals),
 		Index:            groupStats(c.indexes),
 		AnalysesG:        groupStats(c.analysisGroup),
 		Variants:         groupStats(c.variants),
+		Probation:        groupStats(c.probation),
 	}
-	for _, g := range []GroupStats{s.Originals, s.Index, s.AnalysesG, s.Variants} {
+	for _, g := range []GroupStats{s.Originals, s.Index, s.AnalysesG, s.Variants, s.Probation} {
 		s.PeerLoads += g.PeerLoads
 		s.PeerErrors += g.PeerErrors
 	}
 	// A key a peer asked for is loaded here rather than passed on to the node this one thinks
 	// owns it (during a change of membership): groupcache counts that as a peer error, but no
 	// peer was asked.
-	s.PeerErrors -= c.notForwarded.Load()
+	s.PeerErrors -= c.notForwarded.Load() + c.peekMisses.Load()
 	if c.self != "" {
 		r := c.ring.Load()
 		if r.retryAt != 0 && time.Now().UnixNano() >= r.retryAt {

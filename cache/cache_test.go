@@ -182,10 +182,17 @@ func TestGetTransformsAndCaches(t *testing.T) {
 	assert.Equal(t, v.ETag, v2.ETag)
 	assert.Equal(t, v.Bytes(), v2.Bytes())
 	assert.EqualValues(t, 1, p.calls.Load(), "the second Get is a hit")
+	v3, err := c.Get(context.Background(), req)
+	require.NoError(t, err)
+	assert.Equal(t, v.ETag, v3.ETag)
 	s := c.Stats()
 	assert.EqualValues(t, 1, s.OriginFetches)
 	assert.EqualValues(t, 1, s.Transforms)
-	assert.EqualValues(t, 2, s.Variants.Gets)
+	// The first Get computed the variant in the probation group; the second moved it to the
+	// variants group (admission.go), where the third found it.
+	assert.EqualValues(t, 1, s.Admission.Probation)
+	assert.EqualValues(t, 1, s.Admission.Promoted)
+	assert.EqualValues(t, 3, s.Variants.Gets)
 	assert.EqualValues(t, 1, s.Variants.CacheHits)
 }
 

@@ -25,15 +25,17 @@ import (
 //	analyses   source -> the faces and detail of the picture (imageops.Analysis), computed once
 //	           for every size of it
 //	variants   variant key -> the transformed, encoded picture
+//	probation  variant key -> the same, for variants asked for once so far (admission.go)
 const (
 	groupOriginals = iota
 	groupIndex
 	groupAnalyses
 	groupVariants
+	groupProbation
 	numGroups
 )
 
-var groupSuffixes = [numGroups]string{"-originals", "-index", "-analyses", "-variants"}
+var groupSuffixes = [numGroups]string{"-originals", "-index", "-analyses", "-variants", "-probation"}
 
 // Context values that travel with a load, in process and (as headers) to the owner.
 type (
@@ -268,11 +270,9 @@ func (c *Cache) analysisOf(ctx context.Context, srcKey string) (*imageops.Analys
 	return a, nil
 }
 
-// loadVariant is the variants group's loader: it transforms the source and encodes the result.
-func (c *Cache) loadVariant(ctx context.Context, key string, dest groupcache.Sink) error {
-	if err := c.groups[groupVariants].takeOwnerErr(key); err != nil {
-		return err
-	}
+// computeVariant transforms the source a variant key names and encodes the result: the work of
+// the variants and the probation groups' loaders.
+func (c *Cache) computeVariant(ctx context.Context, key string, dest groupcache.Sink) error {
 	v, err := c.parseVariantKey(key)
 	if err != nil {
 		return err

@@ -453,6 +453,9 @@ func (pg *peerGetter) Get(ctx context.Context, in *pb.GetRequest, out *pb.GetRes
 	var oe *ownerError
 	switch {
 	case errors.As(err, &oe):
+		if errors.Is(oe.err, errNotCached) {
+			c.peekMisses.Add(1) // an answer, not a failure: Stats takes it out of the peer errors
+		}
 		g.ownerErrs.Store(key, oe.err)
 		c.log.Debug("avatarkit: the owner's load failed", "peer", pg.pc.base, "group", g.wire, "key", key, "err", oe.err)
 		return oe.err

@@ -1,0 +1,189 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"hash/maphash"
+	"sync"
+	"sync/atomic"
+
+	"github.com/golang/groupcache"
+)
+
+// Admission of variants: a flood of one-off variants must not evict the ones asked for again and
+// again. groupcache keeps every value it loads, least recently used first out, so a client that
+// asks for 20,000 distinct sizes of one avatar would push every popular variant out of the cache,
+// and each of them would be computed again at its next request.
+//
+// So a variant is admitted to the variants group only once it has been asked for before. A node
+// remembers which variant keys it was asked for recently (doorkeeper, a Bloom filter in two
+// generations, as TinyLFU's doorkeeper). A key not seen before is served from the variants group
+// if it happens to be there (a peek: nothing is computed), else computed in the probation group,
+// a small group of its own (an eighth of the variants' share of CacheBytes) where one-off
+// variants evict only each other. The second request for the key goes to the variants group,
+// whose loader takes the value from the probation group's cache when it is still there (the
+// owner of a key is the same node in both groups), so a variant asked for twice is computed
+// once. Variants the app itself asks for — URLs it signed, its named transformations, the
+// untransformed picture — are admitted at once (Request.Trusted).
+//
+// The doorkeeper is per node: in a cluster a variant is admitted by the node its requests reach,
+// which for a popular variant is every node.
+
+// probationShare is the part of the variants' share of CacheBytes given to the probation group.
+const probationShare = 8
+
+// doorBits is the size of one generation of the doorkeeper, in bits (128 KiB); a generation is
+// retired after doorBits/10 keys, so that it answers "seen" wrongly for about 2 % of new keys.
+const doorBits = 1 << 20
+
+type doorkeeper struct {
+	seed     maphash.Seed
+	mu       sync.Mutex // rotation
+	cur      atomic.Pointer[bloom]
+	prev     atomic.Pointer[bloom]
+	inserted atomic.Int64 // keys added to cur
+}
+
+type bloom struct{ words []atomic.Uint64 }
+
+func newBloom() *bloom { return &bloom{words: make([]atomic.Uint64, doorBits/64)} }
+
+func newDoorkeeper() *doorkeeper {
+	d := &doorkeeper{seed: maphash.MakeSeed()}
+	d.cur.Store(newBloom())
+	d.prev.Store(newBloom())
+	return d
+}
+
+// probes returns the three bit positions of a key.
+func (d *doorkeeper) probes(key string) [3]uint64 {
+	h := maphash.String(d.seed, key)
+	h1, h2 := h&0xffffffff, h>>32|1
+	return [3]uint64{h1 % doorBits, (h1 + h2) % doorBits, (h1 + 2*h2) % doorBits}
+}
+
+func (b *bloom) has(p [3]uint64) bool {
+	for _, i := range p {
+		if b.words[i/64].Load()&(1<<(i%64)) == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func (b *bloom) add(p [3]uint64) {
+	for _, i := range p {
+		b.words[i/64].Or(1 << (i % 64))
+	}
+}
+
+// seen reports whether key was asked for before (recently, and give or take a few per cent of
+// false positives), and records that it has been now.
+func (d *doorkeeper) seen(key string) bool {
+	p := d.probes(key)
+	cur := d.cur.Load()
+	if cur.has(p) {
+		return true
+	}
+	was := d.prev.Load().has(p)
+	cur.add(p)
+	if d.inserted.Add(1) >= doorBits/10 {
+		d.rotate(cur)
+	}
+	return was
+}
+
+// rotate retires the older generation, once per filled generation.
+func (d *doorkeeper) rotate(full *bloom) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.cur.Load() != full {
+		return // another goroutine rotated it
+	}
+	d.prev.Store(full)
+	d.cur.Store(newBloom())
+	d.inserted.Store(0)
+}
+
+// getVariant gets the variant key of the avatar hint into v, through the doorkeeper: see above.
+func (c *Cache) getVariant(ctx context.Context, hint, key string, trusted bool, v *groupcache.ByteView) error {
+	ctx = withHint(ctx, hint)
+	if trusted || c.door.seen(key) {
+		return getLoading(ctx, c.variants, key, v)
+	}
+	err := c.variants.Get(withPeek(ctx), key, groupcache.ByteViewSink(v))
+	if !errors.Is(err, errNotCached) {
+		return err
+	}
+	c.probationLoads.Add(1)
+	return getLoading(ctx, c.probation, key, v)
+}
+
+// getLoading gets key from g, loading it when it is not cached. groupcache lets concurrent Gets
+// of one key share one load, a peek's among them (on this node, or on the owner when the
+// requests come from several nodes), so a Get that got a peek's "not cached" asks again.
+func getLoading(ctx context.Context, g *groupcache.Group, key string, v *groupcache.ByteView) error {
+	for i := 0; ; i++ {
+		err := g.Get(ctx, key, groupcache.ByteViewSink(v))
+		if !errors.Is(err, errNotCached) || i == 3 {
+			return err
+		}
+	}
+}
+
+// loadVariant is the variants group's loader: a variant asked for before. It takes the value
+// from the probation group when the first request left it there, and computes it otherwise
+// (unless the load is a peek).
+func (c *Cache) loadVariant(ctx context.Context, key string, dest groupcache.Sink) error {
+	if err := c.groups[groupVariants].takeOwnerErr(key); err != nil {
+		return err
+	}
+	var v groupcache.ByteView
+	if err := c.probation.Get(withPeek(ctx), key, groupcache.ByteViewSink(&v)); err == nil {
+		c.promoted.Add(1)
+		return dest.SetBytes(v.ByteSlice())
+	}
+	if isPeek(ctx) {
+		return errNotCached
+	}
+	return c.computeOnce(ctx, key, dest)
+}
+
+// computeOnce computes a variant once for both groups: a first request (probation) and a second
+// one (variants) that arrive at the same time share the work.
+func (c *Cache) computeOnce(ctx context.Context, key string, dest groupcache.Sink) error {
+	v, err := c.computing.Do(key, func() (any, error) {
+		var b []byte
+		err := c.computeVariant(ctx, key, groupcache.AllocatingByteSliceSink(&b))
+		return b, err
+	})
+	if err != nil {
+		return err
+	}
+	return dest.SetBytes(v.([]byte))
+}
+
+// loadProbation is the probation group's loader: a variant asked for the first time.
+func (c *Cache) loadProbation(ctx context.Context, key string, dest groupcache.Sink) error {
+	if err := c.groups[groupProbation].takeOwnerErr(key); err != nil {
+		return err
+	}
+	if isPeek(ctx) {
+		return errNotCached
+	}
+	return c.computeOnce(ctx, key, dest)
+}
+
+// AdmissionStats describe the admission of variants to the cache.
+type AdmissionStats struct {
+	// Probation counts the requests for a variant not asked for before (on this node) that
+	// were not in the cache: it was computed, or found, in the probation group.
+	Probation int64 `json:"probation"`
+	// Promoted counts the variants asked for again that the variants group took from the
+	// probation group instead of computing them again.
+	Promoted int64 `json:"promoted"`
+	// PeerPeeks counts the looks into another node's variants group for a variant not asked for
+	// before that the owner answered with "not cached" (the variant was then computed in the
+	// probation group).
+	PeerPeeks int64 `json:"peer_peeks"`
+}
