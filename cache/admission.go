@@ -141,7 +141,7 @@ func (c *Cache) loadVariant(ctx context.Context, key string, dest groupcache.Sin
 	var v groupcache.ByteView
 	if err := c.probation.Get(withPeek(ctx), key, groupcache.ByteViewSink(&v)); err == nil {
 		c.promoted.Add(1)
-		return dest.SetBytes(v.ByteSlice())
+		return dest.SetString(v.String())
 	}
 	if isPeek(ctx) {
 		return errNotCached
@@ -153,14 +153,14 @@ func (c *Cache) loadVariant(ctx context.Context, key string, dest groupcache.Sin
 // one (variants) that arrive at the same time share the work.
 func (c *Cache) computeOnce(ctx context.Context, key string, dest groupcache.Sink) error {
 	v, err := c.computing.Do(key, func() (any, error) {
-		var b []byte
-		err := c.computeVariant(ctx, key, groupcache.AllocatingByteSliceSink(&b))
-		return b, err
+		var s string
+		err := c.computeVariant(ctx, key, groupcache.StringSink(&s))
+		return s, err
 	})
 	if err != nil {
 		return err
 	}
-	return dest.SetBytes(v.([]byte))
+	return dest.SetString(v.(string))
 }
 
 // loadProbation is the probation group's loader: a variant asked for the first time.

@@ -3,10 +3,10 @@ package cache
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image"
 	"image/jpeg"
 	"math/rand/v2"
-	"fmt"
 	"sync"
 	"testing"
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"time"
+	"unsafe"
 
 	"github.com/golang/groupcache"
 
@@ -79,6 +80,20 @@ func encodeEntry(class, kind, flags byte, stamp int64, meta string, body []byte)
 	copy(b[entryHeaderSize:], meta)
 	copy(b[entryHeaderSize+len(meta):], body)
 	return b
+}
+
+// setOwned sets dest to b without copying it: b becomes the value and must never be changed
+// again. Every value this package makes is written once, so it is handed over as it is, as a
+// string, which groupcache keeps without the copy SetBytes makes.
+func setOwned(dest groupcache.Sink, b []byte) error {
+	return dest.SetString(unsafe.String(unsafe.SliceData(b), len(b)))
+}
+
+// viewBytes returns the bytes of v without copying them when v holds a string (every value this
+// node made: setOwned), and a copy otherwise (a value a peer sent). The result must only be read.
+func viewBytes(v groupcache.ByteView) []byte {
+	s := v.String()
+	return unsafe.Slice(unsafe.StringData(s), len(s))
 }
 
 // entry is a decoded view of an encoded entry. It copies nothing but the small meta string.

@@ -96,7 +96,7 @@ func (c *Cache) loadOriginal(ctx context.Context, key string, dest groupcache.Si
 	if err != nil {
 		if b, ok := encodeError(err, stamp); ok {
 			c.log.Debug("avatarkit: origin outcome", "type", k.typ, "id", k.id, "outcome", err.Error(), "took", time.Since(start))
-			return dest.SetBytes(b)
+			return setOwned(dest, b)
 		}
 		now := c.now()
 		c.failures.add(key, err, now, now.Add(c.errorRetry))
@@ -109,10 +109,10 @@ func (c *Cache) loadOriginal(ctx context.Context, key string, dest groupcache.Si
 		// The provider promised a sniffed image type; anything else is a bug of the provider.
 		err := &fetch.Error{Kind: fetch.KindNotImage, Provider: k.typ, Msg: fmt.Sprintf("picture has content type %q", pic.ContentType)}
 		b, _ := encodeError(err, stamp)
-		return dest.SetBytes(b)
+		return setOwned(dest, b)
 	}
 	c.log.Debug("avatarkit: origin fetched", "type", k.typ, "id", k.id, "bytes", len(pic.Bytes), "took", time.Since(start))
-	return dest.SetBytes(encodePicture(f, pic.Default, stamp, contentHash(pic.Bytes), pic.Bytes))
+	return setOwned(dest, encodePicture(f, pic.Default, stamp, contentHash(pic.Bytes), pic.Bytes))
 }
 
 func formatOfContentType(ct string) (imageops.Format, bool) {
@@ -145,7 +145,7 @@ func (c *Cache) loadIndex(ctx context.Context, key string, dest groupcache.Sink)
 	if err != nil {
 		return err
 	}
-	return dest.SetBytes(encodeEntry(e.class, e.kind, e.flags, e.stamp, e.meta, nil))
+	return setOwned(dest, encodeEntry(e.class, e.kind, e.flags, e.stamp, e.meta, nil))
 }
 
 // sourceBytes returns the picture a source names. For an original's content it needs the hint,
@@ -172,7 +172,7 @@ func (c *Cache) sourceBytes(ctx context.Context, s source) ([]byte, error) {
 	if e.class != classPicture || e.meta != s.hash {
 		return nil, errContentChanged
 	}
-	return e.body.ByteSlice(), nil
+	return viewBytes(e.body), nil
 }
 
 // admit reserves room in the work budget for work on src that cost says it takes: first the
@@ -226,7 +226,7 @@ func (c *Cache) loadAnalysis(ctx context.Context, key string, dest groupcache.Si
 	cost, err := imageops.EstimateAnalysis(src, c.limits)
 	if err != nil {
 		if b, ok := encodeError(err, stamp); ok {
-			return dest.SetBytes(b)
+			return setOwned(dest, b)
 		}
 		return err
 	}
@@ -239,7 +239,7 @@ func (c *Cache) loadAnalysis(ctx context.Context, key string, dest groupcache.Si
 	release()
 	if err != nil {
 		if b, ok := encodeError(err, stamp); ok {
-			return dest.SetBytes(b)
+			return setOwned(dest, b)
 		}
 		return err
 	}
@@ -247,7 +247,7 @@ func (c *Cache) loadAnalysis(ctx context.Context, key string, dest groupcache.Si
 	if err != nil {
 		return err
 	}
-	return dest.SetBytes(encodeEntry(classPicture, 0, 0, stamp, "", b))
+	return setOwned(dest, encodeEntry(classPicture, 0, 0, stamp, "", b))
 }
 
 // analysisOf returns the analysis of a source, computed once cluster-wide.
@@ -264,7 +264,7 @@ func (c *Cache) analysisOf(ctx context.Context, srcKey string) (*imageops.Analys
 		return nil, e.err()
 	}
 	a := new(imageops.Analysis)
-	if err := a.UnmarshalBinary(e.body.ByteSlice()); err != nil {
+	if err := a.UnmarshalBinary(viewBytes(e.body)); err != nil {
 		return nil, fmt.Errorf("cache: analysis of %s: %w", srcKey, err)
 	}
 	return a, nil
@@ -288,7 +288,7 @@ func (c *Cache) computeVariant(ctx context.Context, key string, dest groupcache.
 	if v.chain.NeedsAnalysis() {
 		if opt.Analysis, err = c.analysisOf(ctx, v.srcKey); err != nil {
 			if b, ok := encodeError(err, stamp); ok {
-				return dest.SetBytes(b)
+				return setOwned(dest, b)
 			}
 			return err
 		}
@@ -297,7 +297,7 @@ func (c *Cache) computeVariant(ctx context.Context, key string, dest groupcache.
 	if err != nil {
 		if b, ok := encodeError(err, stamp); ok {
 			c.log.Debug("avatarkit: transform refused", "key", key, "err", err)
-			return dest.SetBytes(b)
+			return setOwned(dest, b)
 		}
 		return err
 	}
@@ -312,7 +312,7 @@ func (c *Cache) computeVariant(ctx context.Context, key string, dest groupcache.
 	if err != nil {
 		if b, ok := encodeError(err, stamp); ok {
 			c.log.Debug("avatarkit: transform refused", "key", key, "err", err)
-			return dest.SetBytes(b)
+			return setOwned(dest, b)
 		}
 		c.log.Warn("avatarkit: transform failed", "key", key, "err", err)
 		return err
@@ -320,5 +320,5 @@ func (c *Cache) computeVariant(ctx context.Context, key string, dest groupcache.
 	c.log.Debug("avatarkit: transformed", "key", key, "bytes", len(out.Bytes), "took", time.Since(start))
 	sum := sha256.Sum256(out.Bytes)
 	etag := `"` + hex.EncodeToString(sum[:12]) + `"`
-	return dest.SetBytes(encodePicture(out.Format, false, stamp, etag, out.Bytes))
+	return setOwned(dest, encodePicture(out.Format, false, stamp, etag, out.Bytes))
 }
