@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/golang/groupcache"
@@ -88,11 +89,20 @@ func (c *Cache) loadOriginal(ctx context.Context, key string, dest groupcache.Si
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.timeout)
 	defer cancel()
+	mem := &loadMemory{ctx: ctx, b: c.work}
+	defer mem.release() // the picture is then in the cache, and counted there
+	ctx = fetch.WithMemory(ctx, mem)
 
 	c.originFetches.Add(1)
 	start := time.Now()
 	pic, err := k.p.Fetch(ctx, k.id)
 	stamp := c.now().Unix()
+	var busy *BusyError
+	if errors.As(err, &busy) {
+		// No room to download now: this node's state, not the network's. Not remembered.
+		c.log.Debug("avatarkit: origin download shed", "type", k.typ, "id", k.id, "err", busy)
+		return busy
+	}
 	if err != nil {
 		if b, ok := encodeError(err, stamp); ok {
 			c.log.Debug("avatarkit: origin outcome", "type", k.typ, "id", k.id, "outcome", err.Error(), "took", time.Since(start))
@@ -113,6 +123,38 @@ func (c *Cache) loadOriginal(ctx context.Context, key string, dest groupcache.Si
 	}
 	c.log.Debug("avatarkit: origin fetched", "type", k.typ, "id", k.id, "bytes", len(pic.Bytes), "took", time.Since(start))
 	return setOwned(dest, encodePicture(f, pic.Default, stamp, contentHash(pic.Bytes), pic.Bytes))
+}
+
+// loadMemory reserves the buffers of one load's downloads from the work budget (fetch.Memory),
+// until the load is over.
+type loadMemory struct {
+	ctx      context.Context
+	b        *budget
+	mu       sync.Mutex
+	releases []func()
+}
+
+func (m *loadMemory) Reserve(n int64) error {
+	r, err := m.b.acquire(m.ctx, n, 0, false)
+	if errors.Is(err, errBudgetTooSmall) {
+		return &fetch.Error{Kind: fetch.KindTooLarge, Msg: fmt.Sprintf("picture is larger than this node's work budget of %d MiB can hold while it is downloaded", m.b.capBytes>>20)}
+	}
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	m.releases = append(m.releases, r)
+	m.mu.Unlock()
+	return nil
+}
+
+func (m *loadMemory) release() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, r := range m.releases {
+		r()
+	}
+	m.releases = nil
 }
 
 func formatOfContentType(ct string) (imageops.Format, bool) {

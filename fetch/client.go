@@ -379,8 +379,12 @@ func (c *Client) get(parent context.Context, rawURL string, header http.Header, 
 	if resp.ContentLength > x.limit {
 		return nil, tooLargeErr(x, fmt.Errorf("Content-Length %d", resp.ContentLength))
 	}
-	body, err := readCapped(resp.Body, x.limit, resp.ContentLength)
+	body, err := readCapped(resp.Body, x.limit, resp.ContentLength, memoryOf(parent))
 	if err != nil {
+		var me *memoryError
+		if errors.As(err, &me) {
+			return nil, me.err // the caller's budget said no: its own error, as it was
+		}
 		return nil, c.transportError(parent, ctx, err, x.noun)
 	}
 	if int64(len(body)) > x.limit {
@@ -393,19 +397,37 @@ func (c *Client) get(parent context.Context, rawURL string, header http.Header, 
 // readCapped reads r to its end, or to limit+1 bytes, whatever a Content-Length said: the buffer
 // starts at the size the response announced (within the cap), else small, and doubles, never
 // beyond limit+1 bytes, so that a body that turns out longer than the cap costs at most twice
-// the cap in memory, and a body within it at most twice its size.
-func readCapped(r io.Reader, limit, announced int64) ([]byte, error) {
+// the cap in memory, and a body within it at most twice its size. Every buffer is reserved from
+// mem first, when there is one.
+func readCapped(r io.Reader, limit, announced int64, mem Memory) ([]byte, error) {
 	size := int64(32 << 10)
 	if announced > 0 {
 		size = announced + 1 // +1: room to see a body longer than it said
 	}
-	buf := make([]byte, 0, min(size, limit+1))
+	alloc := func(n int64) error {
+		if mem == nil {
+			return nil
+		}
+		if err := mem.Reserve(n); err != nil {
+			return &memoryError{err}
+		}
+		return nil
+	}
+	size = min(size, limit+1)
+	if err := alloc(size); err != nil {
+		return nil, err
+	}
+	buf := make([]byte, 0, size)
 	for {
 		if len(buf) == cap(buf) {
 			if int64(len(buf)) > limit {
 				return buf, nil
 			}
-			grown := make([]byte, len(buf), min(2*int64(cap(buf)), limit+1))
+			size := min(2*int64(cap(buf)), limit+1)
+			if err := alloc(size); err != nil {
+				return nil, err
+			}
+			grown := make([]byte, len(buf), size)
 			copy(grown, buf)
 			buf = grown
 		}
@@ -419,6 +441,34 @@ func readCapped(r io.Reader, limit, announced int64) ([]byte, error) {
 		}
 	}
 }
+
+// Memory is a budget the buffers of downloads are taken from (WithMemory), so that the host can
+// bound what downloads in flight hold.
+type Memory interface {
+	// Reserve takes n bytes from the budget, waiting for them as the budget allows. An error
+	// fails the download with that error, as it is.
+	Reserve(n int64) error
+}
+
+type memoryKey struct{}
+
+// WithMemory returns a context whose downloads (Client.Picture, Client.API) reserve every buffer
+// they read into from m before allocating it. The reservations last as long as m's owner wants:
+// fetch never gives them back.
+func WithMemory(ctx context.Context, m Memory) context.Context {
+	return context.WithValue(ctx, memoryKey{}, m)
+}
+
+func memoryOf(ctx context.Context) Memory {
+	m, _ := ctx.Value(memoryKey{}).(Memory)
+	return m
+}
+
+// memoryError carries a Memory's refusal through the reading of a body.
+type memoryError struct{ err error }
+
+func (e *memoryError) Error() string { return e.err.Error() }
+func (e *memoryError) Unwrap() error { return e.err }
 
 func tooLargeErr(x exchange, cause error) *Error {
 	return &Error{Kind: x.tooLarge, Msg: fmt.Sprintf("%s is larger than %s", x.noun, formatBytes(x.limit)), Err: cause}
