@@ -38,6 +38,7 @@ import (
 const (
 	DefaultPrefix       = "/avatars/"
 	DefaultMaxURLLength = 2048
+	DefaultMinSendRate  = 16 << 10
 	DefaultLoadTimeout  = cache.DefaultLoadTimeout
 	DefaultPeerTimeout  = cache.DefaultPeerTimeout
 
@@ -94,6 +95,12 @@ type Config struct {
 	// answered 503 with Retry-After; a request expected to wait longer is answered at once.
 	// Default 3 s.
 	MaxQueueWait time.Duration
+
+	// MinSendRate is the slowest a client may read a large response (cache.HoldThreshold bytes
+	// or more), in bytes per second: its connection gets a write deadline of 10 s plus the
+	// body's size at this rate, so that a client that reads slowly cannot hold the body (and the
+	// room it holds in the work budget) for long. Default 16 KiB/s; negative: no deadline.
+	MinSendRate int64
 
 	// Limits bound the pictures accepted and produced: at most 2048 px a side out, 16 MiB and 50
 	// megapixels in by default.
@@ -183,6 +190,7 @@ type Handler struct {
 	providers    map[string]fetch.Provider
 	cache        *cache.Cache
 	maxURLLength int
+	minSendRate  int64
 	limits       imageops.Limits
 	named        map[string]imageops.Chain
 	defaults     map[string]bool
@@ -204,6 +212,12 @@ func New(cfg Config) (*Handler, error) {
 	}
 	if !strings.HasPrefix(cfg.Prefix, "/") || !strings.HasSuffix(cfg.Prefix, "/") {
 		return nil, fmt.Errorf("avatarmw: Prefix %q must begin and end with '/'", cfg.Prefix)
+	}
+	switch {
+	case cfg.MinSendRate == 0:
+		cfg.MinSendRate = DefaultMinSendRate
+	case cfg.MinSendRate < 0:
+		cfg.MinSendRate = 0
 	}
 	switch {
 	case cfg.MaxURLLength == 0:
@@ -312,6 +326,7 @@ func New(cfg Config) (*Handler, error) {
 		providers:    providers,
 		cache:        c,
 		maxURLLength: cfg.MaxURLLength,
+		minSendRate:  cfg.MinSendRate,
 		limits:       cfg.Limits,
 		named:        named,
 		defaults:     defaults,
@@ -419,6 +434,19 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	inm := r.Header.Get("If-None-Match")
+	notModified := inm != "" && etagListMatches(inm, v.ETag)
+	sending := !notModified && r.Method != http.MethodHead
+	if sending {
+		// A large body holds room in the work budget while it is sent: a slow reader must not
+		// keep it in memory after the cache let it go, beyond what the budget allows.
+		release, err := h.cache.Hold(r.Context(), v)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		defer release()
+	}
 
 	if ct, ok := contentTypeHdr[v.Format]; ok {
 		hdr["Content-Type"] = ct
@@ -435,15 +463,35 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if v.Stale {
 		hdr["X-Avatar-Stale"] = hdrStale
 	}
-	if inm := r.Header.Get("If-None-Match"); inm != "" && etagListMatches(inm, v.ETag) {
+	if notModified {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
 	hdr["Content-Length"] = []string{strconv.Itoa(v.Len())}
+	if sending && h.minSendRate > 0 && v.Len() >= cache.HoldThreshold {
+		defer h.sendDeadline(w, v.Len())()
+	}
 	w.WriteHeader(http.StatusOK)
-	if r.Method != http.MethodHead {
+	if sending {
 		v.WriteTo(w) //nolint:errcheck // the client went away; nothing to tell it
 	}
+}
+
+// sendGrace is the time a large body may take to be sent on top of its size at MinSendRate.
+const sendGrace = 10 * time.Second
+
+// sendDeadline gives the connection a write deadline for sending n bytes at MinSendRate, and
+// returns the function that lifts it when the body is written. Where the writer cannot take a
+// deadline (not a net/http server), nothing is done.
+func (h *Handler) sendDeadline(w http.ResponseWriter, n int) func() {
+	rc := http.NewResponseController(w)
+	d := sendGrace + time.Duration(float64(n)/float64(h.minSendRate)*float64(time.Second))
+	if rc.SetWriteDeadline(time.Now().Add(d)) != nil {
+		return func() {}
+	}
+	// Lifted, not restored: net/http sets the next request's deadline (WriteTimeout) itself, and
+	// without a WriteTimeout this one would cut the connection's later responses short.
+	return func() { rc.SetWriteDeadline(time.Time{}) } //nolint:errcheck // as above
 }
 
 // parseRequest checks everything that can be checked without the network and names the variant.

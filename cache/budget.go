@@ -52,6 +52,8 @@ type budget struct {
 	queuedN   atomic.Int64 // work that had to wait
 	waitNanos atomic.Int64 // total time work waited
 	peakBytes atomic.Int64
+
+	heldBodies atomic.Int64 // response bodies that held room while they were sent (Cache.Hold)
 }
 
 // waiter is one piece of work waiting for room.
@@ -98,6 +100,11 @@ func (b *budget) expectedWait(extra time.Duration) time.Duration {
 // returns the function that gives them back. It fails with a *BusyError when the work cannot
 // start within maxWait, with errBudgetTooSmall when it can never fit, or with ctx's error.
 func (b *budget) acquire(ctx context.Context, bytes int64, cpu time.Duration, slot bool) (func(), error) {
+	return b.acquireWithin(ctx, bytes, cpu, slot, b.maxWait)
+}
+
+// acquireWithin is acquire with a wait of its own instead of maxWait.
+func (b *budget) acquireWithin(ctx context.Context, bytes int64, cpu time.Duration, slot bool, maxWait time.Duration) (func(), error) {
 	if bytes > b.capBytes {
 		return nil, errBudgetTooSmall
 	}
@@ -108,10 +115,10 @@ func (b *budget) acquire(ctx context.Context, bytes int64, cpu time.Duration, sl
 		b.mu.Unlock()
 		return func() { b.release(w) }, nil
 	}
-	if d := b.expectedWait(cpu); d > b.maxWait {
+	if d := b.expectedWait(cpu); d > maxWait {
 		b.mu.Unlock()
 		b.shed.Add(1)
-		return nil, b.busy(d)
+		return nil, b.busy(d, maxWait)
 	}
 	w.ready = make(chan struct{})
 	b.queue = append(b.queue, w)
@@ -120,13 +127,13 @@ func (b *budget) acquire(ctx context.Context, bytes int64, cpu time.Duration, sl
 	b.queuedN.Add(1)
 
 	start := time.Now()
-	t := time.NewTimer(b.maxWait)
+	t := time.NewTimer(maxWait)
 	defer t.Stop()
 	var err error
 	select {
 	case <-w.ready:
 	case <-t.C:
-		err = b.busy(b.maxWait)
+		err = b.busy(maxWait, maxWait)
 	case <-ctx.Done():
 		err = fmt.Errorf("cache: waiting for room in the work budget: %w", ctx.Err())
 	}
@@ -148,11 +155,11 @@ func (b *budget) acquire(ctx context.Context, bytes int64, cpu time.Duration, sl
 	return func() { b.release(w) }, nil
 }
 
-// busy is the error of work refused for a wait of about d.
-func (b *budget) busy(d time.Duration) *BusyError {
+// busy is the error of work refused for a wait of about d, more than maxWait.
+func (b *budget) busy(d, maxWait time.Duration) *BusyError {
 	s := max(time.Second, (d+time.Second-1)/time.Second*time.Second)
 	return &BusyError{RetryAfter: s, Msg: fmt.Sprintf("this server is busy with other images: its work budget is full and the wait would be about %v (more than %v); retry in %v",
-		d.Round(100*time.Millisecond), b.maxWait, s)}
+		d.Round(100*time.Millisecond), maxWait, s)}
 }
 
 // mayPass reports whether new work w may start before the work queued now: when nothing is
@@ -239,6 +246,9 @@ type BudgetStats struct {
 	WaitedTotal time.Duration `json:"waited_total_ns"`
 	// Shed counts the work refused because it could not start soon (503 with Retry-After).
 	Shed int64 `json:"shed"`
+	// HeldResponses counts the large response bodies that held room in the budget while they
+	// were sent (their bytes are part of UsedBytes meanwhile).
+	HeldResponses int64 `json:"held_responses"`
 }
 
 func (b *budget) stats() BudgetStats {
@@ -248,5 +258,73 @@ func (b *budget) stats() BudgetStats {
 	b.mu.Unlock()
 	s.PeakBytes = b.peakBytes.Load()
 	s.Admitted, s.Waited, s.WaitedTotal, s.Shed = b.admitted.Load(), b.queuedN.Load(), time.Duration(b.waitNanos.Load()), b.shed.Load()
+	s.HeldResponses = b.heldBodies.Load()
 	return s
+}
+
+// HoldThreshold is the size from which a response body holds room in the work budget while it is
+// sent (Hold). Smaller bodies, most avatars, are sent without: what they can pin is covered by
+// the constant part of a node's memory.
+const HoldThreshold = 16 << 10
+
+// maxHoldWait bounds how long a response waits for room to be sent: a hit is never kept waiting
+// long, it is refused instead.
+const maxHoldWait = time.Second
+
+// held is the room one response body holds in the work budget, shared by every response that
+// sends the same body at the same time.
+type held struct {
+	refs    int
+	release func()
+}
+
+// Hold reserves room in the work budget for v's body while it is sent, and returns the function
+// that gives it back, to be called when the body has been written. A response body is a view of
+// the cached value, so as long as the value stays cached it costs nothing more; but a client that
+// reads slowly can keep it for minutes after the cache has evicted it, and many such clients
+// could hold any amount of memory. So a body of HoldThreshold or more holds its size in the work
+// budget, once for all the responses that send it at the same time. When the budget has no room
+// within a second, Hold fails with a *BusyError (503, Retry-After): the memory slow readers hold
+// is bounded by the budget, at the cost of refusing the next large responses.
+func (c *Cache) Hold(ctx context.Context, v Variant) (func(), error) {
+	n := int64(v.Len())
+	if n < HoldThreshold {
+		return func() {}, nil
+	}
+	c.heldMu.Lock()
+	h := c.held[v.ETag]
+	if h != nil {
+		h.refs++
+		c.heldMu.Unlock()
+		return func() { c.unhold(v.ETag) }, nil
+	}
+	c.heldMu.Unlock()
+	release, err := c.work.acquireWithin(ctx, n, 0, false, min(c.work.maxWait, maxHoldWait))
+	if err != nil {
+		return nil, err
+	}
+	c.heldMu.Lock()
+	if h := c.held[v.ETag]; h != nil { // another response took it meanwhile: share it
+		h.refs++
+		c.heldMu.Unlock()
+		release()
+	} else {
+		c.held[v.ETag] = &held{refs: 1, release: release}
+		c.heldMu.Unlock()
+	}
+	c.work.heldBodies.Add(1)
+	return func() { c.unhold(v.ETag) }, nil
+}
+
+func (c *Cache) unhold(etag string) {
+	c.heldMu.Lock()
+	h := c.held[etag]
+	h.refs--
+	if h.refs == 0 {
+		delete(c.held, etag)
+	}
+	c.heldMu.Unlock()
+	if h.refs == 0 {
+		h.release()
+	}
 }

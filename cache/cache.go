@@ -213,6 +213,8 @@ type Cache struct {
 	now          func() time.Time
 	log          *slog.Logger
 	work         *budget
+	heldMu       sync.Mutex
+	held         map[string]*held // ETag -> the room a body being sent holds (Hold)
 
 	originals     *groupcache.Group
 	indexes       *groupcache.Group
@@ -387,6 +389,7 @@ func New(cfg Config) (*Cache, error) {
 		log:          cfg.Logger,
 		work:         newBudget(cfg.WorkBytes, cfg.MaxTransforms, cfg.MaxQueueWait),
 		door:         newDoorkeeper(),
+		held:         map[string]*held{},
 		transform:    imageops.TransformWith,
 		memo:         newLRU(cfg.MaxAvatars),
 		good:         newLRU(cfg.MaxAvatars),
