@@ -28,6 +28,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -47,7 +48,7 @@ func main() {
 		ctx, cancel = untilParentExits(ctx, os.Getppid, 500*time.Millisecond)
 		defer cancel()
 	}
-	if err := run(ctx, os.Args[1:], env{stderr: os.Stderr}); err != nil {
+	if err := run(ctx, os.Args[1:], env{stderr: os.Stderr, setMemoryLimit: debug.SetMemoryLimit}); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(0) // -h: the usage is printed
 		}
@@ -66,6 +67,7 @@ type options struct {
 	xToken        string
 	gravatarURL   string
 	cacheMB       int64
+	workMB        int64
 	refresh       time.Duration
 	secret        string
 	restricted    []string // nil: every type when secret is set
@@ -117,6 +119,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	envString(&o.xToken, "x-token", "X_BEARER_TOKEN", "X API bearer token")
 	fs.StringVar(&o.gravatarURL, "gravatar-url", "https://www.gravatar.com", "Gravatar base")
 	fs.Int64Var(&o.cacheMB, "cache-mb", 64, "cache size of this node, in MiB")
+	fs.Int64Var(&o.workMB, "work-mb", 128, "memory budget for decoding and transforming at once on this node, in MiB (at least 8): work beyond it waits briefly or gets 503 with Retry-After")
 	fs.DurationVar(&o.refresh, "refresh", 168*time.Hour, "refresh period: how often an avatar is checked again at its network")
 	envString(&o.secret, "secret", "AVATAR_SECRET", "URL signing secret (16 random bytes or more; a shorter one is taken with a warning)")
 	restricted := fs.String("restricted", "", "comma-separated types that need signed URLs, or \"none\" (default: every type when -secret is set)")
@@ -153,6 +156,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.cacheMB <= 0 {
 		return o, fmt.Errorf("-cache-mb %d: want a positive number of MiB", o.cacheMB)
+	}
+	if o.workMB < 8 {
+		return o, fmt.Errorf("-work-mb %d: want at least 8 MiB", o.workMB)
 	}
 	if err := o.parseCluster(*peers, *peersDNS); err != nil {
 		return o, err
@@ -211,6 +217,10 @@ type env struct {
 	ready  chan<- string // when not nil, receives the listening address
 	name   string        // the handler's Name (avatarmw.Config.Name), the same on every node of a cluster
 
+	// setMemoryLimit, when not nil, is debug.SetMemoryLimit: the process is the app's own, not a
+	// test's.
+	setMemoryLimit func(int64) int64
+
 	// lookupHost, when not nil, replaces the DNS resolver of -peers-dns (tests).
 	lookupHost func(ctx context.Context, host string) ([]string, error)
 }
@@ -223,6 +233,23 @@ func writeTimeout(peerTimeout time.Duration) time.Duration {
 	return 2*(avatarmw.DefaultLoadTimeout+peerTimeout) + 10*time.Second
 }
 
+// memoryHeadroom is what a node needs besides its cache and its work budget: the Go runtime, the
+// avatars it remembers (cache.Config.MaxAvatars), connections, small responses being sent.
+const memoryHeadroom = 64 << 20
+
+// setMemoryLimit sets Go's memory limit to the cache, the work budget and the headroom, so that
+// the collector works harder rather than let garbage take the process beyond what it was given;
+// avatarkit's budgets keep what is live within it. An explicit GOMEMLIMIT wins.
+func setMemoryLimit(log *slog.Logger, o options, set func(int64) int64) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		log.Info("memory limit from GOMEMLIMIT", "limit_mib", set(-1)>>20)
+		return
+	}
+	limit := o.cacheMB<<20 + o.workMB<<20 + memoryHeadroom
+	set(limit)
+	log.Info("memory limit", "limit_mib", limit>>20, "cache_mib", o.cacheMB, "work_mib", o.workMB)
+}
+
 // run runs the app until ctx is done.
 func run(ctx context.Context, args []string, e env) error {
 	stderr, ready := e.stderr, e.ready
@@ -231,6 +258,9 @@ func run(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
+	if e.setMemoryLimit != nil {
+		setMemoryLimit(log, o, e.setMemoryLimit)
+	}
 
 	fc := fetch.Config{
 		FacebookURL:   o.facebookURL,
@@ -254,6 +284,7 @@ func run(ctx context.Context, args []string, e env) error {
 		Name:          e.name,
 		Fetch:         fc,
 		CacheBytes:    o.cacheMB << 20,
+		WorkBytes:     o.workMB << 20,
 		RefreshPeriod: o.refresh,
 		Restricted:    o.restricted,
 		Logger:        log,
