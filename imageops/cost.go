@@ -3,6 +3,7 @@ package imageops
 import (
 	"fmt"
 	"image"
+	"image/png"
 	"math"
 	"strconv"
 	"time"
@@ -417,12 +418,13 @@ func ownCost(cur *pixels) (bytes, ns float64) {
 func effectCost(e Effect, n float64) (bytes, ns float64) {
 	switch e.Name {
 	case EffectBlur:
-		if float64(e.value())/20 <= math.Sqrt(10) {
-			return 16.5 * n, 320 * n
+		if sigma := float64(e.value()) / 20; sigma <= math.Sqrt(10) {
+			taps := 2*max(1, math.Round(sigma*sigma/2)) + 1
+			return 4.2*n + 64<<10, (10*taps + 25) * n
 		}
 		return 5 * n, 30 * n
 	case EffectSharpen:
-		return 24.5 * n, 180 * n
+		return 4.2*n + 64<<10, 60 * n
 	case EffectPixelate:
 		return 0, 8 * n
 	case EffectGrayscale:
@@ -483,5 +485,8 @@ func isYCbCr(k resize.Kind) bool { return k >= resize.KindYCbCr444 }
 // pngEncodeNs is the CPU a PNG encoder takes per pixel at the compression level encode uses for
 // n pixels (pngLevel).
 func pngEncodeNs(n float64) float64 {
+	if pngLevel(int(n)) == png.BestSpeed {
+		return 120
+	}
 	return 260
 }

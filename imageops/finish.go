@@ -6,7 +6,6 @@ import (
 	"math"
 
 	"github.com/anthonynsimon/bild/adjust"
-	"github.com/anthonynsimon/bild/blur"
 	"github.com/anthonynsimon/bild/effect"
 
 	"github.com/avatarkit/avatarkit/imageops/internal/resize"
@@ -67,9 +66,7 @@ func applyEffect(img image.Image, e Effect) image.Image {
 		pixelate(src, n)
 		return src
 	case EffectSharpen:
-		out := effect.UnsharpMask(src, 0.2, float64(n)/200)
-		keepAlpha(out, src)
-		return out
+		return sharpen(src, min(float64(n)/200, 10))
 	}
 	opaque := src.Opaque()
 	if !opaque {
@@ -102,20 +99,20 @@ func applyEffect(img image.Image, e Effect) image.Image {
 }
 
 // gaussian blurs src with a Gaussian of standard deviation sigma px (approximately, for large
-// sigma). bild's blur.Gaussian(r) has standard deviation √(2r) and 2r+1 taps, so a direct blur
+// sigma). A Gaussian kernel of radius r (gaussianKernel) has standard deviation √(2r) and 2r+1 taps, so a direct blur
 // is used up to sigma √10 (r ≤ 5, the smallest being r = 1, σ ≈ 1.4); a larger blur is done on a
 // copy reduced by sigma/2, blurred with r = 2 (σ = 2) and enlarged back, which costs the same
 // whatever sigma is.
 func gaussian(src *image.RGBA, sigma float64) *image.RGBA {
 	if sigma <= math.Sqrt(10) {
 		r := max(1, math.Round(sigma*sigma/2))
-		return blur.Gaussian(src, r)
+		return blurRGBA(src, gaussianKernel(int(r)))
 	}
 	w, h := src.Rect.Dx(), src.Rect.Dy()
 	f := sigma / 2
 	sw, sh := max(1, int(math.Round(float64(w)/f))), max(1, int(math.Round(float64(h)/f)))
 	small := resize.Resize(src, sw, sh)
-	small = blur.Gaussian(small, 2)
+	small = blurRGBA(small, gaussianKernel(2))
 	return resize.Resize(small, w, h)
 }
 
