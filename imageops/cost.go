@@ -5,6 +5,7 @@ import (
 	"image"
 	"image/png"
 	"math"
+	"slices"
 	"strconv"
 	"time"
 
@@ -47,24 +48,34 @@ const (
 // A chain with focal gravity whose Analysis is not given is planned as if no face were found,
 // which gives the largest intermediate images, and includes the analysis that TransformWith then
 // makes.
+//
+// With f_auto, the formats of opt.Accept whose encoding would take the work beyond the limits
+// are left out of the comparison (TransformWith leaves them out too), so that a large picture is
+// served in a format that fits rather than refused; only when none fits is it refused.
 func Estimate(src []byte, c Chain, ext Format, lim Limits, opt Options) (Cost, error) {
-	lim = lim.WithDefaults()
+	cost, _, err := estimate(src, c, ext, lim.WithDefaults(), opt)
+	return cost, err
+}
+
+// estimate is Estimate with lim's defaults filled in; it also returns the formats f_auto
+// compares (nil without f_auto).
+func estimate(src []byte, c Chain, ext Format, lim Limits, opt Options) (Cost, []Format, error) {
 	if err := c.Check(lim); err != nil {
-		return Cost{}, err
+		return Cost{}, nil, err
 	}
 	info, err := inspect(src, lim)
 	if err != nil {
-		return Cost{}, err
+		return Cost{}, nil, err
 	}
 	w, h := info.uprightSize()
 	a := opt.Analysis
 	if a != nil && (a.Width != w || a.Height != h) {
-		return Cost{}, errorf(KindBadParam, "", "Options.Analysis is of a %d×%d picture, the source is %d×%d", a.Width, a.Height, w, h)
+		return Cost{}, nil, errorf(KindBadParam, "", "Options.Analysis is of a %d×%d picture, the source is %d×%d", a.Width, a.Height, w, h)
 	}
 	plans, err := planChain(c, w, h, lim, a)
 	if err != nil {
 		if a != nil || !c.NeedsAnalysis() {
-			return Cost{}, err
+			return Cost{}, nil, err
 		}
 		// Where the faces are decides the sizes, and TransformWith finds them after decoding:
 		// reckon with every component giving the largest image the limits allow.
@@ -90,20 +101,49 @@ func Estimate(src []byte, c Chain, ext Format, lim Limits, opt Options) (Cost, e
 	if f == FormatOriginal {
 		f = info.format
 	}
-	formats := []Format{f}
+	var auto []Format
 	if c.FormatAuto() && len(opt.Accept) > 0 {
-		formats = opt.Accept
-	}
-	seen := map[Format]bool{}
-	for _, f := range formats {
-		if seen[f] {
-			continue
+		auto = autoFormats(cost, cur, opt.Accept, c.quality(), lim)
+		for _, f := range auto {
+			b, ns := encodeCost(f, cur, c.quality())
+			cost.add(b, ns)
 		}
-		seen[f] = true
+	} else {
 		b, ns := encodeCost(f, cur, c.quality())
 		cost.add(b, ns)
 	}
-	return cost, cost.check(info, lim, "transforming")
+	return cost, auto, cost.check(info, lim, "transforming")
+}
+
+// autoFormats returns the formats of accept that f_auto compares: each once, GIF only when
+// nothing else is acceptable (encodeSmallest's rule), and, in accept's order, only those whose
+// encoding still fits the limits on top of base and of the ones before. When none fits, the
+// cheapest one, which the limits then refuse.
+func autoFormats(base Cost, cur pixels, accept []Format, q Quality, lim Limits) []Format {
+	var cands []Format
+	for _, f := range accept {
+		if !slices.Contains(cands, f) && (f != GIF || !slices.ContainsFunc(accept, func(g Format) bool { return g != GIF })) {
+			cands = append(cands, f)
+		}
+	}
+	var fit []Format
+	cheapest, cheapestCPU := FormatOriginal, time.Duration(math.MaxInt64)
+	for _, f := range cands {
+		b, ns := encodeCost(f, cur, q)
+		if d := time.Duration(ns); d < cheapestCPU {
+			cheapest, cheapestCPU = f, d
+		}
+		next := base
+		next.add(b, ns)
+		if next.Bytes <= lim.MaxWorkBytes && next.CPU <= lim.MaxCPU {
+			fit = append(fit, f)
+			base = next
+		}
+	}
+	if len(fit) == 0 && cheapest != FormatOriginal {
+		fit = []Format{cheapest}
+	}
+	return fit
 }
 
 // EstimateAnalysis returns the cost of Analyze(ctx, src, lim), after the same checks Analyze
@@ -134,8 +174,8 @@ func (c Cost) check(info source, lim Limits, doing string) error {
 	case c.Bytes > lim.MaxWorkBytes:
 		return errorf(KindWorkLimit, "", "decoding %s and %s it takes about %s of memory, more than the working-memory budget of %s", what, doing, formatMiB(c.Bytes), formatMiB(lim.MaxWorkBytes))
 	case c.CPU > lim.MaxCPU:
-		return errorf(KindWorkLimit, "", "decoding %s and %s it takes about %s of processor time, more than the %s an image may take: ask for a smaller size, or a cheaper format or effect",
-			what, doing, c.CPU.Round(100*time.Millisecond), lim.MaxCPU)
+		return errorf(KindWorkLimit, "", "decoding %s and %s it takes about %.1f s of processor time, more than the %.1f s an image may take: ask for a smaller size, or a cheaper format or effect",
+			what, doing, c.CPU.Seconds(), lim.MaxCPU.Seconds())
 	}
 	return nil
 }

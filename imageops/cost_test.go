@@ -210,3 +210,28 @@ func TestHeaderLayouts(t *testing.T) {
 		readLayout(junk, sniff(junk)) // never panics
 	}
 }
+
+// TestFormatAutoLeavesOutWhatDoesNotFit: f_auto on a large picture compares only the encodings
+// that fit the limits, instead of refusing the picture because one of them would not (a
+// lossless WebP of 1500² px takes some 200 MiB and seconds).
+func TestFormatAutoLeavesOutWhatDoesNotFit(t *testing.T) {
+	src := jpegBytes(t, photoImage(1500), 85)
+	c := mustChain(t, "f_auto")
+	lim := Limits{MaxWorkBytes: 128 << 20}
+	opt := Options{Accept: []Format{WebP, PNG, JPEG}}
+	est, err := Estimate(src, c, JPEG, lim, opt)
+	require.NoError(t, err)
+	assert.LessOrEqual(t, est.Bytes, int64(128<<20))
+	out, err := TransformWith(context.Background(), src, c, JPEG, lim, opt)
+	require.NoError(t, err)
+	assert.NotEqual(t, WebP, out.Format, "WebP would not fit, so it was not tried")
+
+	// Small, every format fits and the smallest wins as before.
+	small := jpegBytes(t, photoImage(64), 85)
+	_, auto, err := estimate(small, c, JPEG, lim.WithDefaults(), opt)
+	require.NoError(t, err)
+	assert.Equal(t, []Format{WebP, PNG, JPEG}, auto)
+	_, auto, err = estimate(small, c, JPEG, lim.WithDefaults(), Options{Accept: []Format{GIF, JPEG, GIF}})
+	require.NoError(t, err)
+	assert.Equal(t, []Format{JPEG}, auto, "GIF only when nothing else is acceptable")
+}

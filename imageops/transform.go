@@ -60,8 +60,12 @@ func Transform(ctx context.Context, src []byte, c Chain, ext Format, lim Limits)
 // picture for the layers above and does nothing to the pixels.
 func TransformWith(ctx context.Context, src []byte, c Chain, ext Format, lim Limits, opt Options) (*Output, error) {
 	lim = lim.WithDefaults()
-	if _, err := Estimate(src, c, ext, lim, opt); err != nil {
+	_, auto, err := estimate(src, c, ext, lim, opt)
+	if err != nil {
 		return nil, err // the chain's checks, the header's, the plan's, and the work limits
+	}
+	if auto != nil {
+		opt.Accept = auto // the formats whose encoding fits the limits
 	}
 	return transform(ctx, src, c, ext, lim, opt)
 }
