@@ -351,7 +351,7 @@ func TestLoad(t *testing.T) {
 			require.NoError(t, c.(*net.TCPConn).SetReadBuffer(4<<10))
 			fmt.Fprintf(c, "GET /avatars/gravatar/w_%d/%s.png HTTP/1.1\r\nHost: x\r\n\r\n", 1400+i, id)
 			time.Sleep(hold / time.Duration(2*readers)) // they come one after another, over half the time
-			wg.Go(func() { // reads 1 KB a second
+			wg.Go(func() {                              // reads 1 KB a second
 				r := bufio.NewReaderSize(c, 1024)
 				buf := make([]byte, 1024)
 				line, _ := r.ReadString('\n')
