@@ -39,6 +39,8 @@ const (
 	DefaultPrefix       = "/avatars/"
 	DefaultMaxURLLength = 2048
 	DefaultMinSendRate  = 16 << 10
+	DefaultWorkBytes    = cache.DefaultWorkBytes
+	DefaultMaxQueueWait = cache.DefaultMaxQueueWait
 	DefaultLoadTimeout  = cache.DefaultLoadTimeout
 	DefaultPeerTimeout  = cache.DefaultPeerTimeout
 

@@ -72,7 +72,8 @@ func newCluster(t testing.TB, n int, name string, fake *fetchtest.Server, mod fu
 	}
 	for i, nd := range nodes {
 		cfg := Config{
-			Name: name,
+			Name:         name,
+			MaxQueueWait: testQueueWait,
 			Fetch: fetch.Config{
 				FacebookURL:   fake.FacebookURL(),
 				FacebookToken: fetchtest.FacebookToken,

@@ -314,6 +314,7 @@ func TestColdBurstMemory(t *testing.T) {
 		CacheBytes:    cacheBytes,
 		Limits:        lim,
 		LoadTimeout:   5 * time.Minute, // the last requests wait for a slot behind all the others
+		MaxQueueWait:  5 * time.Minute,
 	})
 	require.NoError(t, err)
 

@@ -143,6 +143,9 @@ func newTestCache(t testing.TB, cfg Config) (*Cache, *fakeProvider) {
 		cfg.Providers = map[string]fetch.Provider{"fake": p}
 	}
 	cfg.Name = fmt.Sprintf("cachetest%d", nameSeq.Add(1))
+	if cfg.MaxQueueWait == 0 {
+		cfg.MaxQueueWait = time.Minute // not about shedding: a busy machine must not make a test's work wait too long
+	}
 	c, err := New(cfg)
 	require.NoError(t, err)
 	return c, p

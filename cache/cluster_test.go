@@ -68,6 +68,9 @@ func newTestCluster(t testing.TB, n int, cfg Config, tweak ...func(i int, cfg *C
 		if nc.PeerSecret == "" {
 			nc.PeerSecret = testSecret
 		}
+		if nc.MaxQueueWait == 0 {
+			nc.MaxQueueWait = time.Minute // not about shedding (newTestCache)
+		}
 		for _, f := range tweak {
 			f(i, &nc)
 		}

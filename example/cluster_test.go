@@ -70,6 +70,8 @@ func TestCluster(t *testing.T) {
 			// On a machine busy enough to starve a node for the default 2 s, its peers would
 			// set it aside and load its avatars themselves: the counts would be off.
 			"-peer-timeout", "15s",
+			// Nor should its work wait so long that it is shed.
+			"-queue-wait", "1m",
 			// A refresh period of a year: no avatar enters a new period (a new key, fetched
 			// again) while the test runs.
 			"-refresh", "8760h",

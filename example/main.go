@@ -68,6 +68,7 @@ type options struct {
 	gravatarURL   string
 	cacheMB       int64
 	workMB        int64
+	queueWait     time.Duration
 	refresh       time.Duration
 	secret        string
 	restricted    []string // nil: every type when secret is set
@@ -119,6 +120,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	envString(&o.xToken, "x-token", "X_BEARER_TOKEN", "X API bearer token")
 	fs.StringVar(&o.gravatarURL, "gravatar-url", "https://www.gravatar.com", "Gravatar base")
 	fs.Int64Var(&o.cacheMB, "cache-mb", 64, "cache size of this node, in MiB")
+	fs.DurationVar(&o.queueWait, "queue-wait", avatarmw.DefaultMaxQueueWait, "the longest a request waits for room to decode and transform before it is answered 503 with Retry-After")
 	fs.Int64Var(&o.workMB, "work-mb", 128, "memory budget for decoding and transforming at once on this node, in MiB (at least 8): work beyond it waits briefly or gets 503 with Retry-After")
 	fs.DurationVar(&o.refresh, "refresh", 168*time.Hour, "refresh period: how often an avatar is checked again at its network")
 	envString(&o.secret, "secret", "AVATAR_SECRET", "URL signing secret (16 random bytes or more; a shorter one is taken with a warning)")
@@ -156,6 +158,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.cacheMB <= 0 {
 		return o, fmt.Errorf("-cache-mb %d: want a positive number of MiB", o.cacheMB)
+	}
+	if o.queueWait <= 0 {
+		return o, fmt.Errorf("-queue-wait %v: want a positive duration", o.queueWait)
 	}
 	if o.workMB < 8 {
 		return o, fmt.Errorf("-work-mb %d: want at least 8 MiB", o.workMB)
@@ -285,6 +290,7 @@ func run(ctx context.Context, args []string, e env) error {
 		Fetch:         fc,
 		CacheBytes:    o.cacheMB << 20,
 		WorkBytes:     o.workMB << 20,
+		MaxQueueWait:  o.queueWait,
 		RefreshPeriod: o.refresh,
 		Restricted:    o.restricted,
 		Logger:        log,
