@@ -48,7 +48,8 @@ func newFinishEnv(t testing.TB, mod func(*avatarmw.Config)) *finishEnv {
 	fake := fetchtest.NewServer()
 	t.Cleanup(fake.Close)
 	cfg := avatarmw.Config{
-		Name: fmt.Sprintf("finishtest%d", finishSeq.Add(1)),
+		Name:         fmt.Sprintf("finishtest%d", finishSeq.Add(1)),
+		MaxQueueWait: time.Minute, // not about shedding: a busy machine must not make its work wait too long
 		Fetch: fetch.Config{
 			FacebookURL:   fake.FacebookURL(),
 			FacebookToken: fetchtest.FacebookToken,

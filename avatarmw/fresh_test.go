@@ -58,7 +58,8 @@ func newFreshEnv(t testing.TB, mod func(*Config)) *freshEnv {
 // one retry of a transient failure waits a millisecond.
 func freshConfig(fake *fetchtest.Server, clock *fetchtest.Clock, mod func(*Config)) Config {
 	cfg := Config{
-		Name: fmt.Sprintf("avatarmwfresh%d", testHandlerSeq.Add(1)),
+		Name:         fmt.Sprintf("avatarmwfresh%d", testHandlerSeq.Add(1)),
+		MaxQueueWait: testQueueWait,
 		Fetch: fetch.Config{
 			FacebookURL:   fake.FacebookURL(),
 			FacebookToken: fetchtest.FacebookToken,

@@ -94,7 +94,7 @@ func stubProviders(t testing.TB, pic []byte) (map[string]fetch.Provider, *atomic
 func newStubHandler(t testing.TB, mod func(*Config)) (*Handler, *atomic.Int64) {
 	t.Helper()
 	ps, fetches := stubProviders(t, stubPNG)
-	cfg := Config{Providers: ps}
+	cfg := Config{Providers: ps, MaxQueueWait: testQueueWait}
 	if mod != nil {
 		mod(&cfg)
 	}

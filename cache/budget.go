@@ -320,11 +320,12 @@ func (c *Cache) unhold(etag string) {
 	c.heldMu.Lock()
 	h := c.held[etag]
 	h.refs--
-	if h.refs == 0 {
+	last := h.refs == 0
+	if last {
 		delete(c.held, etag)
 	}
 	c.heldMu.Unlock()
-	if h.refs == 0 {
+	if last {
 		h.release()
 	}
 }
