@@ -1,0 +1,71 @@
+package jpeg
+
+import "unsafe"
+
+// MemoryBound returns an upper bound of the bytes that Decode allocates on the heap to decode, at
+// the given scale, a file that DecodeConfig described as cfg. It is the sum of:
+//
+//   - the decoder's state (Huffman and quantization tables, a 4 KiB input buffer): about 16 KiB;
+//   - the output image at the scaled size W×H = cfg.ScaledSize(scale): W·H bytes for Gray,
+//     W·H plus two chroma planes for YCbCr (W·H·1.5 for 4:2:0, ·2 for 4:2:2, ·3 for 4:4:4),
+//     4·W·H for RGB, CMYK and YCCK;
+//   - for a progressive file, the coefficients kept between scans: for each component, 2 bytes per
+//     coefficient, 64 coefficients per 8×8 block at scales 1, 2 and 4 and 1 (the DC) at scale 8,
+//     for the blocks that cover the component's samples: at scale 1, 2 bytes per pixel for 4:2:0
+//     and gray, 6 for 4:4:4, 8 for CMYK; at scale 8, 1/32 of that;
+//
+// each rounded up as the Go allocator rounds it, and a few hundred bytes of small objects. A
+// sequential file keeps no coefficients: one block at a time goes straight to the output.
+//
+// Decode's allocations are exactly these, so the bound is also close: within a few KiB of what
+// Decode allocates for a file whose components all appear in its scans. An invalid scale gives
+// the bound of the decoder's state alone (Decode allocates no more before refusing it).
+func MemoryBound(cfg Config, scale int) int64 {
+	n := allocSize(int64(unsafe.Sizeof(decoder{}))) + smallObjects
+	switch scale {
+	case 1, 2, 4, 8:
+	default:
+		return n
+	}
+	w, h := cfg.ScaledSize(scale)
+	area := int64(w) * int64(h)
+	switch cfg.ColorSpace {
+	case Gray:
+		n += allocSize(area)
+	case YCbCr:
+		cw, ch := chromaSize(w, h, cfg.SubsampleRatio())
+		n += allocSize(area + 2*int64(cw)*int64(ch))
+	default:
+		n += allocSize(4 * area)
+	}
+	if cfg.Progressive {
+		s0 := cfg.Sampling[0]
+		for i := range min(max(cfg.Components, 0), maxComponents) {
+			s := cfg.Sampling[i]
+			if cfg.Components == 1 {
+				s0, s = Sampling{1, 1}, Sampling{1, 1}
+			}
+			bw, bh := storedBlocks(cfg.Width, cfg.Height, max(s0.H, 1), max(s0.V, 1), max(s.H, 1), max(s.V, 1))
+			n += allocSize(2 * int64(bw) * int64(bh) * int64(coeffsPerBlock(componentScale(cfg, i, scale))))
+		}
+	}
+	return n
+}
+
+// smallObjects bounds the small allocations of a decode besides the decoder and the buffers (the
+// image's header struct, an error value) with room for what the runtime itself may allocate
+// meanwhile (a garbage collection starting its workers), which MemStats.TotalAlloc counts too.
+const smallObjects = 4 << 10
+
+// allocSize bounds the bytes that the Go allocator takes for an object of n bytes: objects up to
+// 32 KiB are rounded up to a size class, which wastes less than a quarter plus 16 bytes; larger
+// ones to whole 8 KiB pages.
+func allocSize(n int64) int64 {
+	if n <= 0 {
+		return 0
+	}
+	if n <= 32<<10 {
+		return min(n+n/4+16, (n+8191)&^8191)
+	}
+	return (n + 8191) &^ 8191
+}
