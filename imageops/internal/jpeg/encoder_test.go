@@ -11,10 +11,9 @@ import (
 // the tests need every sampling, RGB, CMYK and YCCK files, restart intervals, non-interleaved
 // sequential scans and progressive files, at any size, without an external tool.
 //
-// Its progressive files use spectral selection and successive approximation of the DC (not of
-// the AC coefficients); the committed files made by cjpeg (testdata/README.md) cover AC
-// refinement. Its Huffman tables are fixed-length codes (4 bits for DC, 8 for AC), enough for
-// any symbol, EOB runs included.
+// Its progressive files follow libjpeg's default script (spectral selection and successive
+// approximation, AC refinement included), and every scan has optimal Huffman tables, as
+// cjpeg -progressive writes them.
 
 type encOpts struct {
 	quality     int        // 1–100; 0 means 85
@@ -138,123 +137,28 @@ func encodeJPEG(w, h int, planes [][]byte, o encOpts) []byte {
 	} else {
 		seg(sof0Marker, sof...)
 	}
-	// Fixed-length Huffman tables: DC categories 0–11 in 4 bits; every AC symbol (run/size
-	// 0x01–0xfa, EOB runs 0x00–0xe0, ZRL 0xf0) in 8 bits.
-	dcVals := []byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}
-	var acVals []byte
-	for r := range 16 {
-		acVals = append(acVals, byte(r<<4)) // EOB runs 0x00–0xe0, and ZRL 0xf0
-	}
-	for r := range 16 {
-		for s := 1; s <= 10; s++ {
-			acVals = append(acVals, byte(r<<4|s))
-		}
-	}
-	var dcCode, acCode [256]uint32
-	for i, v := range dcVals {
-		dcCode[v] = uint32(i)
-	}
-	for i, v := range acVals {
-		acCode[v] = uint32(i)
-	}
-	dht := func(class byte, length int, vals []byte) {
-		p := []byte{class << 4}
-		var counts [16]byte
-		counts[length-1] = byte(len(vals))
-		p = append(p, counts[:]...)
-		p = append(p, vals...)
-		seg(dhtMarker, p...)
-	}
-	dht(0, 4, dcVals)
-	dht(1, 8, acVals)
 	if o.restart > 0 {
 		seg(driMarker, byte(o.restart>>8), byte(o.restart))
 	}
 
-	var bw bitWriter
-	category := func(v int32) (uint32, uint32) { // size and the bits of v
-		a := v
-		if a < 0 {
-			a = -a
-		}
-		s := uint32(0)
-		for a != 0 {
-			s++
-			a >>= 1
-		}
-		if v < 0 {
-			v += 1<<s - 1
-		}
-		return s, uint32(v) & (1<<s - 1)
+	all := make([]int, n)
+	for c := range all {
+		all[c] = c
 	}
-	emitDC := func(diff int32) {
-		s, bits := category(diff)
-		bw.emit(dcCode[s], 4)
-		bw.emit(bits, s)
-	}
-	emitAC := func(sym byte, bits, n uint32) {
-		bw.emit(acCode[sym], 8)
-		bw.emit(bits, n)
-	}
-	// acBand codes coefficients ss..se of b (zig-zag) with an EOB run carried in *eobrun (nil:
-	// sequential, which ends a block early with EOB).
-	var eobrun int
-	flushEOB := func() {
-		if eobrun == 0 {
-			return
+	var scans []scanSpec
+	switch {
+	case o.progressive:
+		scans = progressiveScript(n)
+	case o.separate:
+		for c := range n {
+			scans = append(scans, scanSpec{comps: []int{c}, se: 63})
 		}
-		nb := uint32(0)
-		for 1<<(nb+1) <= eobrun {
-			nb++
-		}
-		emitAC(byte(nb<<4), uint32(eobrun)-1<<nb, nb)
-		eobrun = 0
+	default:
+		scans = []scanSpec{{comps: all, se: 63}}
 	}
-	acBand := func(b *[blockSize]int32, ss, se int, progressive bool) {
-		r := 0
-		for k := ss; k <= se; k++ {
-			v := b[unzig[k]]
-			if v == 0 {
-				r++
-				continue
-			}
-			if progressive {
-				flushEOB()
-			}
-			for r > 15 {
-				emitAC(0xf0, 0, 0)
-				r -= 16
-			}
-			s, bits := category(v)
-			emitAC(byte(r<<4)|byte(s), bits, s)
-			r = 0
-		}
-		if r > 0 {
-			if !progressive {
-				emitAC(0x00, 0, 0)
-				return
-			}
-			eobrun++
-			if eobrun == 0x7fff {
-				flushEOB()
-			}
-		}
-	}
-	sos := func(cs []int, ss, se, ah, al int) {
-		p := []byte{byte(len(cs))}
-		for _, c := range cs {
-			p = append(p, ids[c], 0x00)
-		}
-		p = append(p, byte(ss), byte(se), byte(ah<<4|al))
-		seg(sosMarker, p...)
-	}
-	endScan := func() {
-		flushEOB()
-		bw.flush()
-		out.Write(bw.buf)
-		bw = bitWriter{}
-	}
-	// blocksOf visits the blocks of a scan of components cs in order.
+
+	// blocksOf visits the blocks of a scan of components cs in order, and calls mcuDone after
+	// each MCU of an interleaved scan.
 	blocksOf := func(cs []int, f func(c int, b *[blockSize]int32), mcuDone func(mcu int)) {
 		if len(cs) == 1 {
 			d := &comps[cs[0]]
@@ -277,69 +181,374 @@ func encodeJPEG(w, h int, planes [][]byte, o encOpts) []byte {
 					}
 				}
 				mcu++
-				if mcuDone != nil {
-					mcuDone(mcu)
-				}
+				mcuDone(mcu)
 			}
 		}
-	}
-	all := make([]int, n)
-	for c := range all {
-		all[c] = c
 	}
 
-	if !o.progressive {
-		scans := [][]int{all}
-		if o.separate {
-			scans = nil
-			for c := range n {
-				scans = append(scans, []int{c})
+	for _, sc := range scans {
+		// Two passes: count the symbols, then write them with optimal Huffman tables.
+		var e emitter
+		for _, counting := range []bool{true, false} {
+			e.counting = counting
+			if !counting {
+				dcVals, dcCounts := e.dc.build()
+				acVals, acCounts := e.ac.build()
+				if dcVals != nil {
+					seg(dhtMarker, append(append([]byte{0x00}, dcCounts[:]...), dcVals...)...)
+				}
+				if acVals != nil {
+					seg(dhtMarker, append(append([]byte{0x10}, acCounts[:]...), acVals...)...)
+				}
+				p := []byte{byte(len(sc.comps))}
+				for _, c := range sc.comps {
+					p = append(p, ids[c], 0x00)
+				}
+				p = append(p, byte(sc.ss), byte(sc.se), byte(sc.ah<<4|sc.al))
+				seg(sosMarker, p...)
 			}
-		}
-		for _, cs := range scans {
-			sos(cs, 0, 63, 0, 0)
 			var pred [4]int32
 			rst := 0
-			blocksOf(cs, func(c int, b *[blockSize]int32) {
-				emitDC(b[0] - pred[c])
-				pred[c] = b[0]
-				acBand(b, 1, 63, false)
+			blocksOf(sc.comps, func(c int, b *[blockSize]int32) {
+				switch {
+				case !o.progressive:
+					e.dcDiff(b[0] - pred[c])
+					pred[c] = b[0]
+					e.acFirst(b, 1, 63, 0, false)
+				case sc.ss == 0 && sc.ah == 0:
+					v := b[0] >> sc.al
+					e.dcDiff(v - pred[c])
+					pred[c] = v
+				case sc.ss == 0:
+					e.bits(uint32(b[0]>>sc.al)&1, 1)
+				case sc.ah == 0:
+					e.acFirst(b, sc.ss, sc.se, sc.al, true)
+				default:
+					e.acRefine(b, sc.ss, sc.se, sc.al)
+				}
 			}, func(mcu int) {
-				if o.restart > 0 && mcu%o.restart == 0 && mcu < mxx*myy {
-					bw.flush()
-					out.Write(bw.buf)
-					bw = bitWriter{}
-					out.Write([]byte{0xff, byte(rst0Marker + rst%8)})
+				if o.restart > 0 && !o.progressive && mcu%o.restart == 0 && mcu < mxx*myy {
+					e.flushEOB()
+					if !counting {
+						e.bw.flush()
+						out.Write(e.bw.buf)
+						e.bw = bitWriter{}
+						out.Write([]byte{0xff, byte(rst0Marker + rst%8)})
+					}
 					rst++
 					pred = [4]int32{}
 				}
 			})
-			endScan()
+			e.flushEOB()
 		}
-	} else {
-		// DC first, Al = 1.
-		sos(all, 0, 0, 0, 1)
-		var pred [4]int32
-		blocksOf(all, func(c int, b *[blockSize]int32) {
-			v := b[0] >> 1
-			emitDC(v - pred[c])
-			pred[c] = v
-		}, nil)
-		endScan()
-		for _, band := range [][2]int{{1, 5}, {6, 63}} {
-			for c := range n {
-				sos([]int{c}, band[0], band[1], 0, 0)
-				blocksOf([]int{c}, func(c int, b *[blockSize]int32) { acBand(b, band[0], band[1], true) }, nil)
-				endScan()
-			}
-		}
-		// DC refinement, Ah = 1, Al = 0.
-		sos(all, 0, 0, 1, 0)
-		blocksOf(all, func(c int, b *[blockSize]int32) { bw.emit(uint32(b[0]&1), 1) }, nil)
-		endScan()
+		e.bw.flush()
+		out.Write(e.bw.buf)
 	}
 	out.Write([]byte{0xff, eoiMarker})
 	return out.Bytes()
+}
+
+// scanSpec is one scan of the encoder: components, spectral selection and successive
+// approximation.
+type scanSpec struct {
+	comps          []int
+	ss, se, ah, al int
+}
+
+// progressiveScript returns libjpeg's default progressive script (jcparam.c,
+// jpeg_simple_progression) for n components.
+func progressiveScript(n int) []scanSpec {
+	all := make([]int, n)
+	for c := range all {
+		all[c] = c
+	}
+	one := func(c, ss, se, ah, al int) scanSpec { return scanSpec{[]int{c}, ss, se, ah, al} }
+	if n == 3 {
+		return []scanSpec{
+			{all, 0, 0, 0, 1},
+			one(0, 1, 5, 0, 2), one(2, 1, 63, 0, 1), one(1, 1, 63, 0, 1),
+			one(0, 6, 63, 0, 2), one(0, 1, 63, 2, 1),
+			{all, 0, 0, 1, 0},
+			one(2, 1, 63, 1, 0), one(1, 1, 63, 1, 0), one(0, 1, 63, 1, 0),
+		}
+	}
+	ss := []scanSpec{{all, 0, 0, 0, 1}}
+	for c := range n {
+		ss = append(ss, one(c, 1, 5, 0, 2))
+	}
+	for c := range n {
+		ss = append(ss, one(c, 6, 63, 0, 2))
+	}
+	for c := range n {
+		ss = append(ss, one(c, 1, 63, 2, 1))
+	}
+	ss = append(ss, scanSpec{all, 0, 0, 1, 0})
+	for c := range n {
+		ss = append(ss, one(c, 1, 63, 1, 0))
+	}
+	return ss
+}
+
+// emitter writes the entropy-coded data of one scan, or only counts its Huffman symbols.
+type emitter struct {
+	counting bool
+	dc, ac   huffTable
+	bw       bitWriter
+	eobrun   int
+	be       []uint32 // correction bits of the blocks of the pending EOB run (AC refinement)
+}
+
+// huffTable is a Huffman table being counted, then built.
+type huffTable struct {
+	freq [257]int
+	code [256]uint32
+	size [256]uint32
+}
+
+func (e *emitter) sym(t *huffTable, s byte) {
+	if e.counting {
+		t.freq[s]++
+		return
+	}
+	e.bw.emit(t.code[s], t.size[s])
+}
+
+func (e *emitter) bits(v, n uint32) {
+	if !e.counting {
+		e.bw.emit(v, n)
+	}
+}
+
+// magnitude returns the bit length of |v| and the bits that code v (T.81 F.1.2.1).
+func magnitude(v int32) (uint32, uint32) {
+	a := v
+	if a < 0 {
+		a = -a
+	}
+	s := uint32(0)
+	for a != 0 {
+		s++
+		a >>= 1
+	}
+	if v < 0 {
+		v += 1<<s - 1
+	}
+	return s, uint32(v) & (1<<s - 1)
+}
+
+func (e *emitter) dcDiff(diff int32) {
+	s, bits := magnitude(diff)
+	e.sym(&e.dc, byte(s))
+	e.bits(bits, s)
+}
+
+// flushEOB emits the pending EOB run and the correction bits that go with it.
+func (e *emitter) flushEOB() {
+	if e.eobrun > 0 {
+		nb := uint32(0)
+		for 1<<(nb+1) <= e.eobrun {
+			nb++
+		}
+		e.sym(&e.ac, byte(nb<<4))
+		e.bits(uint32(e.eobrun)-1<<nb, nb)
+		e.eobrun = 0
+	}
+	for _, b := range e.be {
+		e.bits(b, 1)
+	}
+	e.be = e.be[:0]
+}
+
+// acFirst codes coefficients ss..se of b (zig-zag order) with point transform al: libjpeg's
+// encode_mcu_AC_first, or a sequential block's AC coefficients (which end with EOB, not a run).
+func (e *emitter) acFirst(b *[blockSize]int32, ss, se, al int, progressive bool) {
+	r := 0
+	for k := ss; k <= se; k++ {
+		v := b[unzig[k]]
+		if v < 0 {
+			v = -(-v >> al)
+		} else {
+			v >>= al
+		}
+		if v == 0 {
+			r++
+			continue
+		}
+		if progressive {
+			e.flushEOB()
+		}
+		for r > 15 {
+			e.sym(&e.ac, 0xf0)
+			r -= 16
+		}
+		s, bits := magnitude(v)
+		e.sym(&e.ac, byte(r<<4)|byte(s))
+		e.bits(bits, s)
+		r = 0
+	}
+	if r > 0 {
+		if !progressive {
+			e.sym(&e.ac, 0x00)
+			return
+		}
+		e.eobrun++
+		if e.eobrun == 0x7fff {
+			e.flushEOB()
+		}
+	}
+}
+
+// acRefine codes the refinement of coefficients ss..se of b by one bit, at point transform al:
+// libjpeg's encode_mcu_AC_refine.
+func (e *emitter) acRefine(b *[blockSize]int32, ss, se, al int) {
+	var abs [blockSize]int32
+	eob := 0
+	for k := ss; k <= se; k++ {
+		v := b[unzig[k]]
+		if v < 0 {
+			v = -v
+		}
+		abs[k] = v >> al
+		if abs[k] == 1 {
+			eob = k // the last newly non-zero coefficient
+		}
+	}
+	r := 0
+	var br []uint32 // this block's correction bits not yet emitted
+	for k := ss; k <= se; k++ {
+		a := abs[k]
+		if a == 0 {
+			r++
+			continue
+		}
+		for r > 15 && k <= eob {
+			e.flushEOB()
+			e.sym(&e.ac, 0xf0)
+			r -= 16
+			for _, bit := range br {
+				e.bits(bit, 1)
+			}
+			br = br[:0]
+		}
+		if a > 1 {
+			br = append(br, uint32(a&1)) // a previously non-zero coefficient: one correction bit
+			continue
+		}
+		e.flushEOB()
+		e.sym(&e.ac, byte(r<<4)|1)
+		sign := uint32(1)
+		if b[unzig[k]] < 0 {
+			sign = 0
+		}
+		e.bits(sign, 1)
+		for _, bit := range br {
+			e.bits(bit, 1)
+		}
+		br = br[:0]
+		r = 0
+	}
+	if r > 0 || len(br) > 0 {
+		e.eobrun++
+		e.be = append(e.be, br...)
+		if e.eobrun == 0x7fff || len(e.be) > 1000-blockSize+1 {
+			e.flushEOB()
+		}
+	}
+}
+
+// build makes the optimal length-limited Huffman code for the counted symbols (T.81 K.2, as
+// libjpeg's jpeg_gen_optimal_table) and returns its values and counts per length, or nil if no
+// symbol was counted.
+func (t *huffTable) build() ([]byte, [16]byte) {
+	var counts [16]byte
+	freq := t.freq
+	any := false
+	for _, f := range freq[:256] {
+		any = any || f > 0
+	}
+	if !any {
+		return nil, counts
+	}
+	freq[256] = 1 // a reserved symbol, so that no code is all ones
+	var codesize [257]int
+	others := [257]int{}
+	for i := range others {
+		others[i] = -1
+	}
+	for {
+		c1, c2 := -1, -1
+		v := math.MaxInt
+		for i := range 257 {
+			if freq[i] > 0 && freq[i] <= v {
+				v, c1 = freq[i], i
+			}
+		}
+		v = math.MaxInt
+		for i := range 257 {
+			if freq[i] > 0 && freq[i] <= v && i != c1 {
+				v, c2 = freq[i], i
+			}
+		}
+		if c2 < 0 {
+			break
+		}
+		freq[c1] += freq[c2]
+		freq[c2] = 0
+		codesize[c1]++
+		for others[c1] >= 0 {
+			c1 = others[c1]
+			codesize[c1]++
+		}
+		others[c1] = c2
+		codesize[c2]++
+		for others[c2] >= 0 {
+			c2 = others[c2]
+			codesize[c2]++
+		}
+	}
+	var bits [33]int
+	for i := range 257 {
+		if codesize[i] > 0 {
+			bits[codesize[i]]++
+		}
+	}
+	for i := 32; i > 16; i-- {
+		for bits[i] > 0 {
+			j := i - 2
+			for bits[j] == 0 {
+				j--
+			}
+			bits[i] -= 2
+			bits[i-1]++
+			bits[j+1] += 2
+			bits[j]--
+		}
+	}
+	i := 16
+	for bits[i] == 0 {
+		i--
+	}
+	bits[i]-- // remove the reserved symbol
+	var vals []byte
+	for size := 1; size <= 32; size++ {
+		for s := range 256 {
+			if codesize[s] == size {
+				vals = append(vals, byte(s))
+			}
+		}
+	}
+	// Assign the codes: canonical, by length then value order.
+	code, k := uint32(0), 0
+	for l := 1; l <= 16; l++ {
+		counts[l-1] = byte(bits[l])
+		for range bits[l] {
+			t.code[vals[k]], t.size[vals[k]] = code, uint32(l)
+			code++
+			k++
+		}
+		code <<= 1
+	}
+	return vals, counts
 }
 
 // stdQuant are the quantization tables of T.81 K.1 in zig-zag order (luma, chroma).
@@ -564,7 +773,11 @@ var kinds = func() []kind {
 
 // generate encodes a photo-like w×h image as a file of kind k.
 func generate(k kind, w, h int, quality int) []byte {
-	rgb := photoPlanes(w, h, uint64(w*7919+h))
+	return generateFrom(k, w, h, quality, photoPlanes(w, h, uint64(w*7919+h)))
+}
+
+// generateFrom encodes the w×h R, G, B planes as a file of kind k.
+func generateFrom(k kind, w, h int, quality int, rgb [3][]byte) []byte {
 	o := encOpts{quality: quality, sampling: k.sampling, adobe: -1, restart: k.restart,
 		separate: k.separate, progressive: k.progressive}
 	var planes [][]byte

@@ -101,3 +101,29 @@ func TestRealCorpusMatchesStdlib(t *testing.T) {
 		})
 	}
 }
+
+// TestProgressiveEqualsSequential checks the progressive path against the sequential one: the
+// test encoder writes the same coefficients either way, so every scale must give the same image.
+func TestProgressiveEqualsSequential(t *testing.T) {
+	sizes := [][2]int{{33, 17}, {250, 190}}
+	if testing.Short() {
+		sizes = sizes[:1]
+	}
+	for _, k := range kinds {
+		if !k.progressive {
+			continue
+		}
+		seq := k
+		seq.progressive = false
+		for _, sz := range sizes {
+			p, q := generate(k, sz[0], sz[1], 90), generate(seq, sz[0], sz[1], 90)
+			for _, s := range []int{1, 2, 4, 8} {
+				a, err := Decode(bytes.NewReader(p), s)
+				require.NoError(t, err)
+				b, err := Decode(bytes.NewReader(q), s)
+				require.NoError(t, err)
+				require.Empty(t, sameImage(a, b), "%s %v scale %d", k.name, sz, s)
+			}
+		}
+	}
+}
