@@ -23,7 +23,7 @@ type UnsupportedError string
 
 func (e UnsupportedError) Error() string { return "unsupported JPEG feature: " + string(e) }
 
-var errUnsupportedSubsamplingRatio = UnsupportedError("luma/chroma subsampling ratio")
+var errUnsupportedSubsamplingRatio error = UnsupportedError("luma/chroma subsampling ratio")
 
 // Errors of this package that image/jpeg does not have. Each is a deliberate difference: image/jpeg
 // may decode such a file (to a result that no other decoder would give, for the first two), this
@@ -32,17 +32,17 @@ var (
 	// errCoefficientRange: a progressive file whose DCT coefficients do not fit in 16 bits. Those
 	// of an 8-bit JPEG always do (libjpeg stores them as 16-bit shorts too); this package stores
 	// them in 16 bits to halve the memory of a progressive decode.
-	errCoefficientRange = FormatError("DCT coefficient out of the 16-bit range of an 8-bit JPEG")
+	errCoefficientRange error = FormatError("DCT coefficient out of the 16-bit range of an 8-bit JPEG")
 	// errTooManyScans: more than maxScans scans. Each scan visits every block of its components,
 	// so without a limit a small file could cost unbounded CPU.
-	errTooManyScans = UnsupportedError("more than 500 scans")
+	errTooManyScans error = UnsupportedError("more than 500 scans")
 	// errLateColorMarker: an APP0 (JFIF) or APP14 (Adobe) marker after the first scan that
 	// changes how three components are read (YCbCr or RGB). The output is allocated at the first
 	// scan, in the form that the markers before it call for.
-	errLateColorMarker = UnsupportedError("APP0 or APP14 marker after the first scan changes the color model")
+	errLateColorMarker error = UnsupportedError("APP0 or APP14 marker after the first scan changes the color model")
 	// errNoAdobe is image/jpeg's error for a 4-component file without an Adobe APP14 marker,
 	// which this package returns at the first scan rather than after decoding.
-	errNoAdobe = UnsupportedError("unknown color model: 4-component JPEG doesn't have Adobe APP14 metadata")
+	errNoAdobe error = UnsupportedError("unknown color model: 4-component JPEG doesn't have Adobe APP14 metadata")
 	// errScale is returned by Decode for a scale other than 1, 2, 4 or 8.
 	errScale = errors.New("jpeg: scale must be 1, 2, 4 or 8")
 	// errConfigDone stops decode at the first SOS marker when it only reads the configuration.
@@ -116,10 +116,16 @@ var unzig = [blockSize]int{
 // bits holds the unprocessed bits that have been taken from the byte-stream.
 // The n least significant bits of a form the unread bits, to be read in MSB to
 // LSB order.
+//
+// Unlike image/jpeg, which reads one byte at a time, fillBits reads up to 7 bytes ahead (never
+// past a marker), and stop records why it could not read on: the entropy-coded segment ends at a
+// marker (errMissingFF00) or at the end of the input (errShortHuffmanData), or an I/O error. The
+// decoding functions fail, as image/jpeg's do, exactly when they need bits that the segment
+// does not have.
 type bits struct {
-	a uint32 // accumulator.
-	m uint32 // mask. m==1<<(n-1) when n>0, with m==0 when n==0.
-	n int32  // the number of unread bits in a.
+	a    uint64 // accumulator.
+	n    int32  // the number of unread bits in a.
+	stop error  // why no more bytes can be read into a; nil if not known yet.
 }
 
 type decoder struct {
@@ -133,9 +139,6 @@ type decoder struct {
 		// io.Reader that haven't yet been passed further on.
 		buf  [4096]byte
 		i, j int
-		// nUnreadable is the number of bytes to back up i after
-		// overshooting. It can be 0, 1 or 2.
-		nUnreadable int
 	}
 	width, height int
 
@@ -185,7 +188,7 @@ func (d *decoder) fill() error {
 		panic("jpeg: fill called when unread bytes exist")
 	}
 	// Move the last 2 bytes to the start of the buffer, in case we need
-	// to call unreadByteStuffedByte.
+	// to give them back (fillBits, skipScan).
 	if d.bytes.j > 2 {
 		d.bytes.buf[0] = d.bytes.buf[d.bytes.j-2]
 		d.bytes.buf[1] = d.bytes.buf[d.bytes.j-1]
@@ -203,21 +206,6 @@ func (d *decoder) fill() error {
 	return err
 }
 
-// unreadByteStuffedByte undoes the most recent readByteStuffedByte call,
-// giving a byte of data back from d.bits to d.bytes. The Huffman look-up table
-// requires at least 8 bits for look-up, which means that Huffman decoding can
-// sometimes overshoot and read one or two too many bytes. Two-byte overshoot
-// can happen when expecting to read a 0xff 0x00 byte-stuffed byte.
-func (d *decoder) unreadByteStuffedByte() {
-	d.bytes.i -= d.bytes.nUnreadable
-	d.bytes.nUnreadable = 0
-	if d.bits.n >= 8 {
-		d.bits.a >>= 8
-		d.bits.n -= 8
-		d.bits.m >>= 8
-	}
-}
-
 // readByte returns the next byte, whether buffered or not buffered. It does
 // not care about byte stuffing.
 func (d *decoder) readByte() (x byte, err error) {
@@ -228,65 +216,20 @@ func (d *decoder) readByte() (x byte, err error) {
 	}
 	x = d.bytes.buf[d.bytes.i]
 	d.bytes.i++
-	d.bytes.nUnreadable = 0
 	return x, nil
 }
 
-// errMissingFF00 means that readByteStuffedByte encountered an 0xff byte (a
-// marker byte) that wasn't the expected byte-stuffed sequence 0xff, 0x00.
-var errMissingFF00 = FormatError("missing 0xff00 sequence")
-
-// readByteStuffedByte is like readByte but is for byte-stuffed Huffman data.
-func (d *decoder) readByteStuffedByte() (x byte, err error) {
-	// Take the fast path if d.bytes.buf contains at least two bytes.
-	if d.bytes.i+2 <= d.bytes.j {
-		x = d.bytes.buf[d.bytes.i]
-		d.bytes.i++
-		d.bytes.nUnreadable = 1
-		if x != 0xff {
-			return x, err
-		}
-		if d.bytes.buf[d.bytes.i] != 0x00 {
-			return 0, errMissingFF00
-		}
-		d.bytes.i++
-		d.bytes.nUnreadable = 2
-		return 0xff, nil
-	}
-
-	d.bytes.nUnreadable = 0
-
-	x, err = d.readByte()
-	if err != nil {
-		return 0, err
-	}
-	d.bytes.nUnreadable = 1
-	if x != 0xff {
-		return x, nil
-	}
-
-	x, err = d.readByte()
-	if err != nil {
-		return 0, err
-	}
-	d.bytes.nUnreadable = 2
-	if x != 0x00 {
-		return 0, errMissingFF00
-	}
-	return 0xff, nil
-}
+// errMissingFF00 means that the entropy-coded data met an 0xff byte (a marker byte) that wasn't
+// the expected byte-stuffed sequence 0xff, 0x00.
+var errMissingFF00 error = FormatError("missing 0xff00 sequence")
 
 // readFull reads exactly len(p) bytes into p. It does not care about byte
 // stuffing.
+//
+// After entropy-coded data, image/jpeg gives back the byte it read ahead; this package does
+// not, as fillBits never reads past a marker: the bytes in between (what is left of the
+// entropy-coded segment) are skipped as extraneous by the marker loop either way.
 func (d *decoder) readFull(p []byte) error {
-	// Unread the overshot bytes, if any.
-	if d.bytes.nUnreadable != 0 {
-		if d.bits.n >= 8 {
-			d.unreadByteStuffedByte()
-		}
-		d.bytes.nUnreadable = 0
-	}
-
 	for {
 		n := copy(p, d.bytes.buf[d.bytes.i:d.bytes.j])
 		p = p[n:]
@@ -303,14 +246,6 @@ func (d *decoder) readFull(p []byte) error {
 
 // ignore ignores the next n bytes.
 func (d *decoder) ignore(n int) error {
-	// Unread the overshot bytes, if any.
-	if d.bytes.nUnreadable != 0 {
-		if d.bits.n >= 8 {
-			d.unreadByteStuffedByte()
-		}
-		d.bytes.nUnreadable = 0
-	}
-
 	for {
 		m := d.bytes.j - d.bytes.i
 		if m > n {

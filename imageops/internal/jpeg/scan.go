@@ -241,6 +241,23 @@ func (d *decoder) processSOS(n int) error {
 						keep := d.planes[compIndex].scale != 8
 						huff := &d.huff[acTable][scan[i].ta]
 						for ; zig <= zigEnd; zig++ {
+							if huff.valid {
+								// The fast path: a run/size symbol and its coefficient at once.
+								if d.bits.n < 16 {
+									d.fillBits()
+								}
+								if d.bits.n >= fastBits {
+									k := huff.fastAC[(d.bits.a>>uint32(d.bits.n-fastBits))&fastMask]
+									if k != 0 && zig+int32(k>>4&15) <= zigEnd {
+										zig += int32(k >> 4 & 15)
+										d.bits.n -= int32(k & 15)
+										if keep {
+											b[unzig[zig]] = int32(k >> 8)
+										}
+										continue
+									}
+								}
+							}
 							value, err := d.decodeHuffman(huff)
 							if err != nil {
 								return err
@@ -400,6 +417,22 @@ func (d *decoder) progressiveBlock(p []int16, sc *scanComponent, dc *int32, zigS
 	b := (*[blockSize]int16)(p)
 	huff := &d.huff[acTable][sc.ta]
 	for zig := zigStart; zig <= zigEnd; zig++ {
+		if huff.valid {
+			// The fast path: a run/size symbol and its coefficient at once. The coefficient is
+			// in [-128, 127], so shifted by al ≤ 7 it fits in 16 bits.
+			if d.bits.n < 16 {
+				d.fillBits()
+			}
+			if d.bits.n >= fastBits && al <= 7 {
+				k := huff.fastAC[(d.bits.a>>uint32(d.bits.n-fastBits))&fastMask]
+				if k != 0 && zig+int32(k>>4&15) <= zigEnd {
+					zig += int32(k >> 4 & 15)
+					d.bits.n -= int32(k & 15)
+					b[unzig[zig]] = int16(int32(k>>8) << al)
+					continue
+				}
+			}
+		}
 		value, err := d.decodeHuffman(huff)
 		if err != nil {
 			return err
@@ -508,22 +541,26 @@ func (d *decoder) refine(b *[blockSize]int16, h *huffman, zigStart, zigEnd, delt
 // the first nz zero entries are skipped over.
 func (d *decoder) refineNonZeroes(b *[blockSize]int16, zig, zigEnd, nz, delta int32) (int32, error) {
 	for ; zig <= zigEnd; zig++ {
-		u := unzig[zig]
-		if b[u] == 0 {
+		u := unzig[zig&63]
+		if b[u&63] == 0 {
 			if nz == 0 {
 				break
 			}
 			nz--
 			continue
 		}
-		bit, err := d.decodeBit()
-		if err != nil {
-			return 0, err
+		// decodeBit, inlined.
+		if d.bits.n == 0 {
+			d.fillBits()
+			if d.bits.n == 0 {
+				return 0, d.bits.stop
+			}
 		}
-		if !bit {
+		d.bits.n--
+		if (d.bits.a>>uint32(d.bits.n))&1 == 0 {
 			continue
 		}
-		v := int32(b[u])
+		v := int32(b[u&63])
 		if v >= 0 {
 			v += delta
 		} else {
@@ -532,7 +569,7 @@ func (d *decoder) refineNonZeroes(b *[blockSize]int16, zig, zigEnd, nz, delta in
 		if v != int32(int16(v)) {
 			return 0, errCoefficientRange
 		}
-		b[u] = int16(v)
+		b[u&63] = int16(v)
 	}
 	return zig, nil
 }
@@ -541,7 +578,6 @@ func (d *decoder) refineNonZeroes(b *[blockSize]int16, zig, zigEnd, nz, delta in
 // marker other than RST0-7, which it leaves for the marker loop of decode to read.
 func (d *decoder) skipScan() error {
 	d.bits = bits{}
-	d.bytes.nUnreadable = 0
 	for {
 		// Look for 0xff in the buffered bytes, then read byte by byte around it.
 		if k := bytes.IndexByte(d.bytes.buf[d.bytes.i:d.bytes.j], 0xff); k >= 0 {
