@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
+	"testing"
 )
 
 // samples is one channel of an image: w×h samples at pix[y*stride+x*step].
@@ -123,10 +125,43 @@ type corpusFile struct {
 	data []byte
 }
 
+// shortCorpus returns realCorpus, without the module cache's files in short mode.
+func shortCorpus() []corpusFile {
+	if !testing.Short() {
+		return realCorpus(0)
+	}
+	var files []corpusFile
+	for _, f := range realCorpus(0) {
+		if !strings.HasPrefix(f.name, "modcache:") {
+			files = append(files, f)
+		}
+	}
+	return files
+}
+
 // realCorpus returns the JPEG files found in Go's image test data, in this package's testdata
 // and in the module cache (bild's, pigo's, imaging's and others' test images), sorted by name.
 // Files over maxBytes are left out (0: no limit).
 func realCorpus(maxBytes int64) []corpusFile {
+	corpusMu.Lock()
+	defer corpusMu.Unlock()
+	if corpusCache == nil {
+		corpusCache = map[int64][]corpusFile{}
+	}
+	if files, ok := corpusCache[maxBytes]; ok {
+		return files
+	}
+	files := readCorpus(maxBytes)
+	corpusCache[maxBytes] = files
+	return files
+}
+
+var (
+	corpusMu    sync.Mutex
+	corpusCache map[int64][]corpusFile
+)
+
+func readCorpus(maxBytes int64) []corpusFile {
 	var files []corpusFile
 	seen := map[string]bool{}
 	add := func(path, name string) {
