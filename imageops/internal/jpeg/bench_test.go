@@ -7,6 +7,8 @@ import (
 	stdjpeg "image/jpeg"
 	"sync"
 	"testing"
+
+	"github.com/avatarkit/avatarkit/imageops/internal/resize"
 )
 
 // The benchmarks decode photo-like n×n JPEGs (n = 1024, 2048) at every scale, against
@@ -75,5 +77,41 @@ func BenchmarkDecode(b *testing.B) {
 				})
 			}
 		}
+	}
+}
+
+// BenchmarkThumbnail is the decode and resize of a cold thumbnail, without the encoding: an n×n
+// baseline photo to 200×200, through image/jpeg at full size ("stdlib") or through Decode at the
+// largest scale that keeps at least 200×200 pixels ("scaled"), then imageops' resizer:
+//
+//	go test -run='^$' -bench=Thumbnail -benchmem -count=6 -cpu=1 ./imageops/internal/jpeg
+func BenchmarkThumbnail(b *testing.B) {
+	for _, n := range []int{1024, 2048} {
+		b.Run(fmt.Sprintf("%d/stdlib", n), func(b *testing.B) {
+			data := benchFile(b, n, false)
+			b.ReportAllocs()
+			for b.Loop() {
+				img, err := stdjpeg.Decode(bytes.NewReader(data))
+				if err != nil {
+					b.Fatal(err)
+				}
+				resize.Resize(img, 200, 200)
+			}
+		})
+		b.Run(fmt.Sprintf("%d/scaled", n), func(b *testing.B) {
+			data := benchFile(b, n, false)
+			b.ReportAllocs()
+			for b.Loop() {
+				cfg, err := DecodeConfig(bytes.NewReader(data))
+				if err != nil {
+					b.Fatal(err)
+				}
+				img, err := Decode(bytes.NewReader(data), ScaleFor(cfg, 200, 200))
+				if err != nil {
+					b.Fatal(err)
+				}
+				resize.Resize(img, 200, 200)
+			}
+		})
 	}
 }

@@ -9,10 +9,11 @@ import "unsafe"
 //   - the output image at the scaled size W×H = cfg.ScaledSize(scale): W·H bytes for Gray,
 //     W·H plus two chroma planes for YCbCr (W·H·1.5 for 4:2:0, ·2 for 4:2:2, ·3 for 4:4:4),
 //     4·W·H for RGB, CMYK and YCCK;
-//   - for a progressive file, the coefficients kept between scans: for each component, 2 bytes per
-//     coefficient, 64 coefficients per 8×8 block at scales 1, 2 and 4 and 1 (the DC) at scale 8,
-//     for the blocks that cover the component's samples: at scale 1, 2 bytes per pixel for 4:2:0
-//     and gray, 6 for 4:4:4, 8 for CMYK; at scale 8, 1/32 of that;
+//   - for a progressive file, the coefficients kept between scans, for the 8×8 blocks that cover
+//     each component: 128 bytes per block at scales 1 and 2 (64 coefficients of 2 bytes), 58 at
+//     scale 4 (25 coefficients and a 64-bit mask), 2 at scale 8 (the DC). For a 4:2:0 or gray
+//     image that is 2, 0.9 and 1/32 bytes per pixel; 6, 2.7 and 3/32 for 4:4:4; 8, 3.6 and 1/8
+//     for CMYK;
 //
 // each rounded up as the Go allocator rounds it, and a few hundred bytes of small objects. A
 // sequential file keeps no coefficients: one block at a time goes straight to the output.
@@ -46,7 +47,11 @@ func MemoryBound(cfg Config, scale int) int64 {
 				s0, s = Sampling{1, 1}, Sampling{1, 1}
 			}
 			bw, bh := storedBlocks(cfg.Width, cfg.Height, max(s0.H, 1), max(s0.V, 1), max(s.H, 1), max(s.V, 1))
-			n += allocSize(2 * int64(bw) * int64(bh) * int64(coeffsPerBlock(componentScale(cfg, i, scale))))
+			per, masked := coeffsPerBlock(componentScale(cfg, i, scale))
+			n += allocSize(2 * int64(bw) * int64(bh) * int64(per))
+			if masked {
+				n += allocSize(8 * int64(bw) * int64(bh))
+			}
 		}
 	}
 	return n

@@ -201,9 +201,30 @@ func (d *decoder) processSOS(n int) error {
 						// only matter to the DC predictor, which is in dc.
 						st := &d.coeffs[compIndex]
 						p := spare[:st.per]
-						if bx < st.bw && by < st.bh {
-							k := (by*st.bw + bx) * st.per
-							p = st.c[k : k+st.per : k+st.per]
+						stored := bx < st.bw && by < st.bh
+						k := by*st.bw + bx
+						if stored {
+							p = st.c[k*st.per : (k+1)*st.per : (k+1)*st.per]
+						}
+						if st.masks != nil && zigStart != 0 {
+							// An AC scan over compacted blocks (see coeffs): the block is
+							// expanded to 64 coefficients, unless it is in an EOB run of a
+							// first scan, which leaves it as it is.
+							if ah == 0 && d.eobRun > 0 {
+								d.eobRun--
+								continue
+							}
+							var full [blockSize]int16
+							if stored {
+								expand(&full, p, st.masks[k])
+							}
+							if err := d.progressiveBlock(full[:], &scan[i], &dc[compIndex], zigStart, zigEnd, ah, al); err != nil {
+								return err
+							}
+							if stored {
+								st.masks[k] = compact(p, &full)
+							}
+							continue
 						}
 						if err := d.progressiveBlock(p, &scan[i], &dc[compIndex], zigStart, zigEnd, ah, al); err != nil {
 							return err
@@ -326,18 +347,67 @@ func (d *decoder) processSOS(n int) error {
 	return nil
 }
 
-// coeffs holds a component's coefficients between the scans of a progressive file: per coefficient
-// blocks of per int16s, in natural order, for the bw×bh blocks that the component's non-interleaved
-// scans visit. At scale 8 per is 1: only the DC coefficient is kept.
+// coeffs holds a component's coefficients between the scans of a progressive file, for the bw×bh
+// blocks that the component's non-interleaved scans visit: per int16s per block, in natural
+// order, and at scale 4 a mask per block.
 //
 // image/jpeg keeps every block of every MCU as 64 int32s. Quantized coefficients of an 8-bit JPEG
 // fit in 16 bits (libjpeg's JCOEF is a short), which halves the memory; the blocks that only an
 // interleaved scan visits, the padding of the last MCU row and column, reach no output pixel and
-// are not kept.
+// are not kept. Then it depends on the scale of the component:
+//
+//   - 1 and 2: the 64 coefficients (the 1/2 inverse DCT uses 49 of them), 128 bytes per block;
+//   - 4: the 25 coefficients that the 1/4 inverse DCT uses (rows and columns 0, 1, 3, 5, 7, see
+//     keep4), and for the other 39 only whether they are non-zero, in a 64-bit mask: that is all
+//     that a refinement scan needs of them (it reads a correction bit for each non-zero
+//     coefficient). 58 bytes per block;
+//   - 8: the DC coefficient, 2 bytes per block; the AC scans are not even decoded.
 type coeffs struct {
 	c      []int16
+	masks  []uint64 // scale 4: bit k is set if the coefficient of natural index k is non-zero
 	bw, bh int
 	per    int
+}
+
+// keep4 maps a natural index to its place among the coefficients kept at scale 4, or -1.
+var keep4 = func() (m [blockSize]int8) {
+	n := int8(0)
+	for k := range m {
+		u, v := k%8, k/8
+		if (u == 0 || u%2 == 1) && (v == 0 || v%2 == 1) {
+			m[k] = n
+			n++
+		} else {
+			m[k] = -1
+		}
+	}
+	return m
+}()
+
+const kept4 = 25 // the coefficients kept at scale 4
+
+// expand fills b with a block compacted for scale 4: the kept coefficients, and 1 for each of
+// the others that is non-zero (its value is never used, only whether it is zero).
+func expand(b *[blockSize]int16, c []int16, mask uint64) {
+	for k, i := range keep4 {
+		if i >= 0 {
+			b[k] = c[i]
+		} else {
+			b[k] = int16(mask >> k & 1)
+		}
+	}
+}
+
+// compact stores b into c and returns its mask (see coeffs).
+func compact(c []int16, b *[blockSize]int16) (mask uint64) {
+	for k, i := range keep4 {
+		if i >= 0 {
+			c[i] = b[k]
+		} else if b[k] != 0 {
+			mask |= 1 << k
+		}
+	}
+	return mask
 }
 
 // storedBlocks returns the number of blocks across and down that a progressive component
@@ -349,23 +419,30 @@ func storedBlocks(width, height, h0, v0, h, v int) (bw, bh int) {
 	return min(mxx*h, (width+7)/8), min(myy*v, (height+7)/8)
 }
 
-// coeffsPerBlock returns how many coefficients a progressive decode at the given scale keeps per
-// block.
-func coeffsPerBlock(scale int) int {
-	if scale == 8 {
-		return 1
+// coeffsPerBlock returns how many coefficients a progressive decode keeps per block for a
+// component decoded at the given scale, and whether it keeps a mask per block too.
+func coeffsPerBlock(scale int) (int, bool) {
+	switch scale {
+	case 4:
+		return kept4, true
+	case 8:
+		return 1, false
 	}
-	return blockSize
+	return blockSize, false
 }
 
 func (d *decoder) newCoeffs(i int) coeffs {
 	bw, bh := storedBlocks(d.width, d.height, d.comp[0].h, d.comp[0].v, d.comp[i].h, d.comp[i].v)
-	per := coeffsPerBlock(d.planes[i].scale)
-	return coeffs{c: make([]int16, bw*bh*per), bw: bw, bh: bh, per: per}
+	per, masked := coeffsPerBlock(d.planes[i].scale)
+	st := coeffs{c: make([]int16, bw*bh*per), bw: bw, bh: bh, per: per}
+	if masked {
+		st.masks = make([]uint64, bw*bh)
+	}
+	return st
 }
 
 // progressiveBlock decodes one block of a progressive scan into p, which holds the block's
-// coefficients so far (1 or 64 of them, see coeffs). It is image/jpeg's code for progressive
+// coefficients so far (1, 25 or 64 of them, see coeffs; 64 for an AC scan). It is image/jpeg's code for progressive
 // blocks, on 16-bit coefficients: a value that does not fit is an error (errCoefficientRange).
 func (d *decoder) progressiveBlock(p []int16, sc *scanComponent, dc *int32, zigStart, zigEnd int32, ah, al uint32) error {
 	if ah != 0 {
@@ -624,9 +701,16 @@ func (d *decoder) reconstructProgressiveImage() error {
 		for by := 0; by*v < d.height && by < st.bh; by++ {
 			for bx := 0; bx*h < d.width && bx < st.bw; bx++ {
 				k := (by*st.bw + bx) * st.per
-				if st.per == 1 {
+				switch st.per {
+				case 1:
 					b[0] = int32(st.c[k])
-				} else {
+				case kept4:
+					for j, i := range keep4 {
+						if i >= 0 {
+							b[j] = int32(st.c[k+int(i)])
+						}
+					}
+				default:
 					for j, c := range st.c[k : k+blockSize] {
 						b[j] = int32(c)
 					}
