@@ -136,6 +136,9 @@ func (d *decoder) processSOS(n int) error {
 		}
 	}
 
+	// band has bits zigStart..zigEnd set (for AC scans).
+	band := (^uint64(0) >> uint(63-zigEnd)) &^ (1<<uint(zigStart) - 1)
+
 	d.bits = bits{}
 	mcu, expectedRST := 0, uint8(rst0Marker)
 	var (
@@ -144,8 +147,9 @@ func (d *decoder) processSOS(n int) error {
 		dc [maxComponents]int32
 		// bx and by are the location of the current block, in units of 8x8
 		// blocks: the third block in the first row has (bx, by) = (2, 0).
-		bx, by     int
-		blockCount int
+		bx, by int
+		// nextX and nextY are the next block of a non-interleaved scan.
+		nextX, nextY int
 		// spare holds the coefficients of a progressive block that no output pixel depends on:
 		// one of the padding blocks of an interleaved DC scan.
 		spare   [blockSize]int16
@@ -187,10 +191,11 @@ func (d *decoder) processSOS(n int) error {
 						bx = hi*mx + j%hi
 						by = vi*my + j/hi
 					} else {
-						q := mxx * hi
-						bx = blockCount % q
-						by = blockCount / q
-						blockCount++
+						// bx, by = blockCount % q, blockCount / q, without dividing.
+						bx, by = nextX, nextY
+						if nextX++; nextX == mxx*hi {
+							nextX, nextY = 0, nextY+1
+						}
 						if bx*8 >= d.width || by*8 >= d.height {
 							continue
 						}
@@ -201,6 +206,16 @@ func (d *decoder) processSOS(n int) error {
 						// non-interleaved scan visits is stored (see newCoeffs); the others
 						// only matter to the DC predictor, which is in dc.
 						st := &d.coeffs[compIndex]
+						if zigStart != 0 && d.eobRun > 0 {
+							// A block of an EOB run in an AC scan (which is not interleaved,
+							// so the block is stored): a first scan leaves it as it is, and a
+							// refinement reads nothing for a block with no non-zero
+							// coefficient in the band. The common cases, made cheap.
+							if k := by*st.bw + bx; ah == 0 || st.nz[k]&band == 0 {
+								d.eobRun--
+								continue
+							}
+						}
 						var pb progBlock
 						if bx < st.bw && by < st.bh {
 							pb = st.block(by*st.bw + bx)
