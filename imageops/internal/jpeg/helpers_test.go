@@ -125,9 +125,12 @@ type corpusFile struct {
 	data []byte
 }
 
-// shortCorpus returns realCorpus, without the module cache's files in short mode.
+// light reports whether the tests should do less: in short mode and under the race detector.
+func light() bool { return testing.Short() || raceEnabled }
+
+// shortCorpus returns realCorpus, without the module cache's files when light.
 func shortCorpus() []corpusFile {
-	if !testing.Short() {
+	if !light() {
 		return realCorpus(0)
 	}
 	var files []corpusFile

@@ -3,6 +3,7 @@ package jpeg
 import (
 	"bufio"
 	"bytes"
+	"flag"
 	"fmt"
 	"image"
 	stdjpeg "image/jpeg"
@@ -14,21 +15,18 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// qualityFiles are the files of the quality tests: the photo-like picture at 512×384 in the main
-// kinds, and the real corpus (in short mode, the picture at 160×120 only).
+// qualityFiles are the files of the quality tests: the photo-like picture at 320×240 in the main
+// kinds, and the real corpus (in short mode, the picture at 160×120 and Go's and our test data).
 func qualityFiles(t *testing.T) []corpusFile {
 	var files []corpusFile
-	w, h := 512, 384
-	if testing.Short() {
+	w, h := 320, 240
+	if light() {
 		w, h = 160, 120
 	}
 	for _, name := range []string{"420", "444", "gray", "progressive-420", "rgb-420", "cmyk", "ycck-2211"} {
 		files = append(files, corpusFile{"generated:" + name, generate(kindNamed(t, name), w, h, 85)})
 	}
-	if testing.Short() {
-		return files
-	}
-	return append(files, realCorpus(0)...)
+	return append(files, shortCorpus()...)
 }
 
 // TestReductionQuality compares each scaled decode with image/jpeg's full decode averaged over
@@ -66,12 +64,17 @@ func TestReductionQuality(t *testing.T) {
 	}
 }
 
+var compareLibjpeg = flag.Bool("compare-libjpeg", false, "run TestQualityAgainstLibjpeg (needs djpeg)")
+
 // TestQualityAgainstLibjpeg measures the same error for libjpeg-turbo's scaled decoding (djpeg
-// -scale 1/s, against djpeg's full decode), on the luma of the YCbCr files, to compare.
+// -scale 1/s, against djpeg's full decode), on the luma of the YCbCr files, to compare:
+//
+//	go test ./imageops/internal/jpeg -run TestQualityAgainstLibjpeg -v -compare-libjpeg
+//
 // It needs djpeg (Debian's libjpeg-turbo-progs).
 func TestQualityAgainstLibjpeg(t *testing.T) {
-	if testing.Short() {
-		t.Skip("a comparison, not a check")
+	if !*compareLibjpeg {
+		t.Skip("a comparison, not a check: run with -compare-libjpeg")
 	}
 	if _, err := exec.LookPath("djpeg"); err != nil {
 		t.Skip("djpeg not installed")

@@ -63,7 +63,7 @@ func checkAgainstStdlib(t *testing.T, data []byte) (mads map[int][]float64) {
 
 func TestGeneratedMatchStdlib(t *testing.T) {
 	sizes := [][2]int{{1, 1}, {8, 8}, {17, 9}, {61, 47}, {250, 190}}
-	if testing.Short() {
+	if light() {
 		sizes = [][2]int{{1, 1}, {17, 9}, {61, 47}}
 	}
 	for _, k := range kinds {
@@ -97,8 +97,8 @@ func TestRealCorpusMatchesStdlib(t *testing.T) {
 // TestProgressiveEqualsSequential checks the progressive path against the sequential one: the
 // test encoder writes the same coefficients either way, so every scale must give the same image.
 func TestProgressiveEqualsSequential(t *testing.T) {
-	sizes := [][2]int{{33, 17}, {250, 190}}
-	if testing.Short() {
+	sizes := [][2]int{{33, 17}, {160, 120}}
+	if light() {
 		sizes = sizes[:1]
 	}
 	for _, k := range kinds {

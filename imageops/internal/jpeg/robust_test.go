@@ -198,8 +198,8 @@ func TestMalformed(t *testing.T) {
 	for _, k := range kinds {
 		files = append(files, generate(k, 19, 13, 75))
 	}
-	step := 1
-	if testing.Short() {
+	step := 3
+	if light() {
 		step = 17
 	}
 	var inputs [][]byte
