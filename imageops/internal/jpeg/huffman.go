@@ -5,6 +5,7 @@
 package jpeg
 
 import (
+	"encoding/binary"
 	"io"
 )
 
@@ -64,6 +65,17 @@ var errShortHuffmanData error = FormatError("short Huffman data")
 // fillBits reads entropy-coded bytes into d.bits until it holds more than 56 bits, or until
 // the segment ends, which it records in d.bits.stop. It never reads past a marker.
 func (d *decoder) fillBits() {
+	// The fast path: the next 8 bytes are at hand and none is 0xff.
+	if i := d.bytes.i; i+8 <= d.bytes.j && d.bits.n <= 56 {
+		w := binary.BigEndian.Uint64(d.bytes.buf[i : i+8])
+		if x := ^w; (x-0x0101010101010101)&^x&0x8080808080808080 == 0 { // no zero byte in ^w
+			k := (64 - d.bits.n) / 8 // whole bytes that fit
+			d.bits.a = d.bits.a<<(8*uint(k)) | w>>(64-8*uint(k))
+			d.bits.n += 8 * k
+			d.bytes.i = i + int(k)
+			return
+		}
+	}
 	for d.bits.n <= 56 && d.bits.stop == nil {
 		i := d.bytes.i
 		if i+1 < d.bytes.j { // two bytes or more at hand
