@@ -12,15 +12,25 @@
 //     *image.YCbCr, *image.RGBA or *image.CMYK).
 //   - A sequential file is decoded block by block straight into the output. A progressive file
 //     keeps its coefficients between scans as 16-bit values (libjpeg's JCOEF), only for the blocks
-//     that reach the output, and at scale 8 only the DC coefficient: 2 bytes per pixel and
-//     component at most, 1/32 byte at scale 8, against image/jpeg's 4 bytes.
+//     that reach the output, only those its scale uses (25 of 64 at scale 4, the DC at scale 8)
+//     and a bitmap of the non-zero ones: about 2.1 bytes per pixel and component at scales 1 and
+//     2, 0.9 at scale 4 and 1/32 at scale 8, against image/jpeg's 4 (progressive.go).
+//   - The entropy decoder reads up to 8 bytes at a time and decodes a run, a size and a
+//     coefficient in one look-up when they fit in 9 bits; refinement scans visit only the non-zero
+//     coefficients. A sequential 1024² photo decodes in about 0.8 of image/jpeg's time at scale
+//     1 and 0.4 at scale 4; a progressive one at scale 8 in a thirtieth.
 //   - DecodeConfig describes the file (Config: size, components, color space, sampling factors,
 //     progressive or not) and MemoryBound turns a Config and a scale into a bound of the bytes
 //     Decode allocates, so that a caller can reserve memory, or refuse, before decoding.
 //
+// The reduced images are as close to a box-filtered full decode as libjpeg-turbo's scaled
+// decoding is: a mean absolute difference of 0.27, 0.28 and 0.31 levels on luma at scales 2, 4
+// and 8 for both, over the test corpus (quality_test.go), which is the rounding to whole levels.
+//
 // Deliberate differences from image/jpeg, each an error where image/jpeg would decode: a file
-// with more than 500 scans (each scan visits every block, so a small file could otherwise cost
-// unbounded CPU); a progressive file whose coefficients do not fit in 16 bits (no 8-bit JPEG
+// with more than 500 scans, as libjpeg-turbo's TJFLAG_LIMITSCANS (each scan visits every block of
+// its components, so a small file could otherwise cost unbounded CPU; 500 scans of a 2048² image
+// cost about 0.4 s); a progressive file whose coefficients do not fit in 16 bits (no 8-bit JPEG
 // has such coefficients); a 4-component file without an Adobe APP14 marker before its first
 // scan (image/jpeg fails too, but only after decoding); and an APP0 or APP14 marker after the
 // first scan that switches a 3-component file between YCbCr and RGB (the output is allocated at

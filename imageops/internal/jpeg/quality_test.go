@@ -8,11 +8,14 @@ import (
 	"image"
 	stdjpeg "image/jpeg"
 	"io"
+	"math"
 	"os/exec"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/avatarkit/avatarkit/imageops/internal/resize"
 )
 
 // qualityFiles are the files of the quality tests: the photo-like picture at 320×240 in the main
@@ -128,4 +131,103 @@ func TestQualityAgainstLibjpeg(t *testing.T) {
 		t.Logf("scale 1/%d, luma: mean absolute difference from the box-averaged full decode: this package %.3f, libjpeg-turbo %.3f (%d files)",
 			s, ours[s]/float64(n), theirs[s]/float64(n), n)
 	}
+}
+
+// TestThumbnailFromScaledDecode compares the 200×200 thumbnails that imageops' resizer makes from
+// image/jpeg's full decode and from the scaled decode with an exact Lanczos3 reduction of the
+// full decode (float64, separable): the scaled path must be about as close.
+func TestThumbnailFromScaledDecode(t *testing.T) {
+	n := 1024
+	if light() {
+		n = 512
+	}
+	p := photoPlanes(n, n, 1)
+	for _, name := range []string{"420", "progressive-420"} {
+		data := generateFrom(kindNamed(t, name), n, n, 90, p)
+		full, err := stdjpeg.Decode(bytes.NewReader(data))
+		require.NoError(t, err)
+		cfg, err := DecodeConfig(bytes.NewReader(data))
+		require.NoError(t, err)
+		exact := lanczos3(full, 200, 200)
+		mad := func(m *image.RGBA) float64 {
+			var sum float64
+			for i := range m.Pix {
+				if i%4 != 3 {
+					sum += math.Abs(float64(m.Pix[i]) - exact[i/4*3+i%4])
+				}
+			}
+			return sum / float64(len(exact))
+		}
+		viaFull := mad(resize.Resize(full, 200, 200))
+		t.Logf("%s %d² → 200², mean absolute difference from an exact Lanczos3: %.3f from the full decode", name, n, viaFull)
+		for s := 2; s <= ScaleFor(cfg, 200, 200); s *= 2 {
+			scaled, err := Decode(bytes.NewReader(data), s)
+			require.NoError(t, err)
+			viaScaled := mad(resize.Resize(scaled, 200, 200))
+			t.Logf("%s %d² → 200², mean absolute difference from an exact Lanczos3: %.3f from the 1/%d decode", name, n, viaScaled, s)
+			assert.Less(t, viaScaled, viaFull+1)
+		}
+	}
+}
+
+// lanczos3 resizes img to w×h with an exact, separable, float64 Lanczos3 filter (widened by the
+// reduction factor) and returns the R, G, B samples.
+func lanczos3(img image.Image, w, h int) []float64 {
+	b := img.Bounds()
+	sw, sh := b.Dx(), b.Dy()
+	src := make([]float64, sw*sh*3)
+	for y := range sh {
+		for x := range sw {
+			r, g, bb, _ := img.At(b.Min.X+x, b.Min.Y+y).RGBA()
+			i := (y*sw + x) * 3
+			src[i], src[i+1], src[i+2] = float64(r>>8), float64(g>>8), float64(bb>>8)
+		}
+	}
+	kernel := func(x float64) float64 {
+		if x == 0 {
+			return 1
+		}
+		if x <= -3 || x >= 3 {
+			return 0
+		}
+		px := math.Pi * x
+		return 3 * math.Sin(px) * math.Sin(px/3) / (px * px)
+	}
+	// pass resizes n samples of stride step along one axis from in to out samples.
+	pass := func(in []float64, inLen, outLen, lines int, at func(line, i int) int, outAt func(line, i int) int, dst []float64) {
+		scale := float64(inLen) / float64(outLen)
+		support := 3 * max(scale, 1)
+		for o := range outLen {
+			c := (float64(o)+0.5)*scale - 0.5
+			lo, hi := int(math.Ceil(c-support)), int(math.Floor(c+support))
+			var ws []float64
+			var sum float64
+			for i := lo; i <= hi; i++ {
+				wgt := kernel((float64(i) - c) / max(scale, 1))
+				ws = append(ws, wgt)
+				sum += wgt
+			}
+			for line := range lines {
+				var acc [3]float64
+				for k, i := lo, 0; k <= hi; k, i = k+1, i+1 {
+					j := at(line, min(max(k, 0), inLen-1))
+					for ch := range 3 {
+						acc[ch] += ws[i] * in[j+ch]
+					}
+				}
+				d := outAt(line, o)
+				for ch := range 3 {
+					dst[d+ch] = acc[ch] / sum
+				}
+			}
+		}
+	}
+	tmp := make([]float64, w*sh*3)
+	pass(src, sw, w, sh, func(line, i int) int { return (line*sw + i) * 3 }, func(line, o int) int { return (line*w + o) * 3 }, tmp)
+	out := make([]float64, w*h*3)
+	pass(tmp, sh, h, w, func(line, i int) int { return (i*w + line) * 3 }, func(line, o int) int { return (o*w + line) * 3 }, out)
+	for i, v := range out {
+		out[i] = math.Max(0, math.Min(255, v))
+	}
+	return out
 }
