@@ -256,58 +256,8 @@ func (d *decoder) processSOS(n int) error {
 						// Decode the AC coefficients, as specified in section F.2.2.2. At
 						// scale 8 they are decoded (to find the next block) but not kept.
 						keep := d.planes[compIndex].scale != 8
-						huff := &d.huff[acTable][scan[i].ta]
-						for ; zig <= zigEnd; zig++ {
-							if huff.valid {
-								// The fast path: a run/size symbol and its coefficient at once.
-								if d.bits.n < 16 {
-									d.fillBits()
-								}
-								if d.bits.n >= fastBits {
-									k := huff.fastAC[(d.bits.a>>uint32(d.bits.n-fastBits))&fastMask]
-									if k != 0 && zig+int32(k>>4&15) <= zigEnd {
-										zig += int32(k >> 4 & 15)
-										d.bits.n -= int32(k & 15)
-										if keep {
-											b[unzig[zig]] = int32(k >> 8)
-										}
-										continue
-									}
-								}
-							}
-							value, err := d.decodeHuffman(huff)
-							if err != nil {
-								return err
-							}
-							val0 := value >> 4
-							val1 := value & 0x0f
-							if val1 != 0 {
-								zig += int32(val0)
-								if zig > zigEnd {
-									break
-								}
-								ac, err := d.receiveExtend(val1)
-								if err != nil {
-									return err
-								}
-								if keep {
-									b[unzig[zig]] = ac << al
-								}
-							} else {
-								if val0 != 0x0f {
-									d.eobRun = uint16(1 << val0)
-									if val0 != 0 {
-										bits, err := d.decodeBits(int32(val0))
-										if err != nil {
-											return err
-										}
-										d.eobRun |= uint16(bits)
-									}
-									d.eobRun--
-									break
-								}
-								zig += 0x0f
-							}
+						if err := d.sequentialAC(&b, &d.huff[acTable][scan[i].ta], zig, keep); err != nil {
+							return err
 						}
 					}
 
@@ -340,6 +290,79 @@ func (d *decoder) processSOS(n int) error {
 		} // for mx
 	} // for my
 
+	return nil
+}
+
+// sequentialAC decodes the AC coefficients of a sequential block, from zig-zag index zig (1) to
+// 63, into b, or only decodes them (to find the next block) if !keep. It is image/jpeg's loop,
+// with a fast path for the symbols that fastAC decodes with their coefficient, which keeps the
+// bit buffer in local variables.
+func (d *decoder) sequentialAC(b *block, huff *huffman, zig int32, keep bool) error {
+	const zigEnd = blockSize - 1
+	for zig <= zigEnd {
+		if huff.valid {
+			a, n := d.bits.a, d.bits.n
+			for zig <= zigEnd {
+				if n < 16 {
+					d.bits.a, d.bits.n = a, n
+					d.fillBits()
+					a, n = d.bits.a, d.bits.n
+					if n < fastBits {
+						break
+					}
+				}
+				k := huff.fastAC[(a>>uint32(n-fastBits))&fastMask]
+				if k == 0 || zig+int32(k>>4&15) > zigEnd {
+					break
+				}
+				zig += int32(k >> 4 & 15)
+				n -= int32(k & 15)
+				if keep {
+					b[unzig[zig&63]] = int32(k >> 8)
+				}
+				zig++
+			}
+			d.bits.a, d.bits.n = a, n
+			if zig > zigEnd {
+				break
+			}
+		}
+
+		value, err := d.decodeHuffman(huff)
+		if err != nil {
+			return err
+		}
+		val0 := value >> 4
+		val1 := value & 0x0f
+		if val1 != 0 {
+			zig += int32(val0)
+			if zig > zigEnd {
+				break
+			}
+			ac, err := d.receiveExtend(val1)
+			if err != nil {
+				return err
+			}
+			if keep {
+				b[unzig[zig]] = ac
+			}
+		} else {
+			if val0 != 0x0f {
+				d.eobRun = uint16(1 << val0)
+				if val0 != 0 {
+					bits, err := d.decodeBits(int32(val0))
+					if err != nil {
+						return err
+					}
+					d.eobRun |= uint16(bits)
+				}
+				d.eobRun--
+				break
+			}
+			zig += 0x0f
+		}
+		zig++
+	}
 	return nil
 }
 
