@@ -17,8 +17,9 @@
 //     2, 0.9 at scale 4 and 1/32 at scale 8, against image/jpeg's 4 (progressive.go).
 //   - The entropy decoder reads up to 8 bytes at a time and decodes a run, a size and a
 //     coefficient in one look-up when they fit in 9 bits; refinement scans visit only the non-zero
-//     coefficients. A sequential 1024² photo decodes in about 0.8 of image/jpeg's time at scale
-//     1 and 0.4 at scale 4; a progressive one at scale 8 in a thirtieth.
+//     coefficients. A sequential 1024² photo decodes in about 0.7 of image/jpeg's CPU time at
+//     scale 1, 0.33 at scale 4 and 0.25 at scale 8; a progressive one in about the same time at
+//     scale 1 and in a sixteenth at scale 8 (BENCHMARKS.md, "Reduced JPEG decoding").
 //   - DecodeConfig describes the file (Config: size, components, color space, sampling factors,
 //     progressive or not) and MemoryBound turns a Config and a scale into a bound of the bytes
 //     Decode allocates, so that a caller can reserve memory, or refuse, before decoding.
