@@ -81,14 +81,15 @@ func Analyze(ctx context.Context, src []byte, lim Limits) (*Analysis, error) {
 	if _, err := EstimateAnalysis(src, lim); err != nil {
 		return nil, err
 	}
-	img, err := decode(src, info)
+	img, err := decode(src, info, analysisScale(info))
 	if err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return analyze(img), nil
+	w, h := info.uprightSize()
+	return analyzeAt(img, w, h), nil
 }
 
 // analyze analyses an upright decoded picture.

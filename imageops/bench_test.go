@@ -234,7 +234,7 @@ func TestColdTransformQuality(t *testing.T) {
 	require.NoError(t, err)
 	plans, err := planChain(mustChain(t, benchChain), info.width, info.height, Limits{}.WithDefaults(), nil)
 	require.NoError(t, err)
-	img, err := decode(src, info)
+	img, err := decode(src, info, 1)
 	require.NoError(t, err)
 	for _, p := range plans {
 		img = apply(img, p)

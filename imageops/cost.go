@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/avatarkit/avatarkit/imageops/internal/jpeg"
 	"github.com/avatarkit/avatarkit/imageops/internal/resize"
 )
 
@@ -82,14 +83,29 @@ func estimate(src []byte, c Chain, ext Format, lim Limits, opt Options) (Cost, [
 		plans = worstPlans(c, w, h, lim)
 	}
 	cost := Cost{Bytes: fixedBytes, CPU: fixedCPU}
-	d := decodeCost(info)
-	cost.add(d.bytes, d.ns)
-	cost.Decoded = int64(math.Ceil(d.bytes))
+	scale := decodeScale(info, plans)
 	if c.NeedsAnalysis() && a == nil {
-		b, ns := analysisCost(w, h)
+		// TransformWith decodes for the analysis, then again when the components need more.
+		as := analysisScale(info)
+		d := decodeCost(info, as)
+		cost.add(d.bytes, d.ns)
+		b, ns := analysisCost(info.uprightScaled(as))
 		cost.add(b, ns)
+		if scale < as {
+			d := decodeCost(info, scale)
+			cost.add(d.bytes, d.ns)
+		} else {
+			scale = as
+		}
 	}
-	cur := pixels{w: w, h: h, kind: d.kind, bpp: d.bpp}
+	d := decodeCost(info, scale)
+	if !c.NeedsAnalysis() || a != nil {
+		cost.add(d.bytes, d.ns)
+	}
+	cost.Decoded = int64(math.Ceil(d.bytes))
+	dw, dh := info.uprightScaled(scale)
+	plans = scalePlans(plans, scale, dw, dh)
+	cur := pixels{w: dw, h: dh, kind: d.kind, bpp: d.bpp}
 	for _, p := range plans {
 		b, ns := stepCost(p, &cur)
 		cost.add(b, ns)
@@ -155,11 +171,11 @@ func EstimateAnalysis(src []byte, lim Limits) (Cost, error) {
 		return Cost{}, err
 	}
 	cost := Cost{Bytes: fixedBytes, CPU: fixedCPU}
-	d := decodeCost(info)
+	scale := analysisScale(info)
+	d := decodeCost(info, scale)
 	cost.add(d.bytes, d.ns)
 	cost.Decoded = int64(math.Ceil(d.bytes))
-	w, h := info.uprightSize()
-	b, ns := analysisCost(w, h)
+	b, ns := analysisCost(info.uprightScaled(scale))
 	cost.add(b, ns)
 	return cost, cost.check(info, lim, "analysing")
 }
@@ -249,40 +265,49 @@ type decoded struct {
 	bpp       float64
 }
 
-// decodeCost estimates decode(src, info): the decoded image (padded as its decoder pads it), the
-// decoder's working memory, and the turn upright by EXIF orientation. Figures are TotalAlloc and
-// process CPU time of decodes measured on the reference machine, with a margin.
-func decodeCost(info source) decoded {
+// decodeCost estimates decode(src, info, scale): the decoded image (padded as its decoder pads it),
+// the decoder's working memory, and the turn upright by EXIF orientation. Figures are TotalAlloc
+// and process CPU time of decodes measured on the reference machine, with a margin.
+func decodeCost(info source, scale int) decoded {
 	w, h := float64(info.width), float64(info.height)
 	n := w * h
 	l := info.layout
 	var d decoded
 	switch info.format {
 	case JPEG:
-		mw := float64(8 * l.hmax)
-		mh := float64(8 * l.vmax)
-		pw, ph := math.Ceil(w/mw)*mw, math.Ceil(h/mh)*mh
-		luma := pw * ph
-		switch l.components {
-		case 1:
+		// The decoder's own bound (the output at the scale, and a progressive file's kept
+		// coefficients); Huffman decoding visits every block whatever the scale, and each scan
+		// of a progressive file visits its blocks again.
+		cfg := info.jpeg
+		d.bytes = float64(jpeg.MemoryBound(cfg, scale))
+		switch cfg.ColorSpace {
+		case jpeg.Gray:
 			d.kind, d.bpp = resize.KindGray, 1
-			d.bytes = luma
-		case 3:
+		case jpeg.YCbCr:
 			d.kind = ycbcrKind(l)
 			d.bpp = 1 + 2*float64(l.chroma)/4
-			d.bytes = luma * d.bpp
-		default: // CMYK or YCCK: four planes, then a CMYK image
+		case jpeg.RGB:
+			d.kind, d.bpp = resize.KindRGBA, 4
+		default:
 			d.kind, d.bpp = resize.KindConverted, 4
-			d.bytes = 4*luma + 4*n
 		}
-		if l.progressive {
-			// Every coefficient of every block is kept until the last scan: 64 int32 a block.
-			d.bytes += 4 * luma * (1 + float64(max(0, l.components-1))*float64(l.chroma)/4)
-			d.ns = 35 * n
-		} else {
-			d.ns = 18 * n
+		perPixel := map[int]float64{1: 16, 2: 11, 4: 8.5, 8: 6.5}[scale]
+		if cfg.Progressive {
+			perPixel = map[int]float64{1: 32, 2: 26, 4: 24, 8: 2.5}[scale]
+			perScan := 0.25
+			if scale == 8 {
+				perScan = 0.02 // AC scans are skipped byte by byte
+			}
+			perPixel += perScan * float64(l.scans)
 		}
-		d.bytes += 96 << 10 // Huffman tables, quantisation, one MCU row of scratch
+		if cfg.Components == 4 || cfg.ColorSpace == jpeg.RGB {
+			perPixel *= 1.5
+		}
+		d.ns = perPixel * n
+		if scale > 1 {
+			sw, sh := info.scaledSize(scale)
+			n = float64(sw) * float64(sh)
+		}
 	case PNG:
 		bpp := pngBytesPerPixel(l)
 		d.kind, d.bpp = resize.KindConverted, bpp

@@ -5,10 +5,11 @@ import (
 	"image"
 	"image/draw"
 	"image/gif"
-	"image/jpeg"
 	"image/png"
 
 	"golang.org/x/image/webp"
+
+	"github.com/avatarkit/avatarkit/imageops/internal/jpeg"
 )
 
 // source is what is known about a source from its header, before it is decoded.
@@ -18,6 +19,25 @@ type source struct {
 	height      int
 	orientation int // EXIF orientation 1–8 (JPEG only; 1 otherwise)
 	layout      layout
+	jpeg        jpeg.Config // a JPEG's frame (JPEG only)
+}
+
+// scaledSize returns the size of the source decoded at scale (1, 2, 4 or 8; only a JPEG decodes
+// at another scale than 1), before EXIF orientation.
+func (s source) scaledSize(scale int) (int, int) {
+	if s.format != JPEG || scale == 1 {
+		return s.width, s.height
+	}
+	return s.jpeg.ScaledSize(scale)
+}
+
+// uprightScaled returns the size of the source decoded at scale and turned upright.
+func (s source) uprightScaled(scale int) (int, int) {
+	w, h := s.scaledSize(scale)
+	if s.orientation >= 5 {
+		return h, w
+	}
+	return w, h
 }
 
 // uprightSize returns the source's size after EXIF orientation.
@@ -53,11 +73,14 @@ func inspect(src []byte, lim Limits) (source, error) {
 	}
 	f := sniff(src)
 	var cfg image.Config
+	var jc jpeg.Config
 	var err error
 	r := bytes.NewReader(src)
 	switch f {
 	case JPEG:
-		cfg, err = jpeg.DecodeConfig(r)
+		if jc, err = jpeg.DecodeConfig(r); err == nil {
+			cfg = image.Config{Width: jc.Width, Height: jc.Height}
+		}
 	case PNG:
 		cfg, err = png.DecodeConfig(r)
 	case GIF:
@@ -79,14 +102,18 @@ func inspect(src []byte, lim Limits) (source, error) {
 	s := source{format: f, width: cfg.Width, height: cfg.Height, orientation: 1}
 	if f == JPEG {
 		s.orientation = jpegOrientation(src)
+		s.jpeg = jc
+		s.layout = jpegLayout(jc, src)
+	} else {
+		s.layout = readLayout(src, f)
 	}
-	s.layout = readLayout(src, f)
 	return s, nil
 }
 
-// decode decodes src, which inspect accepted as s, and turns it upright. A GIF gives its first
-// frame only, on a canvas of the GIF's size.
-func decode(src []byte, s source) (img image.Image, err error) {
+// decode decodes src, which inspect accepted as s, at scale (1, or for a JPEG 2, 4 or 8: a
+// ⌈w/scale⌉×⌈h/scale⌉ picture, decoded by reduced inverse DCTs), and turns it upright. A GIF
+// gives its first frame only, on a canvas of the GIF's size.
+func decode(src []byte, s source, scale int) (img image.Image, err error) {
 	// Defence in depth: a decoder bug triggered by a hostile file must not take the process down.
 	defer func() {
 		if p := recover(); p != nil {
@@ -96,7 +123,7 @@ func decode(src []byte, s source) (img image.Image, err error) {
 	r := bytes.NewReader(src)
 	switch s.format {
 	case JPEG:
-		img, err = jpeg.Decode(r)
+		img, err = jpeg.Decode(r, scale)
 	case PNG:
 		img, err = png.Decode(r)
 	case GIF:
@@ -108,10 +135,11 @@ func decode(src []byte, s source) (img image.Image, err error) {
 		return nil, errorf(KindBadSource, "", "the source is not a valid %s image: %v", formatName(s.format), err)
 	}
 	b := img.Bounds()
-	canvas := image.Rect(0, 0, s.width, s.height)
+	sw, sh := s.scaledSize(scale)
+	canvas := image.Rect(0, 0, sw, sh)
 	if b != canvas {
 		if !b.In(canvas) || b.Empty() {
-			return nil, errorf(KindBadSource, "", "the source %s image's pixels (%v) do not match its header (%d×%d)", formatName(s.format), b, s.width, s.height)
+			return nil, errorf(KindBadSource, "", "the source %s image's pixels (%v) do not match its header (%d×%d)", formatName(s.format), b, sw, sh)
 		}
 		// A GIF whose first frame does not cover the whole logical screen: the rest is transparent.
 		full := image.NewRGBA(canvas)

@@ -244,7 +244,7 @@ func FuzzDecode(f *testing.F) {
 
 		runtime.ReadMemStats(&ms)
 		before = ms.TotalAlloc
-		img, err := decode(data, info)
+		img, err := decode(data, info, 1)
 		runtime.ReadMemStats(&ms)
 		pixels := uint64(info.width) * uint64(info.height)
 		if a, bound := ms.TotalAlloc-before, maxDecodeBytesPerPixel*pixels+4*uint64(len(data))+decodeAllocSlack; a > bound {
@@ -290,13 +290,13 @@ func TestDecodeSeedsAreInteresting(t *testing.T) {
 			strings.Contains(s.name, "zero-width"), strings.Contains(s.name, "empty"), strings.Contains(s.name, "huge-length"),
 			strings.Contains(s.name, "smaller-than-frame"):
 			if err == nil {
-				_, err = decode(s.data, info)
+				_, err = decode(s.data, info, 1)
 			}
 			require.ErrorAs(t, err, &e, s.name)
 			require.Equal(t, KindBadSource, e.Kind, "%s: %v", s.name, err)
 		default:
 			require.NoError(t, err, s.name)
-			img, err := decode(s.data, info)
+			img, err := decode(s.data, info, 1)
 			require.NoError(t, err, s.name)
 			w, h := info.uprightSize()
 			require.Equal(t, image.Rect(0, 0, w, h), img.Bounds(), s.name)

@@ -3,6 +3,8 @@ package imageops
 import (
 	"bytes"
 	"encoding/binary"
+
+	"github.com/avatarkit/avatarkit/imageops/internal/jpeg"
 )
 
 // layout is what a source's header says about the decoded form of its pixels, beyond its size:
@@ -11,7 +13,8 @@ import (
 // a lying header is caught by the decoder, and the estimate errs on the side of more.
 type layout struct {
 	// JPEG.
-	components  int  // 1 (gray), 3 (YCbCr), 4 (CMYK/YCCK)
+	components  int  // 1 (gray), 3 (YCbCr or RGB), 4 (CMYK/YCCK)
+	scans       int  // the number of scans (SOS markers)
 	progressive bool // SOF2: every coefficient is kept until the end
 	hmax, vmax  int  // the largest sampling factors: the MCU is 8·hmax × 8·vmax px
 	chroma      int  // the chroma planes' share of the luma plane's samples, in 1/4: 4 = 4:4:4, 2 = 4:2:2, 1 = 4:2:0
@@ -27,12 +30,11 @@ type layout struct {
 	alpha    bool // an alpha plane (VP8X with ALPH, or VP8L)
 }
 
-// readLayout reads the layout of src, whose format f was sniffed. It never fails: what it cannot
-// read is left at its most expensive value.
+// readLayout reads the layout of a PNG or WebP src, whose format f was sniffed (a JPEG's comes
+// from its frame: jpegLayout). It never fails: what it cannot read is left at its most expensive
+// value.
 func readLayout(src []byte, f Format) layout {
 	switch f {
-	case JPEG:
-		return jpegLayout(src)
 	case PNG:
 		return pngLayout(src)
 	case WebP:
@@ -41,62 +43,27 @@ func readLayout(src []byte, f Format) layout {
 	return layout{}
 }
 
-// jpegLayout finds the frame header (SOFn) of a JPEG.
-func jpegLayout(src []byte) layout {
-	worst := layout{components: 4, progressive: true, hmax: 2, vmax: 2, chroma: 4}
-	i := 2
-	for i+4 <= len(src) {
-		if src[i] != 0xFF {
-			return worst
-		}
-		m := src[i+1]
-		switch {
-		case m == 0xFF: // fill byte
-			i++
-			continue
-		case m == 0xD8 || (m >= 0xD0 && m <= 0xD7) || m == 0x01:
-			i += 2
-			continue
-		}
-		n := int(binary.BigEndian.Uint16(src[i+2:]))
-		if n < 2 || i+2+n > len(src) {
-			return worst
-		}
-		seg := src[i+4 : i+2+n]
-		if m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC {
-			// SOFn: precision, height, width, components, then 3 bytes a component.
-			if len(seg) < 6 {
-				return worst
-			}
-			nc := int(seg[5])
-			if nc < 1 || len(seg) < 6+3*nc {
-				return worst
-			}
-			l := layout{components: nc, progressive: m == 0xC2 || m == 0xC6 || m == 0xCA || m == 0xCE, hmax: 1, vmax: 1}
-			samples := 0
-			for c := 0; c < nc; c++ {
-				hv := seg[6+3*c+1]
-				h, v := int(hv>>4), int(hv&0x0F)
-				if h < 1 || h > 4 || v < 1 || v > 4 {
-					return worst
-				}
-				l.hmax, l.vmax = max(l.hmax, h), max(l.vmax, v)
-				if c > 0 {
-					samples += h * v
-				}
-			}
-			if nc >= 3 {
-				// Chroma planes relative to luma, in quarters, per chroma plane.
-				l.chroma = max(1, 4*samples/(nc-1)/(l.hmax*l.vmax))
-			}
-			return l
-		}
-		if m == 0xDA { // start of scan before any frame header
-			return worst
-		}
-		i += 2 + n
+// jpegLayout is the layout of a JPEG whose frame is cfg: its components, sampling and mode, and
+// the number of its scans, counted by their markers (in the entropy-coded data a 0xFF byte is
+// always followed by 0x00 or a restart marker, so every 0xFF 0xDA is a start of scan).
+func jpegLayout(cfg jpeg.Config, src []byte) layout {
+	l := layout{components: cfg.Components, progressive: cfg.Progressive, hmax: 1, vmax: 1, chroma: 4}
+	for i := range cfg.Components {
+		l.hmax, l.vmax = max(l.hmax, cfg.Sampling[i].H), max(l.vmax, cfg.Sampling[i].V)
 	}
-	return worst
+	if cfg.Components >= 3 {
+		c := cfg.Sampling[1]
+		l.chroma = max(1, 4*c.H*c.V/(l.hmax*l.vmax))
+	}
+	for i := 0; ; i++ {
+		j := bytes.Index(src[i:], []byte{0xFF, 0xDA})
+		if j < 0 {
+			break
+		}
+		l.scans++
+		i += j + 1
+	}
+	return l
 }
 
 // pngLayout reads the IHDR chunk of a PNG, and whether a tRNS chunk precedes the first IDAT.

@@ -110,7 +110,11 @@ func transform(ctx context.Context, src []byte, c Chain, ext Format, lim Limits,
 			return nil, err
 		}
 	}
-	img, err := decode(src, info)
+	scale := decodeScale(info, plans)
+	if needs && a == nil {
+		scale = analysisScale(info)
+	}
+	img, err := decode(src, info, scale)
 	if err != nil {
 		return nil, err
 	}
@@ -118,11 +122,20 @@ func transform(ctx context.Context, src []byte, c Chain, ext Format, lim Limits,
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		a = analyze(img)
+		a = analyzeAt(img, w, h)
 		if plans, err = planChain(c, w, h, lim, a); err != nil {
 			return nil, err
 		}
+		if s := decodeScale(info, plans); s < scale {
+			// The faces were found on a smaller picture than the components need.
+			if img, err = decode(src, info, s); err != nil {
+				return nil, err
+			}
+			scale = s
+		}
 	}
+	b := img.Bounds()
+	plans = scalePlans(plans, scale, b.Dx(), b.Dy())
 	for _, p := range plans {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -148,7 +161,7 @@ func transform(ctx context.Context, src []byte, c Chain, ext Format, lim Limits,
 	if err != nil {
 		return nil, err
 	}
-	b := img.Bounds()
+	b = img.Bounds()
 	return &Output{Bytes: out, Format: f, Width: b.Dx(), Height: b.Dy()}, nil
 }
 
