@@ -91,11 +91,9 @@ func estimate(src []byte, c Chain, ext Format, lim Limits, opt Options) (Cost, [
 		cost.add(d.bytes, d.ns)
 		b, ns := analysisCost(info.uprightScaled(as))
 		cost.add(b, ns)
-		if scale < as {
+		if scale != as {
 			d := decodeCost(info, scale)
 			cost.add(d.bytes, d.ns)
-		} else {
-			scale = as
 		}
 	}
 	d := decodeCost(info, scale)

@@ -126,8 +126,9 @@ func transform(ctx context.Context, src []byte, c Chain, ext Format, lim Limits,
 		if plans, err = planChain(c, w, h, lim, a); err != nil {
 			return nil, err
 		}
-		if s := decodeScale(info, plans); s < scale {
-			// The faces were found on a smaller picture than the components need.
+		if s := decodeScale(info, plans); s != scale {
+			// The components take another scale than the faces were found at: decoded again
+			// at theirs, so that the result is the one TransformWith gives with the Analysis.
 			if img, err = decode(src, info, s); err != nil {
 				return nil, err
 			}
