@@ -78,11 +78,17 @@ func TestDemo(t *testing.T) {
 	}
 	assert.Contains(t, sections["faces"], findURL(sections["faces"], "/c_fill,h_120,w_120/"), "the faces section shows centre crops next to face crops")
 	assert.NotContains(t, string(page.body), "later release", "face detection is served now")
-	for _, m := range urls {
+	unbroken := strings.ReplaceAll(string(page.body), "<wbr>", "")
+	fetched := 0
+	for i, m := range urls {
 		// The URL printed under each picture is the one it was loaded from, and the one its
 		// button copies.
 		assert.Contains(t, string(page.body), `data-url="`+m[1]+`"`)
-		assert.Contains(t, strings.ReplaceAll(string(page.body), "<wbr>", ""), `<code class="url">`+m[1]+`</code>`)
+		assert.Contains(t, unbroken, `<code class="url">`+m[1]+`</code>`)
+		if testing.Short() && i%5 != 0 {
+			continue // every picture is a transform: with -short, one in five is enough
+		}
+		fetched++
 		res := get(t, base+m[1])
 		require.Equal(t, http.StatusOK, res.code, "%s: %s", m[1], res.body)
 		_, _, err := image.Decode(bytes.NewReader(res.body))
@@ -128,7 +134,7 @@ func TestDemo(t *testing.T) {
 	for _, k := range []string{"requests", "origin_fetches", "transforms"} {
 		assert.Contains(t, stats, k)
 	}
-	assert.GreaterOrEqual(t, stats["requests"], float64(len(urls)+extra), "the page's pictures, and its intentional errors (asked when the page is served)")
+	assert.GreaterOrEqual(t, stats["requests"], float64(fetched+extra), "the page's pictures, and its intentional errors (asked when the page is served)")
 	assert.Greater(t, stats["transforms"], float64(0))
 	for _, k := range peerStatsKeys {
 		assert.Contains(t, stats, k)
