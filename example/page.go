@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/avatarkit/avatarkit/avatarmw"
@@ -358,12 +359,11 @@ func playgroundUsers(demo bool) []userGroup {
 		{"twitter_name/" + fetchtest.MissingXName, "@" + fetchtest.MissingXName + " — no such user"},
 		{"gravatar/" + fetchtest.MissingGravatarHash, "Gravatar of the empty address — no avatar"},
 	}
-	// The photograph first: the face crops show best on it.
-	for i, o := range groups[0].Users {
-		if strings.Contains(o.Label, "photograph") {
-			groups[0].Users = append([]userOption{o}, append(groups[0].Users[:i:i], groups[0].Users[i+1:]...)...)
-			break
-		}
+	// The photograph first, chosen when the page opens: the face crops show best on it.
+	fb := groups[0].Users
+	if i := slices.IndexFunc(fb, func(o userOption) bool { return strings.Contains(o.Label, "photograph") }); i > 0 {
+		o := fb[i]
+		groups[0].Users = slices.Insert(slices.Delete(fb, i, i+1), 0, o)
 	}
 	return groups
 }
@@ -504,25 +504,25 @@ func newDemoPage(h *avatarmw.Handler, demo, signed bool) (*demoPage, error) {
 	return p, nil
 }
 
-// ServeHTTP serves the page. The intentional errors are asked of the handler each time, so the
-// page shows what the handler answers now.
+// ServeHTTP serves the page. The intentional errors (the rows that fail, the refusals) are asked
+// of the handler each time, on copies of their cells, so the page shows what it answers now.
 func (p *demoPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	data := p.data
 	data.Sections = make([]pageSection, len(p.data.Sections))
 	for i, s := range p.data.Sections {
-		s.Rows = append([]pageRow(nil), s.Rows...)
+		s.Rows = slices.Clone(s.Rows)
 		for j := range s.Rows {
 			if !s.Rows[j].fails {
 				continue
 			}
-			s.Rows[j].Cells = append([]pageCell(nil), s.Rows[j].Cells...)
+			s.Rows[j].Cells = slices.Clone(s.Rows[j].Cells)
 			for k := range s.Rows[j].Cells {
 				s.Rows[j].Cells[k].Failed = p.ask(r, s.Rows[j].Cells[k].URL)
 			}
 		}
 		data.Sections[i] = s
 	}
-	data.Refusals = append([]pageCell(nil), p.data.Refusals...)
+	data.Refusals = slices.Clone(p.data.Refusals)
 	for i := range data.Refusals {
 		data.Refusals[i].Failed = p.ask(r, data.Refusals[i].URL)
 	}
