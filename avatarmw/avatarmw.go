@@ -108,7 +108,7 @@ type Config struct {
 	// megapixels in by default.
 	Limits imageops.Limits
 
-	// Secrets are the URL signing secrets (CONTRACT §2). The first one signs the URLs that URL
+	// Secrets are the URL signing secrets (docs/security.md). The first one signs the URLs that URL
 	// builds; all of them are accepted, so a secret can be rotated: add the new one first, deploy,
 	// move the old one's URLs over, then drop it. A secret may not be empty; one shorter than
 	// MinSecretLen is taken (Cloudinary's secrets have no minimum) with a warning in the log.
@@ -404,7 +404,7 @@ var (
 //
 // because a ServeMux cleans a path before it routes: it answers a path with "..", "." or "//"
 // with a 307 redirect to the cleaned path, and avatarkit never sees it. Behind Front such a URL
-// gets avatarkit's 400 naming the segment, as CONTRACT §1 says. Mounting the handler on the
+// gets avatarkit's 400 naming the segment, as for any malformed URL. Mounting the handler on the
 // ServeMux also works; only malformed paths are answered differently. With Prefix "/", Front
 // hands every request to the handler, the peer endpoint's and the app's own included.
 func (h *Handler) Front(next http.Handler) http.Handler {
@@ -417,7 +417,7 @@ func (h *Handler) Front(next http.Handler) http.Handler {
 	})
 }
 
-// ServeHTTP serves one avatar request (CONTRACT §3).
+// ServeHTTP serves one avatar request; docs/url.md lists its answers.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.requests.Add(1)
 	hdr := w.Header()
@@ -583,22 +583,12 @@ func (h *Handler) resolve(r parsed) (cache.Request, error) {
 	// so that one-off variants cannot evict the popular ones (see cache.Request.Trusted).
 	trusted := r.Signature != "" || r.named || a.Transformation == ""
 	req := cache.Request{Type: a.Type, ID: id, Version: a.Version, Transformation: a.Transformation, Trusted: trusted}
-	changed := false // by t_ or d_: the canonical string is written again
-	for _, s := range chain.Steps {
-		changed = changed || s.Named != "" || s.Default != ""
+	var changed bool
+	if req.Default, chain, changed, err = h.checkChain(chain); err != nil {
+		return cache.Request{}, err
 	}
 	if changed {
-		if chain, err = chain.Expand(h.named); err != nil {
-			return cache.Request{}, err
-		}
-		if req.Default, chain = takeDefault(chain); req.Default != "" && !h.defaults[req.Default] {
-			return cache.Request{}, &URLError{Part: "d_" + req.Default,
-				Msg: "no default image of that name: configure it in Config.DefaultImages, or use d_identicon"}
-		}
 		req.Transformation = chain.String()
-	}
-	if err := chain.Check(h.limits); err != nil {
-		return cache.Request{}, err
 	}
 	req.FormatAuto = chain.FormatAuto()
 	if a.Format != "" {
@@ -607,6 +597,28 @@ func (h *Handler) resolve(r parsed) (cache.Request, error) {
 		}
 	}
 	return req, nil
+}
+
+// checkChain checks a parsed transformation against the handler's named transformations, default
+// pictures and limits. It returns the default picture's name (d_) and the chain with t_ expanded
+// and d_ taken out; changed reports that it differs from chain.
+func (h *Handler) checkChain(chain imageops.Chain) (def string, out imageops.Chain, changed bool, err error) {
+	for _, s := range chain.Steps {
+		changed = changed || s.Named != "" || s.Default != ""
+	}
+	if changed {
+		if chain, err = chain.Expand(h.named); err != nil {
+			return "", imageops.Chain{}, false, err
+		}
+		if def, chain = takeDefault(chain); def != "" && !h.defaults[def] {
+			return "", imageops.Chain{}, false, &URLError{Part: "d_" + def,
+				Msg: "no default image of that name: configure it in Config.DefaultImages, or use d_identicon"}
+		}
+	}
+	if err := chain.Check(h.limits); err != nil {
+		return "", imageops.Chain{}, false, err
+	}
+	return def, chain, changed, nil
 }
 
 func (h *Handler) typeNames() []string {
@@ -659,12 +671,19 @@ func (h *Handler) Stats() Stats {
 }
 
 // URL returns the URL path (prefix included) of a, in canonical form, after checking it as a
-// request would be checked: the type must exist and the identifier follow its type's rule (it is
-// written in its canonical form). When the handler has Secrets, the URL is signed with the first
-// one, so it is accepted whatever the restrictions; a.Signature is ignored.
+// request would be checked: the type must exist, the identifier follow its type's rule (it is
+// written in its canonical form), and the transformation name only configured named
+// transformations (t_) and default pictures (d_) and stay within Config.Limits. When the handler
+// has Secrets, the URL is signed with the first one, so it is accepted whatever the restrictions;
+// a.Signature is ignored.
 func (h *Handler) URL(a Avatar) (string, error) {
 	a.Signature = ""
-	if _, err := a.Path(); err != nil {
+	unsigned, err := a.Path()
+	if err != nil {
+		return "", err
+	}
+	pp, err := parsePath(unsigned)
+	if err != nil {
 		return "", err
 	}
 	p, ok := h.providers[a.Type]
@@ -680,13 +699,14 @@ func (h *Handler) URL(a Avatar) (string, error) {
 	default:
 		return "", err
 	}
+	if _, _, _, err := h.checkChain(pp.chain); err != nil {
+		return "", err
+	}
 	if len(h.secrets) > 0 {
-		unsigned, err := a.Path()
-		if err != nil {
+		if unsigned, err = a.Path(); err != nil { // the identifier in its canonical form
 			return "", err
 		}
-		pp, err := parsePath(unsigned)
-		if err != nil {
+		if pp, err = parsePath(unsigned); err != nil {
 			return "", err
 		}
 		a.Signature = Sign(h.secrets[0], pp.signed, h.long)

@@ -21,7 +21,7 @@ import (
 	"github.com/avatarkit/avatarkit/fetch/fetchtest"
 )
 
-// Freshness through the front door (CONTRACT §3–§4): refresh periods, forced refreshes,
+// Freshness through the front door (docs/freshness.md): refresh periods, forced refreshes,
 // stale-if-error, negative caching, rate limits and slow networks. One fake clock drives the
 // handler, the providers (fetch.Config.Now) and the fake network (SetNow): no test waits out a
 // period.
@@ -460,7 +460,7 @@ func TestFreshNegativeCaching(t *testing.T) {
 	assert.Equal(t, lookups+2, e.fake.Count(fetchtest.FacebookLookup), "a user found is not looked up every NegativeTTL")
 }
 
-// cacheDefaultNegativeTTL is cache.DefaultNegativeTTL, as CONTRACT §4 and the README state it.
+// cacheDefaultNegativeTTL is cache.DefaultNegativeTTL, as docs/freshness.md states it.
 const cacheDefaultNegativeTTL = 5 * time.Minute
 
 // Point 6: X rate-limits us: at most one call per reset window whatever the number of users;

@@ -214,7 +214,7 @@ func TestHTTPSemantics(t *testing.T) {
 	})
 	t.Run("versioned", func(t *testing.T) {
 		// A version no forced refresh made (a cache buster) serves the current picture, and like
-		// every versioned URL it is fresh for a year (CONTRACT §3).
+		// every versioned URL it is fresh for a year.
 		plain := do(t, srv, "GET", "/avatars/facebook/c_fill,h_40,w_40/"+u.ID+".png")
 		assert.Regexp(t, `^public, max-age=\d+$`, plain.Header.Get("Cache-Control"))
 		res := do(t, srv, "GET", "/avatars/facebook/c_fill,h_40,w_40/v5/"+u.ID+".png")
@@ -444,6 +444,11 @@ func TestURLBuilder(t *testing.T) {
 		{Type: "facebook", ID: "abc"},
 		{Type: "facebook", ID: "1", Transformation: "w_abc"},
 		{Type: "facebook", ID: "1", Format: "bmp"},
+		// What the handler's configuration refuses, as a request would be refused.
+		{Type: "facebook", ID: "1", Transformation: "t_thumb"},
+		{Type: "facebook", ID: "1", Transformation: "c_fill,d_nope,h_90,w_90"},
+		{Type: "facebook", ID: "1", Transformation: "w_3000"},
+		{Type: "facebook", ID: "1", Transformation: "dpr_2.0,w_1500"},
 	} {
 		_, err := h.URL(a)
 		assert.Error(t, err, "%+v", a)

@@ -442,7 +442,7 @@ func TestHostileURLsServeHTTP(t *testing.T) {
 }
 
 // FuzzServeHTTP: whatever request line arrives, the handler (on stub origins that always have a
-// picture) answers with a status of CONTRACT §3 that is not a 5xx, never panics, gives every error
+// picture) answers with a status docs/url.md lists that is not a 5xx, never panics, gives every error
 // its one-line reason, and puts no control character in a header.
 func FuzzServeHTTP(f *testing.F) {
 	for _, tc := range hostileTargets {
@@ -496,7 +496,7 @@ func FuzzServeHTTP(f *testing.F) {
 }
 
 // TestVersionBoundaries: the URL grammar's version is any v[0-9]+ from 1 to 2^64-1 without
-// leading zeros (CONTRACT §1); every one of them is served, and one more is a 400, never a 500.
+// leading zeros; every one of them is served, and one more is a 400, never a 500.
 func TestVersionBoundaries(t *testing.T) {
 	h, _ := newStubHandler(t, nil)
 	for _, tc := range []struct {

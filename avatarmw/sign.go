@@ -13,7 +13,7 @@ import (
 // the URL-safe base64 of SHA-1(text + secret), or, when long is true, the first 32 characters of
 // that of SHA-256(text + secret). text is every transformation component and then the identifier
 // with its extension, joined by '/' exactly as they appear in the URL; the prefix, the type and the
-// version are not signed (CONTRACT §2). The URL carries it as the segment "s--<signature>--".
+// version are not signed, as on Cloudinary. The URL carries it as the segment "s--<signature>--".
 //
 // It is what Cloudinary's SDKs compute, so URLs they build with the same secret are accepted, and
 // apps in other languages can build avatarkit URLs with their Cloudinary SDK.
@@ -47,7 +47,7 @@ func verifySignature(secrets []string, sig, text string) bool {
 	return ok == 1
 }
 
-// checkSignature applies CONTRACT §2 to a parsed request: a restricted type needs a valid
+// checkSignature applies the signing rules (docs/security.md) to a parsed request: a restricted type needs a valid
 // signature (401 without, 403 wrong); with strict transformations, an unsigned URL may use named
 // transformations only (403). A signature present on any URL must be valid: a wrong one is never
 // ignored.

@@ -330,7 +330,7 @@ func randomComponent(rng *rand.Rand) string {
 // independentSignature recomputes, without the package's code, the signature an avatar URL path
 // (after the prefix) must carry: the first 8 characters of the URL-safe base64 of
 // SHA-1(text + secret), or 32 of SHA-256 for the long form, where text is the path after the type
-// and the signature, without the version segment (CONTRACT §2).
+// and the signature, without the version segment.
 func independentSignature(path, secret string, long bool) (sig, want string) {
 	segs := strings.Split(path, "/")
 	sig = strings.TrimSuffix(strings.TrimPrefix(segs[1], "s--"), "--")
@@ -352,7 +352,7 @@ func independentSignature(path, secret string, long bool) (sig, want string) {
 // to 3 random transformation components with their parameters shuffled, any extension, with or
 // without a version — under every combination of signing settings, what Handler.URL builds is
 // served (200, in the format it asks for). When the handler signs, the signature is the one
-// CONTRACT §2 defines (recomputed independently here); a signature with one character changed is
+// Cloudinary defines (recomputed independently here); a signature with one character changed is
 // refused (403); without the signature the URL gets what the restrictions say (401, 403 or 200);
 // the version can be changed, added or removed without touching the signature; and with two
 // secrets, URLs signed with either are served.

@@ -69,7 +69,7 @@ type parsed struct {
 	Avatar
 	chain imageops.Chain
 	// signed is the text a signature covers: the transformation components and the identifier
-	// with its extension, joined by '/' exactly as they appear in the request (CONTRACT §2).
+	// with its extension, joined by '/' exactly as they appear in the request (see Sign).
 	signed string
 	// named reports a transformation made only of named transformations (t_...).
 	named bool

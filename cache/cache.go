@@ -590,7 +590,7 @@ func (c *Cache) Get(ctx context.Context, r Request) (Variant, error) {
 			expires = d
 		}
 	case r.Version > 0 && (a.expires.IsZero() || r.Version < uint64(e.stamp)):
-		// A versioned URL is fresh for good (CONTRACT §3): a refresh's own version, or a cache
+		// A versioned URL is fresh for good (docs/freshness.md): a refresh's own version, or a cache
 		// buster older than the picture it serves, which is then at least as new as any refresh
 		// made at that version. The app that wants a newer picture changes the version.
 		expires = time.Time{}

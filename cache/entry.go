@@ -17,7 +17,7 @@ import (
 // An entry is one value of either group: a picture (an original, or an encoded variant), or a
 // permanent outcome that is not a picture ("no such user", "not an image", "crop outside the image").
 // Permanent outcomes are values, never Getter errors: groupcache caches values only, and a peer's
-// error makes the asking node load the key itself (DESIGN.md).
+// error makes the asking node load the key itself.
 //
 // Layout, big-endian:
 //

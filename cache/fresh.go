@@ -19,7 +19,7 @@ import (
 	"github.com/avatarkit/avatarkit/fetch"
 )
 
-// Freshness (CONTRACT §4). groupcache values never change, so everything that changes over time
+// Freshness (docs/freshness.md). groupcache values never change, so everything that changes over time
 // is a change of key, decided per request from the clock and from what this node remembers:
 //
 //   - Each refresh period of an avatar has its own key (periodKey): the first request of a new

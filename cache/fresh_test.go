@@ -19,7 +19,7 @@ import (
 	"github.com/avatarkit/avatarkit/fetch/fetchtest"
 )
 
-// Freshness (fresh.go, CONTRACT §4), tested on the fake clock: no test waits out a period.
+// Freshness (fresh.go, docs/freshness.md), tested on the fake clock: no test waits out a period.
 
 // downstream is the transient failure of a network that is down.
 var downstream = &fetch.Error{Kind: fetch.KindUpstream, Provider: "fake", Msg: "503 from the network"}

@@ -217,8 +217,8 @@ func (n *node) work(t *testing.T) work {
 	return w
 }
 
-// answer is one request's outcome as a client sees it.
-type answer struct {
+// loadAnswer is one request's outcome as a client sees it.
+type loadAnswer struct {
 	code       int
 	retryAfter string
 	reason     string
@@ -226,10 +226,10 @@ type answer struct {
 	bytes      int64
 }
 
-func (n *node) get(ctx context.Context, path string, hdr ...string) answer {
+func (n *node) get(ctx context.Context, path string, hdr ...string) loadAnswer {
 	req, err := http.NewRequestWithContext(ctx, "GET", n.base+path, nil)
 	if err != nil {
-		return answer{reason: err.Error()}
+		return loadAnswer{reason: err.Error()}
 	}
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
@@ -237,17 +237,17 @@ func (n *node) get(ctx context.Context, path string, hdr ...string) answer {
 	start := time.Now()
 	res, err := n.client.Do(req)
 	if err != nil {
-		return answer{reason: err.Error(), wait: time.Since(start)}
+		return loadAnswer{reason: err.Error(), wait: time.Since(start)}
 	}
 	defer res.Body.Close()
 	b, _ := io.Copy(io.Discard, res.Body)
-	return answer{code: res.StatusCode, retryAfter: res.Header.Get("Retry-After"), reason: res.Header.Get("X-Avatar-Error"),
+	return loadAnswer{code: res.StatusCode, retryAfter: res.Header.Get("Retry-After"), reason: res.Header.Get("X-Avatar-Error"),
 		wait: time.Since(start), bytes: b}
 }
 
-// checkAnswered checks that every answer came within 10 s and is a 200, or a 503 with
+// checkAnswered checks that every loadAnswer came within 10 s and is a 200, or a 503 with
 // Retry-After (or one of the codes the scenario expects), and returns how many of each.
-func checkAnswered(t *testing.T, name string, answers []answer, also ...int) (codes map[int]int, slowest time.Duration) {
+func checkAnswered(t *testing.T, name string, answers []loadAnswer, also ...int) (codes map[int]int, slowest time.Duration) {
 	codes = map[int]int{}
 	for i, a := range answers {
 		codes[a.code]++
@@ -292,7 +292,7 @@ func TestLoad(t *testing.T) {
 			ids[i] = o.add(fmt.Sprintf("burst-%d", i), b)
 		}
 		nd := startNode(ctx, t, bin, o, 64, 128)
-		answers := make([]answer, n)
+		answers := make([]loadAnswer, n)
 		var wg sync.WaitGroup
 		for i := range n {
 			wg.Go(func() { answers[i] = nd.get(ctx, "/avatars/gravatar/c_fill,h_200,w_200/"+ids[i]+".jpg") })
@@ -313,7 +313,7 @@ func TestLoad(t *testing.T) {
 		}
 		id := o.add("png16", wide16PNG(t, side, side))
 		nd := startNode(ctx, t, bin, o, 64, 128)
-		answers := make([]answer, 6)
+		answers := make([]loadAnswer, 6)
 		var wg sync.WaitGroup
 		for i := range answers {
 			wg.Go(func() { answers[i] = nd.get(ctx, fmt.Sprintf("/avatars/gravatar/w_%d/%s.png", 200+100*i, id)) })

@@ -274,14 +274,10 @@ func run(ctx context.Context, args []string, e env) error {
 		XToken:        o.xToken,
 		GravatarURL:   o.gravatarURL,
 	}
-	gallery := realGallery
 	if o.demo {
 		fake := fetchtest.NewServer()
 		defer fake.Close()
-		fc.FacebookURL, fc.FacebookToken = fake.FacebookURL(), fetchtest.FacebookToken
-		fc.XURL, fc.XToken = fake.XURL(), fetchtest.XToken
-		fc.GravatarURL = fake.GravatarURL()
-		gallery = demoGallery()
+		fc = fake.FetchConfig()
 		log.Info("demo mode: every provider points at the built-in fake social network", "fake", fake.URL)
 	}
 
@@ -327,11 +323,14 @@ func run(ctx context.Context, args []string, e env) error {
 		mux.Handle(adminPrefix, admin)
 		log.Info("admin endpoint mounted", "path", adminPrefix+"<type>/<id>/refresh")
 	}
-	page, err := newDemoPage(avatars, gallery, o.demo, o.secret != "")
+	page, err := newDemoPage(avatars, o.demo, o.secret != "")
 	if err != nil {
 		return err
 	}
 	mux.Handle("GET /{$}", page)
+	if o.secret == "" { // with a secret, the playground's builder would sign whatever it is asked
+		mux.HandleFunc("GET /playground/url", page.serveURL)
+	}
 	mux.HandleFunc("GET /debug/avatars", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")

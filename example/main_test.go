@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"html"
 	"image"
 	_ "image/gif"
 	_ "image/jpeg"
@@ -48,16 +49,18 @@ func TestDemo(t *testing.T) {
 	page := get(t, base+"/")
 	require.Equal(t, http.StatusOK, page.code)
 	assert.Contains(t, page.ctype, "text/html")
+	assert.Contains(t, string(page.body), `<meta name="viewport" content="width=device-width, initial-scale=1">`)
 	urls := regexp.MustCompile(`<img src="(/avatars/[^"]+)"`).FindAllStringSubmatch(string(page.body), -1)
 	require.GreaterOrEqual(t, len(urls), 20, "the gallery shows avatars")
-	// The sections of faces and finishing touches, each a table of pictures.
+	// The sections, each a grid of pictures.
 	sections := map[string][]string{}
-	for _, m := range regexp.MustCompile(`(?s)<h2 id="([a-z]+)">.*?</table>`).FindAllStringSubmatch(string(page.body), -1) {
+	for _, m := range regexp.MustCompile(`(?s)<section id="([a-z]+)" class="gallery">.*?</section>`).FindAllStringSubmatch(string(page.body), -1) {
 		for _, u := range regexp.MustCompile(`<img src="(/avatars/[^"]+)"`).FindAllStringSubmatch(m[0], -1) {
 			sections[m[1]] = append(sections[m[1]], u[1])
 		}
 	}
 	for id, want := range map[string]string{
+		"gallery":  "c_fill,h_90,w_90",
 		"faces":    "g_face",
 		"circles":  "r_max",
 		"effects":  "e_grayscale",
@@ -75,18 +78,38 @@ func TestDemo(t *testing.T) {
 	}
 	assert.Contains(t, sections["faces"], findURL(sections["faces"], "/c_fill,h_120,w_120/"), "the faces section shows centre crops next to face crops")
 	assert.NotContains(t, string(page.body), "later release", "face detection is served now")
-	for _, m := range urls {
-		// The URL printed under each picture is the one it was loaded from.
-		assert.Contains(t, string(page.body), "<code>"+m[1]+"</code>")
-		res := get(t, base+m[1])
-		if strings.Contains(page.rowOf(m[1]), "no picture") {
-			assert.Equal(t, http.StatusNotFound, res.code, m[1])
-			continue
+	unbroken := strings.ReplaceAll(string(page.body), "<wbr>", "")
+	fetched := 0
+	for i, m := range urls {
+		// The URL printed under each picture is the one it was loaded from, and the one its
+		// button copies.
+		assert.Contains(t, string(page.body), `data-url="`+m[1]+`"`)
+		assert.Contains(t, unbroken, `<code class="url">`+m[1]+`</code>`)
+		if testing.Short() && i%5 != 0 {
+			continue // every picture is a transform: with -short, one in five is enough
 		}
+		fetched++
+		res := get(t, base+m[1])
 		require.Equal(t, http.StatusOK, res.code, "%s: %s", m[1], res.body)
 		_, _, err := image.Decode(bytes.NewReader(res.body))
 		assert.NoError(t, err, m[1])
 	}
+
+	// The intentional errors are shown as such: the status and the reason the handler gives,
+	// where a picture would be. The row of a user without a picture is all 404s.
+	failed := regexp.MustCompile(`(?s)<div class="err" role="note"><b>([0-9]{3})</b> ([^<]*)</div></div>\s*<figcaption><span>(.*?)</span><button type="button" class="copy" data-url="([^"]+)"`).FindAllStringSubmatch(string(page.body), -1)
+	require.NotEmpty(t, failed)
+	noPicture := 0
+	for _, m := range failed {
+		res := get(t, base+m[4])
+		assert.Equal(t, m[1], strconv.Itoa(res.code), m[4])
+		assert.Equal(t, html.UnescapeString(m[2]), res.hdr.Get("X-Avatar-Error"), m[4])
+		if strings.Contains(page.rowOf(m[4]), "no picture") {
+			assert.Equal(t, "404", m[1], m[4])
+			noPicture++
+		}
+	}
+	assert.Equal(t, 7, noPicture, "the row without a picture shows seven 404s")
 
 	// f_auto follows the client's Accept; .webp is WebP.
 	extra := 0 // requests made here besides one per picture
@@ -111,39 +134,54 @@ func TestDemo(t *testing.T) {
 	for _, k := range []string{"requests", "origin_fetches", "transforms"} {
 		assert.Contains(t, stats, k)
 	}
-	assert.EqualValues(t, len(urls)+extra, stats["requests"])
+	assert.GreaterOrEqual(t, stats["requests"], float64(fetched+extra), "the page's pictures, and its intentional errors (asked when the page is served)")
 	assert.Greater(t, stats["transforms"], float64(0))
 	for _, k := range peerStatsKeys {
 		assert.Contains(t, stats, k)
 	}
 	assert.EqualValues(t, 0, stats["peers"], "not a cluster")
 
-	// Avatar paths reach avatarkit as they came: no redirect to a cleaned path (CONTRACT §1).
+	// Avatar paths reach avatarkit as they came: no redirect to a cleaned path.
 	id := fetchtest.UsersOf(fetchtest.Facebook)[0].ID
 	for _, p := range []string{"/avatars/facebook/../facebook/" + id + ".jpg", "/avatars/facebook//" + id + ".jpg", "/avatars/facebook/./" + id + ".jpg"} {
 		res := get(t, base+p)
 		assert.Equal(t, http.StatusBadRequest, res.code, p)
 		assert.Contains(t, res.hdr.Get("X-Avatar-Error"), "segment", p)
 	}
-	// The peer endpoint refuses a request without credentials, cluster or not (CONTRACT §5).
+	// The peer endpoint refuses a request without credentials, cluster or not.
 	res := get(t, base+"/_avatarkit/example-demo-originals/x")
 	assert.Equal(t, http.StatusUnauthorized, res.code)
 
 	// The refusals answer what their labels say: "...: 400 naming d_nope".
-	refusals := regexp.MustCompile(`<li><a href="(/avatars/[^"]+)">[^<]*</a> — ([^<]*)</li>`).FindAllStringSubmatch(string(page.body), -1)
+	refusals := regexp.MustCompile(`(?s)<figcaption><span>([^<]*(?:<wbr>[^<]*)*)</span><button type="button" class="copy" data-url="([^"]+)"`).FindAllStringSubmatch(
+		string(page.body[bytes.Index(page.body, []byte(`<section id="refusals">`)):]), -1)
 	require.NotEmpty(t, refusals)
 	status := regexp.MustCompile(`: ([0-9]{3})(?: naming ([^ ,]+))?`)
 	for _, m := range refusals {
-		want := status.FindStringSubmatch(m[2])
-		require.NotNil(t, want, "the label %q says the status", m[2])
-		res, err := http.Get(base + m[1])
+		label := html.UnescapeString(strings.ReplaceAll(m[1], "<wbr>", ""))
+		want := status.FindStringSubmatch(label)
+		require.NotNil(t, want, "the label %q says the status", label)
+		res, err := http.Get(base + m[2])
 		require.NoError(t, err)
 		res.Body.Close()
-		assert.Equal(t, want[1], strconv.Itoa(res.StatusCode), "%s — %s", m[1], m[2])
+		assert.Equal(t, want[1], strconv.Itoa(res.StatusCode), "%s — %s", m[2], label)
 		if want[2] != "" && want[2] != "it" && want[2] != "the" {
-			assert.Contains(t, res.Header.Get("X-Avatar-Error"), want[2], m[1])
+			assert.Contains(t, res.Header.Get("X-Avatar-Error"), want[2], m[2])
 		}
 	}
+
+	// The playground's URL builder: a URL, or the reason there is none.
+	var built struct{ URL, Error string }
+	res = get(t, base+"/playground/url?type=facebook&id="+id+"&t=w_90,h_90,c_fill&f=jpeg")
+	require.NoError(t, json.Unmarshal(res.body, &built))
+	assert.Equal(t, "/avatars/facebook/c_fill,h_90,w_90/"+id+".jpg", built.URL)
+	assert.Empty(t, built.Error)
+	res = get(t, base+"/playground/url?type=facebook&id="+id+"&t=w_ninety")
+	assert.Equal(t, http.StatusOK, res.code)
+	built.URL = ""
+	require.NoError(t, json.Unmarshal(res.body, &built))
+	assert.Empty(t, built.URL)
+	assert.Contains(t, built.Error, "w_ninety")
 
 	cancel()
 	select {
@@ -183,6 +221,9 @@ func TestDemoSigned(t *testing.T) {
 	}
 	unsigned := regexp.MustCompile(`/s--[^/]+--`).ReplaceAllString(urls[0][1], "")
 	assert.Equal(t, http.StatusUnauthorized, get(t, "http://"+addr+unsigned).code)
+	// No playground: its URL builder would sign whatever a visitor types.
+	assert.Equal(t, http.StatusNotFound, get(t, "http://"+addr+"/playground/url?type=facebook&id=1&t=w_90").code)
+	assert.NotContains(t, string(page.body), `id="pg"`)
 	cancel()
 	require.NoError(t, <-done)
 }
@@ -318,7 +359,7 @@ func (g got) rowOf(s string) string {
 	if i < 0 {
 		return ""
 	}
-	start := strings.LastIndex(b[:i], "<tr>")
+	start := strings.LastIndex(b[:i], `<div class="row">`)
 	return b[max(start, 0):i]
 }
 

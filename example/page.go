@@ -2,66 +2,127 @@ package main
 
 import (
 	"bytes"
+	"cmp"
+	_ "embed"
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/avatarkit/avatarkit/avatarmw"
 	"github.com/avatarkit/avatarkit/fetch/fetchtest"
 )
 
-// galleryUser is one row of the demo page.
-type galleryUser struct {
-	Type  string // delivery type
-	ID    string
-	Label string
+// The demo page is data: a list of Sections, each a few users (Rows) shown in the same few
+// transformations (Columns), then a playground and a list of refusals. To show something new,
+// add a Section to sections(); the page, its navigation and its tests pick it up.
+
+// Section is one part of the demo page.
+type Section struct {
+	ID    string // the anchor: lower-case letters
+	Nav   string // a word or two for the navigation
+	Title string
+	Note  string // a paragraph under the title, plain text
+	// Columns are the transformations every row is shown in.
+	Columns []Column
+	// Demo are the rows shown with -demo (users of the fake networks); Real the rows shown
+	// without it (public accounts of the real networks). A section without rows for the mode is
+	// left out.
+	Demo, Real []Row
 }
 
-// galleryColumn is one transformation shown for every user.
-type galleryColumn struct {
+// Column is one transformation of a Section.
+type Column struct {
 	Label          string
+	Transformation string
+	Format         string // the extension; "" keeps the original's format
+	// Dark shows the picture on a dark background: for a white border, or a transparent corner
+	// that should look transparent.
+	Dark bool
+}
+
+// Row is one user of a Section.
+type Row struct {
+	Type, ID string // the delivery type and the identifier
+	Label    string
+	// Fails says every picture of the row is an intentional error (no such user, no picture):
+	// the page shows the status and the reason the handler gives instead of a broken image.
+	Fails bool
+}
+
+// Refusal is a URL that shows how a wrong request is answered.
+type Refusal struct {
+	Path  string // the URL path, written by hand (so unsigned)
+	Label string // what it shows, ending with the status: "no such user: 404"
+}
+
+// Preset is a transformation the playground offers with one click.
+type Preset struct {
 	Transformation string
 	Format         string
 }
 
-var columns = []galleryColumn{
-	{"square thumbnail", "c_fill,h_90,w_90", "jpg"},
-	{"banner, keep the top", "c_fill,g_north,h_90,w_160", "jpg"},
-	{"padded, original ratio", "b_rgb:e3e8f0,c_pad,h_90,w_160", "png"},
-	{"fit in 120×120", "c_fit,h_120,w_120", "png"},
-	{"60 px wide, scaled", "w_60", "jpg"},
-	{"top-left quarter, then 90 px", "c_crop,g_north_west,h_0.5,w_0.5/c_scale,w_90", "jpg"},
-	{"GIF, 64×64", "c_fill,h_64,w_64", "gif"},
+// userFact returns a user's picture in a few words: "960×960 JPEG", "no avatar".
+func userFact(u fetchtest.User) string {
+	switch {
+	case u.NoPicture:
+		return "no avatar"
+	case u.Default && u.Network == fetchtest.Facebook:
+		return "Facebook's silhouette"
+	case u.Default:
+		return "X's default image"
+	}
+	s := fmt.Sprintf("%d×%d %s", u.Width, u.Height, strings.ToUpper(u.Format))
+	if u.Photo {
+		s += " photograph"
+	}
+	if u.Transparent {
+		s += ", transparent"
+	}
+	return s
 }
 
-// realGallery is shown without -demo: public accounts of the real networks.
-var realGallery = []galleryUser{
-	{"twitter_name", "XDevelopers", "X: @XDevelopers"},
-	{"gravatar", "0bc83cb571cd1c50ba6f3e8a78ef1346", "Gravatar: MyEmailAddress@example.com"},
+// userRow is the row of a fetchtest user: its type, identifier and label, the label followed by more.
+func userRow(u fetchtest.User, more string) Row {
+	switch u.Network {
+	case fetchtest.Facebook:
+		return Row{Type: "facebook", ID: u.ID, Label: "Facebook " + u.ID + " (" + u.Name + ")" + more}
+	case fetchtest.X:
+		return Row{Type: "twitter", ID: u.ID, Label: "X user " + u.ID + " (@" + u.Name + ", " + fmt.Sprintf("%d×%d", u.Width, u.Height) + ")" + more}
+	}
+	return Row{Type: "gravatar", ID: u.ID, Label: "Gravatar of " + u.Email + more}
 }
 
-// demoGallery is a selection of the fake network's users: two ordinary ones per network and
-// every one that is different (a default picture, no picture, a non-square, PNG, GIF or WebP
-// original).
-func demoGallery() []galleryUser {
-	var rows []galleryUser
+// realRows are shown without -demo: public accounts of the real networks.
+var realRows = []Row{
+	{Type: "twitter_name", ID: "XDevelopers", Label: "X: @XDevelopers"},
+	{Type: "gravatar", ID: "0bc83cb571cd1c50ba6f3e8a78ef1346", Label: "Gravatar: MyEmailAddress@example.com"},
+}
+
+// galleryRows is a selection of the fake network's users: two ordinary ones per network and every
+// one that is different (a default picture, no picture, a non-square, PNG, GIF or WebP original).
+func galleryRows() []Row {
+	var rows []Row
 	ordinary := map[string]int{}
 	for _, u := range fetchtest.Users {
 		typ, label := u.Network, ""
 		switch u.Network {
-		case "facebook":
+		case fetchtest.Facebook:
 			label = "Facebook " + u.ID
-		case "x":
+		case fetchtest.X:
 			typ, label = "twitter", "X user "+u.ID+" (@"+u.Name+")"
-		case "gravatar":
+		case fetchtest.Gravatar:
 			label = "Gravatar of " + u.Email
 		}
-		special := true
+		special, fails := true, false
 		switch {
 		case u.Default:
 			label += ", the network's default picture"
 		case u.NoPicture:
 			label += ", no picture (404)"
+			fails = true
 		case u.Width > 2048 || u.Height > 2048:
 			continue // beyond the output limit without a size: shown among the refusals
 		case u.Format != "jpeg":
@@ -77,59 +138,22 @@ func demoGallery() []galleryUser {
 			}
 			ordinary[u.Network]++
 		}
-		rows = append(rows, galleryUser{typ, u.ID, label})
-		if u.Network == "x" && ordinary["x_name"] == 0 {
+		rows = append(rows, Row{Type: typ, ID: u.ID, Label: label, Fails: fails})
+		if u.Network == fetchtest.X && ordinary["x_name"] == 0 {
 			ordinary["x_name"]++
-			rows = append(rows, galleryUser{"twitter_name", u.Name, "X @" + u.Name + ", looked up by screen name"})
+			rows = append(rows, Row{Type: "twitter_name", ID: u.Name, Label: "X @" + u.Name + ", looked up by screen name"})
 		}
 	}
 	return rows
 }
 
-type cell struct {
-	URL   string
-	Label string
-}
-
-type row struct {
-	Label string
-	Cells []cell
-}
-
-// section is a table of its own below the gallery: a few users, each in a few transformations
-// that show one feature.
-type section struct {
-	ID, Title, Note string
-	Columns         []galleryColumn
-	Rows            []row
-}
-
-type pageData struct {
-	Demo     bool
-	Signed   bool
-	Columns  []galleryColumn
-	Rows     []row
-	Sections []section
-	Errors   []cell
-}
-
-// showcase is what a section shows: its transformations, and the users shown in them (demo
-// users in -demo mode, realGallery's otherwise).
-type showcase struct {
-	id, title, note string
-	columns         []galleryColumn
-	demo            []galleryUser
-	real            []galleryUser
-}
-
-// The features of the issue "faces and finishing touches". Rows are labelled so that a row of
-// pictures that are 404s says "no picture" (the demo test expects 404s there); none of these is.
+// sections are the parts of the page, in order.
 //
 // Order inside one component: crop, resize and pad; then e_; then r_; then bo_; then a_ — so a
 // ring that follows a circle is r_max and bo_ in one component; bo_ in a component of its own
 // frames the whole (square) picture.
-func showcases() []showcase {
-	photo := func(name string) galleryUser {
+func sections() []Section {
+	photo := func(name string) Row {
 		for _, u := range fetchtest.Users {
 			if u.Photo && (u.Name == name || u.ID == name) {
 				return userRow(u, "")
@@ -146,210 +170,428 @@ func showcases() []showcase {
 		switch {
 		case u.NoPicture:
 			nobody = u
-		case u.Default && u.Network == "facebook":
+		case u.Default && u.Network == fetchtest.Facebook:
 			silhouette = u
-		case u.Default && u.Network == "x":
+		case u.Default && u.Network == fetchtest.X:
 			xDefault = u
 		}
 	}
-	return []showcase{{
-		id:    "faces",
-		title: "Faces: face-aware crops next to centre crops",
-		note: "g_face keeps the largest face, g_faces all of them, g_auto the faces or else the detail. " +
+	return []Section{{
+		ID:    "gallery",
+		Nav:   "Gallery",
+		Title: "Gallery: every kind of user, seven transformations",
+		Note: "Two ordinary users per network and every one that is different: a network's default picture, " +
+			"no picture at all, non-square, PNG, GIF and WebP originals.",
+		Columns: []Column{
+			{"square thumbnail", "c_fill,h_90,w_90", "jpg", false},
+			{"banner, keep the top", "c_fill,g_north,h_90,w_160", "jpg", false},
+			{"padded, original ratio", "b_rgb:e3e8f0,c_pad,h_90,w_160", "png", false},
+			{"fit in 120×120", "c_fit,h_120,w_120", "png", false},
+			{"60 px wide, scaled", "w_60", "jpg", false},
+			{"top-left quarter, then 90 px", "c_crop,g_north_west,h_0.5,w_0.5/c_scale,w_90", "jpg", false},
+			{"GIF, 64×64", "c_fill,h_64,w_64", "gif", false},
+		},
+		Demo: galleryRows(),
+		Real: realRows,
+	}, {
+		ID:    "faces",
+		Nav:   "Faces",
+		Title: "Faces: face-aware crops next to centre crops",
+		Note: "g_face keeps the largest face, g_faces all of them, g_auto the faces or else the detail. " +
 			"c_thumb frames the face with 30 % margin (z_ zooms); c_crop,g_face cuts the face out unscaled. " +
 			"Faces are found once per picture and shared by every size of it.",
-		columns: []galleryColumn{
-			{"the original, fit in 240×120", "c_fit,h_120,w_240", "jpg"},
-			{"centre crop: c_fill (g_center is the default)", "c_fill,h_120,w_120", "jpg"},
-			{"c_fill,g_face", "c_fill,g_face,h_120,w_120", "jpg"},
-			{"c_thumb,g_face", "c_thumb,g_face,h_120,w_120", "jpg"},
-			{"c_thumb,g_face,z_1.5: closer", "c_thumb,g_face,h_120,w_120,z_1.5", "jpg"},
-			{"c_crop,g_face, then 120 px", "c_crop,g_face/w_120", "jpg"},
-			{"banner: c_fill,g_auto", "c_fill,g_auto,h_80,w_200", "jpg"},
+		Columns: []Column{
+			{"the original, fit in 240×120", "c_fit,h_120,w_240", "jpg", false},
+			{"centre crop: c_fill (g_center is the default)", "c_fill,h_120,w_120", "jpg", false},
+			{"c_fill,g_face", "c_fill,g_face,h_120,w_120", "jpg", false},
+			{"c_thumb,g_face", "c_thumb,g_face,h_120,w_120", "jpg", false},
+			{"c_thumb,g_face,z_1.5: closer", "c_thumb,g_face,h_120,w_120,z_1.5", "jpg", false},
+			{"c_crop,g_face, then 120 px", "c_crop,g_face/w_120", "jpg", false},
+			{"banner: c_fill,g_auto", "c_fill,g_auto,h_80,w_200", "jpg", false},
 		},
-		demo: []galleryUser{wide, square, drawn},
-		real: realGallery,
+		Demo: []Row{wide, square, drawn},
+		Real: realRows,
 	}, {
-		id:    "circles",
-		title: "Circles, borders, rotations",
-		note: "In one component: crop, then e_, then r_, then bo_, then a_. A ring that follows the circle " +
+		ID:    "circles",
+		Nav:   "Circles and borders",
+		Title: "Circles, borders, rotations",
+		Note: "In one component: crop, then e_, then r_, then bo_, then a_. A ring that follows the circle " +
 			"is r_max and bo_ in the same component; bo_ in a component of its own frames the square. " +
 			"Outside the circle PNG and WebP are transparent, JPEG is white or the last b_ colour.",
-		columns: []galleryColumn{
-			{"circle with a ring", "c_thumb,g_face,h_120,w_120/bo_3px_solid_white,r_max", "png"},
-			{"all in one component", "bo_3px_solid_rgb:2563eb,c_thumb,g_face,h_120,r_max,w_120", "png"},
-			{"bo_ on its own: a square frame", "c_thumb,g_face,h_120,w_120/r_max/bo_3px_solid_rgb:2563eb", "png"},
-			{"JPEG: white corners", "c_thumb,g_face,h_120,r_max,w_120", "jpg"},
-			{"JPEG: b_ corners", "b_rgb:223344,bo_2px_solid_white,c_thumb,g_face,h_120,r_max,w_120", "jpg"},
-			{"rounded corners: r_16", "bo_2px_solid_gray,c_fill,g_face,h_120,r_16,w_120", "png"},
-			{"an ellipse, turned: a_90", "a_90,c_fill,g_face,h_80,r_max,w_160", "png"},
-			{"mirrored: a_hflip", "a_hflip,c_thumb,g_face,h_120,w_120", "jpg"},
+		Columns: []Column{
+			{"circle with a white ring", "c_thumb,g_face,h_120,w_120/bo_3px_solid_white,r_max", "png", true},
+			{"all in one component", "bo_3px_solid_rgb:2563eb,c_thumb,g_face,h_120,r_max,w_120", "png", false},
+			{"bo_ on its own: a square frame", "c_thumb,g_face,h_120,w_120/r_max/bo_3px_solid_rgb:2563eb", "png", false},
+			{"JPEG: white corners", "c_thumb,g_face,h_120,r_max,w_120", "jpg", false},
+			{"JPEG: b_ corners", "b_rgb:223344,bo_2px_solid_white,c_thumb,g_face,h_120,r_max,w_120", "jpg", false},
+			{"rounded corners: r_16", "bo_2px_solid_gray,c_fill,g_face,h_120,r_16,w_120", "png", false},
+			{"an ellipse, turned: a_90", "a_90,c_fill,g_face,h_80,r_max,w_160", "png", false},
+			{"mirrored: a_hflip", "a_hflip,c_thumb,g_face,h_120,w_120", "jpg", false},
 		},
-		demo: []galleryUser{wide, square, userRow(pip, ", transparent PNG original")},
-		real: realGallery,
+		Demo: []Row{wide, square, userRow(pip, ", transparent PNG original")},
+		Real: realRows,
 	}, {
-		id:    "effects",
-		title: "Effects",
-		note:  "e_ after the crop in the same component, with Cloudinary's ranges; a value out of range is a 400 naming it.",
-		columns: []galleryColumn{
-			{"none", "c_thumb,g_face,h_100,w_100", "jpg"},
-			{"e_grayscale", "c_thumb,e_grayscale,g_face,h_100,w_100", "jpg"},
-			{"e_sepia", "c_thumb,e_sepia,g_face,h_100,w_100", "jpg"},
-			{"e_blur:300", "c_thumb,e_blur:300,g_face,h_100,w_100", "jpg"},
-			{"e_pixelate:8", "c_thumb,e_pixelate:8,g_face,h_100,w_100", "png"},
-			{"e_sharpen:400", "c_thumb,e_sharpen:400,g_face,h_100,w_100", "jpg"},
-			{"e_negate", "c_thumb,e_negate,g_face,h_100,w_100", "jpg"},
-			{"e_brightness:30", "c_thumb,e_brightness:30,g_face,h_100,w_100", "jpg"},
-			{"e_contrast:60", "c_thumb,e_contrast:60,g_face,h_100,w_100", "jpg"},
-			{"e_saturation:-70", "c_thumb,e_saturation:-70,g_face,h_100,w_100", "jpg"},
+		ID:    "effects",
+		Nav:   "Effects",
+		Title: "Effects",
+		Note:  "e_ after the crop in the same component, with Cloudinary's ranges; a value out of range is a 400 naming it.",
+		Columns: []Column{
+			{"none", "c_thumb,g_face,h_100,w_100", "jpg", false},
+			{"e_grayscale", "c_thumb,e_grayscale,g_face,h_100,w_100", "jpg", false},
+			{"e_sepia", "c_thumb,e_sepia,g_face,h_100,w_100", "jpg", false},
+			{"e_blur:300", "c_thumb,e_blur:300,g_face,h_100,w_100", "jpg", false},
+			{"e_pixelate:8", "c_thumb,e_pixelate:8,g_face,h_100,w_100", "png", false},
+			{"e_sharpen:400", "c_thumb,e_sharpen:400,g_face,h_100,w_100", "jpg", false},
+			{"e_negate", "c_thumb,e_negate,g_face,h_100,w_100", "jpg", false},
+			{"e_brightness:30", "c_thumb,e_brightness:30,g_face,h_100,w_100", "jpg", false},
+			{"e_contrast:60", "c_thumb,e_contrast:60,g_face,h_100,w_100", "jpg", false},
+			{"e_saturation:-70", "c_thumb,e_saturation:-70,g_face,h_100,w_100", "jpg", false},
 		},
-		demo: []galleryUser{square, userRow(fetchtest.Users[0], "")},
-		real: realGallery,
+		Demo: []Row{square, userRow(fetchtest.Users[0], "")},
+		Real: realRows,
 	}, {
-		id:    "defaults",
-		title: "Default pictures: d_identicon",
-		note: "d_identicon stands in when the network has no such user, no picture, or only its generic one " +
+		ID:    "defaults",
+		Nav:   "Default pictures",
+		Title: "Default pictures: d_identicon",
+		Note: "d_identicon stands in when the network has no such user, no picture, or only its generic one " +
 			"(Facebook's silhouette, X's default image): a pattern drawn from the identifier, transformed like " +
 			"any picture, marked X-Avatar-Default and fresh for a few minutes only. A user with a picture of " +
 			"their own is served as without d_. Without d_ the first two rows would be 404s.",
-		columns: []galleryColumn{
-			{"d_identicon, 90×90", "c_fill,d_identicon,h_90,w_90", "png"},
-			{"round, with a ring", "c_fill,d_identicon,h_90,w_90/bo_2px_solid_rgb:2563eb,r_max", "png"},
-			{"JPEG, 48×48", "c_fill,d_identicon,h_48,w_48", "jpg"},
-			{"face thumbnail, grayscale", "c_thumb,d_identicon,e_grayscale,g_face,h_90,w_90", "jpg"},
+		Columns: []Column{
+			{"d_identicon, 90×90", "c_fill,d_identicon,h_90,w_90", "png", false},
+			{"round, with a ring", "c_fill,d_identicon,h_90,w_90/bo_2px_solid_rgb:2563eb,r_max", "png", false},
+			{"JPEG, 48×48", "c_fill,d_identicon,h_48,w_48", "jpg", false},
+			{"face thumbnail, grayscale", "c_thumb,d_identicon,e_grayscale,g_face,h_90,w_90", "jpg", false},
 		},
-		demo: []galleryUser{
-			{"gravatar", nobody.ID, "Gravatar of " + nobody.Email + ", who has none: the default picture"},
-			{"facebook", fetchtest.MissingFacebookID, "Facebook " + fetchtest.MissingFacebookID + ", no such user: the default picture"},
-			{"facebook", silhouette.ID, "Facebook " + silhouette.ID + ", the silhouette replaced by the default picture"},
-			{"twitter", xDefault.ID, "X user " + xDefault.ID + ", X's default image replaced by the default picture"},
-			{"facebook", fetchtest.Users[0].ID, "Facebook " + fetchtest.Users[0].ID + ", a picture of their own: d_ changes nothing"},
+		Demo: []Row{
+			{Type: "gravatar", ID: nobody.ID, Label: "Gravatar of " + nobody.Email + ", who has none: the default picture"},
+			{Type: "facebook", ID: fetchtest.MissingFacebookID, Label: "Facebook " + fetchtest.MissingFacebookID + ", no such user: the default picture"},
+			{Type: "facebook", ID: silhouette.ID, Label: "Facebook " + silhouette.ID + ", the silhouette replaced by the default picture"},
+			{Type: "twitter", ID: xDefault.ID, Label: "X user " + xDefault.ID + ", X's default image replaced by the default picture"},
+			{Type: "facebook", ID: fetchtest.Users[0].ID, Label: "Facebook " + fetchtest.Users[0].ID + ", a picture of their own: d_ changes nothing"},
 		},
-		real: []galleryUser{
-			{"gravatar", fetchtest.MissingGravatarHash, "Gravatar of the empty address, which has none: the default picture"},
-			realGallery[0],
+		Real: []Row{
+			{Type: "gravatar", ID: fetchtest.MissingGravatarHash, Label: "Gravatar of the empty address, which has none: the default picture"},
+			realRows[0],
 		},
 	}, {
-		id:    "formats",
-		title: "f_auto and WebP",
-		note: "f_auto encodes the picture in every format the request's Accept header allows and serves the smallest " +
+		ID:    "formats",
+		Nav:   "Formats",
+		Title: "f_auto and WebP",
+		Note: "f_auto encodes the picture in every format the request's Accept header allows and serves the smallest " +
 			"(a photograph: usually JPEG; a transparent picture: WebP or PNG, never JPEG), with Vary: Accept; " +
 			"without Accept it keeps the extension's or the original's format. .webp and f_webp are lossless WebP.",
-		columns: []galleryColumn{
-			{"f_auto", "c_thumb,f_auto,g_face,h_120,w_120", ""},
-			{"f_auto, round", "bo_3px_solid_white,c_thumb,f_auto,g_face,h_120,r_max,w_120", ""},
-			{".webp", "c_thumb,g_face,h_120,w_120", "webp"},
-			{"f_webp overrides .jpg", "c_thumb,f_webp,g_face,h_120,w_120", "jpg"},
-			{"round .webp", "c_thumb,g_face,h_120,r_max,w_120", "webp"},
+		Columns: []Column{
+			{"f_auto", "c_thumb,f_auto,g_face,h_120,w_120", "", false},
+			{"f_auto, round, white ring", "bo_3px_solid_white,c_thumb,f_auto,g_face,h_120,r_max,w_120", "", true},
+			{".webp", "c_thumb,g_face,h_120,w_120", "webp", false},
+			{"f_webp overrides .jpg", "c_thumb,f_webp,g_face,h_120,w_120", "jpg", false},
+			{"round .webp", "c_thumb,g_face,h_120,r_max,w_120", "webp", false},
 		},
-		demo: []galleryUser{square, userRow(pip, ", transparent PNG original"), userRow(webpUser, ", WebP original")},
-		real: realGallery,
+		Demo: []Row{square, userRow(pip, ", transparent PNG original"), userRow(webpUser, ", WebP original")},
+		Real: realRows,
 	}}
 }
 
-// userRow is the gallery's row of a fetchtest user, its label followed by more.
-func userRow(u fetchtest.User, more string) galleryUser {
-	switch u.Network {
-	case "facebook":
-		return galleryUser{"facebook", u.ID, "Facebook " + u.ID + " (" + u.Name + ")" + more}
-	case "x":
-		return galleryUser{"twitter", u.ID, "X user " + u.ID + " (@" + u.Name + ", " + fmt.Sprintf("%d×%d", u.Width, u.Height) + ")" + more}
-	}
-	return galleryUser{"gravatar", u.ID, "Gravatar of " + u.Email + more}
-}
-
-// rowsOf builds the rows of users × columns with the handler's URL builder.
-func rowsOf(h *avatarmw.Handler, users []galleryUser, columns []galleryColumn) ([]row, error) {
-	var rows []row
-	for _, u := range users {
-		r := row{Label: u.Label}
-		for _, c := range columns {
-			url, err := h.URL(avatarmw.Avatar{Type: u.Type, ID: u.ID, Transformation: c.Transformation, Format: c.Format})
-			if err != nil {
-				return nil, fmt.Errorf("demo page: %s %s %s: %w", u.Type, u.ID, c.Transformation, err)
-			}
-			r.Cells = append(r.Cells, cell{URL: url, Label: c.Label})
+// refusals are the hand-written URLs of the refusals list, in -demo mode.
+func refusals() []Refusal {
+	fb := fetchtest.UsersOf(fetchtest.Facebook)[0].ID
+	var big fetchtest.User
+	for _, u := range fetchtest.UsersOf(fetchtest.X) {
+		if u.Width > 2048 {
+			big = u
 		}
-		rows = append(rows, r)
 	}
-	return rows, nil
+	return []Refusal{
+		{"/avatars/facebook/c_fill,h_90,w_90/" + fetchtest.MissingFacebookID + ".jpg", "no such user: 404"},
+		{"/avatars/facebook/c_fill,d_identicon,h_90,w_90/" + fetchtest.MissingFacebookID + ".jpg", "the same user with d_identicon: 200, the identicon"},
+		{"/avatars/facebook/w_abc/" + fb + ".jpg", "a parameter out of range: 400 naming it"},
+		{"/avatars/facebook/w_5000/" + fb + ".jpg", "beyond the 2048 px output limit: 400"},
+		{"/avatars/facebook/c_fill,d_nope,h_90,w_90/" + fetchtest.MissingFacebookID + ".jpg", "a default picture that is not configured: 400 naming d_nope"},
+		{"/avatars/facebook/c_thumb,e_sepia:101,g_face,h_90,w_90/" + fb + ".jpg", "an effect value out of its range: 400 naming e_sepia:101"},
+		{"/avatars/facebook/c_scale,g_face,w_90/" + fb + ".jpg", "g_face where it has no effect (only crop, fill, lfill, thumb): 400"},
+		{"/avatars/facebook/t_avatar/" + fb + ".jpg", "a named transformation that is not configured: 400 naming t_avatar"},
+		{"/avatars/gplus/12345.jpg", "a withdrawn network: 410"},
+		{fmt.Sprintf("/avatars/twitter/%s.jpg", big.ID), fmt.Sprintf("a %d×%d original asked for at full size: 422 naming the limit", big.Width, big.Height)},
+		{fmt.Sprintf("/avatars/twitter/c_limit,w_400/%s.jpg", big.ID), "the same original with c_limit: 200"},
+	}
 }
 
-var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>avatarkit example</title>
-<style>
-body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#223}
-table{border-collapse:collapse}td,th{border:1px solid #dde;padding:8px;vertical-align:top;text-align:left}
-td img{display:block;margin-bottom:4px;background:repeating-conic-gradient(#eee 0% 25%,#fff 0% 50%) 50%/16px 16px}
-code{font-size:11px;color:#556;word-break:break-all;display:block;max-width:190px}
-p.note{max-width:60em;color:#445}
-</style></head><body>
-<h1>avatarkit example</h1>
-<p>An ordinary Go app with its own routes (<a href="/healthz">/healthz</a>, <a href="/debug/avatars">/debug/avatars</a>)
-and avatarkit mounted under <code style="display:inline">/avatars/</code>.
-{{if .Demo}}Running with <b>-demo</b>: every network is the built-in fake, in-process.{{end}}
-{{if .Signed}}URLs are signed (<b>-secret</b>): the gallery's URLs carry their <code style="display:inline">s--…--</code> segment; the hand-written refusals below are unsigned, so a restricted type answers them 401 first.{{end}}</p>
-<p>Below the gallery:{{range .Sections}} <a href="#{{.ID}}">{{.Title}}</a> ·{{end}} <a href="#refusals">refusals</a>.</p>
-<table><tr><th>user</th>{{range .Columns}}<th>{{.Label}}</th>{{end}}</tr>
-{{range .Rows}}<tr><th>{{.Label}}</th>{{range .Cells}}<td><img src="{{.URL}}" alt="{{.Label}}" loading="lazy"><code>{{.URL}}</code></td>{{end}}</tr>
-{{end}}</table>
-{{range .Sections}}<h2 id="{{.ID}}">{{.Title}}</h2>
-<p class="note">{{.Note}}</p>
-<table class="section" data-section="{{.ID}}"><tr><th>user</th>{{range .Columns}}<th>{{.Label}}</th>{{end}}</tr>
-{{range .Rows}}<tr><th>{{.Label}}</th>{{range .Cells}}<td><img src="{{.URL}}" alt="{{.Label}}" loading="lazy"><code>{{.URL}}</code></td>{{end}}</tr>
-{{end}}</table>
-{{end}}<h2 id="refusals">Refusals, and how to avoid one</h2>
-<ul>{{range .Errors}}<li><a href="{{.URL}}">{{.URL}}</a> — {{.Label}}</li>{{end}}</ul>
-</body></html>
-`))
+// presets are the playground's one-click transformations.
+var presets = []Preset{
+	{"c_thumb,g_face,h_160,w_160/r_max", "png"},
+	{"c_fill,h_120,w_120", "jpg"},
+	{"c_fill,g_auto,h_100,w_240", "jpg"},
+	{"b_rgb:e3e8f0,c_pad,h_120,w_200", "png"},
+	{"bo_4px_solid_rgb:2563eb,c_thumb,g_face,h_140,r_max,w_140", "png"},
+	{"c_thumb,e_sepia,g_face,h_140,w_140", "jpg"},
+	{"c_thumb,e_pixelate:6,g_face,h_140,w_140", "png"},
+	{"a_90,c_fill,h_100,r_24,w_160", "png"},
+	{"c_fill,d_identicon,h_120,w_120", "png"},
+	{"c_thumb,f_auto,g_face,h_160,w_160", ""},
+	{"w_ninety", "jpg"},
+}
 
-// newDemoPage renders the page once: every URL on it is built with the handler's URL builder.
-func newDemoPage(h *avatarmw.Handler, users []galleryUser, demo, signed bool) (http.Handler, error) {
-	data := pageData{Demo: demo, Signed: signed, Columns: columns}
-	var err error
-	if data.Rows, err = rowsOf(h, users, columns); err != nil {
-		return nil, err
+// playgroundUsers are the playground's choices: every user of the fake (and identifiers the fake
+// does not know), or realRows.
+func playgroundUsers(demo bool) []userGroup {
+	if !demo {
+		g := userGroup{Label: "real networks"}
+		for _, r := range realRows {
+			g.Users = append(g.Users, userOption{Value: r.Type + "/" + r.ID, Label: r.Label})
+		}
+		return []userGroup{g}
 	}
-	for _, sc := range showcases() {
-		who := sc.real
+	groups := []userGroup{{Label: "Facebook"}, {Label: "X, by id"}, {Label: "X, by screen name"}, {Label: "Gravatar"}, {Label: "nobody"}}
+	for _, u := range fetchtest.Users {
+		switch u.Network {
+		case fetchtest.Facebook:
+			groups[0].Users = append(groups[0].Users, userOption{"facebook/" + u.ID, u.Name + " — " + userFact(u)})
+		case fetchtest.X:
+			groups[1].Users = append(groups[1].Users, userOption{"twitter/" + u.ID, "@" + u.Name + " — " + userFact(u)})
+			groups[2].Users = append(groups[2].Users, userOption{"twitter_name/" + u.Name, "@" + u.Name + " — " + userFact(u)})
+		case fetchtest.Gravatar:
+			groups[3].Users = append(groups[3].Users, userOption{"gravatar/" + u.ID, u.Email + " — " + userFact(u)})
+		}
+	}
+	groups[4].Users = []userOption{
+		{"facebook/" + fetchtest.MissingFacebookID, "Facebook " + fetchtest.MissingFacebookID + " — no such user"},
+		{"twitter_name/" + fetchtest.MissingXName, "@" + fetchtest.MissingXName + " — no such user"},
+		{"gravatar/" + fetchtest.MissingGravatarHash, "Gravatar of the empty address — no avatar"},
+	}
+	// The photograph first, chosen when the page opens: the face crops show best on it.
+	fb := groups[0].Users
+	if i := slices.IndexFunc(fb, func(o userOption) bool { return strings.Contains(o.Label, "photograph") }); i > 0 {
+		o := fb[i]
+		groups[0].Users = slices.Insert(slices.Delete(fb, i, i+1), 0, o)
+	}
+	return groups
+}
+
+type userGroup struct {
+	Label string
+	Users []userOption
+}
+
+type userOption struct {
+	Value string // "<type>/<id>"
+	Label string
+}
+
+// What the template shows.
+type (
+	pageData struct {
+		Demo, Signed bool
+		Sections     []pageSection
+		Refusals     []pageCell
+		Users        []userGroup
+		Presets      []Preset
+		Start        Preset // the playground's first transformation
+		CSS          template.CSS
+		JS           template.JS
+	}
+	pageSection struct {
+		ID, Nav, Title, Note string
+		Rows                 []pageRow
+	}
+	pageRow struct {
+		Label   string
+		Cells   []pageCell
+		PerLine int  // cells on one line of a wide screen: the row's lines are balanced
+		fails   bool // Row.Fails
+	}
+	pageCell struct {
+		URL   string
+		Label string
+		Dark  bool
+		// Failed is the answer to an intentional error: shown instead of a picture.
+		Failed *answer
+	}
+	answer struct {
+		Status int
+		Reason string // X-Avatar-Error
+	}
+)
+
+//go:embed page.html
+var pageHTML string
+
+//go:embed page.css
+var pageCSS string
+
+//go:embed page.js
+var pageJS string
+
+var pageTmpl = template.Must(template.New("page").Funcs(template.FuncMap{
+	"breakable": breakable,
+	"breakableLabel": func(label string) template.HTML {
+		return template.HTML(strings.NewReplacer(",", ",<wbr>", "/", "/<wbr>").Replace(template.HTMLEscapeString(label)))
+	},
+	"list": func(v ...string) []string { return v },
+}).Parse(pageHTML))
+
+// maxPerLine is the most cells one line of a wide screen holds (the CSS's minimum cell width).
+const maxPerLine = 7
+
+// perLine returns how many of n cells to put on one line of a wide screen so that the lines are
+// as full as each other: 8 cells are two lines of 4, not 7 and 1.
+func perLine(n int) int {
+	lines := (n + maxPerLine - 1) / maxPerLine
+	return (n + lines - 1) / max(lines, 1)
+}
+
+// breakable writes a URL so that a narrow column breaks its lines after a '/' or a ',', or before
+// the extension, rather than in the middle of a word.
+func breakable(url string) template.HTML {
+	var b strings.Builder
+	start := 0
+	ext := strings.LastIndexByte(url, '.')
+	for i := 0; i < len(url); i++ {
+		switch {
+		case url[i] == '/' || url[i] == ',':
+			b.WriteString(template.HTMLEscapeString(url[start : i+1]))
+			b.WriteString("<wbr>")
+			start = i + 1
+		case i == ext && i > start:
+			b.WriteString(template.HTMLEscapeString(url[start:i]))
+			b.WriteString("<wbr>")
+			start = i
+		}
+	}
+	b.WriteString(template.HTMLEscapeString(url[start:]))
+	return template.HTML(b.String())
+}
+
+// demoPage serves the page, and the URL builder its playground asks.
+type demoPage struct {
+	h    *avatarmw.Handler
+	data pageData
+}
+
+// newDemoPage builds the page: every URL on it is built with the handler's URL builder, except the
+// refusals, written by hand.
+func newDemoPage(h *avatarmw.Handler, demo, signed bool) (*demoPage, error) {
+	p := &demoPage{h: h}
+	p.data = pageData{Demo: demo, Signed: signed, Users: playgroundUsers(demo), Presets: presets, Start: presets[0],
+		CSS: template.CSS(pageCSS), JS: template.JS(pageJS)}
+	for _, s := range sections() {
+		rows := s.Real
 		if demo {
-			who = sc.demo
+			rows = s.Demo
 		}
-		rows, err := rowsOf(h, who, sc.columns)
-		if err != nil {
-			return nil, err
+		if len(rows) == 0 {
+			continue
 		}
-		data.Sections = append(data.Sections, section{ID: sc.id, Title: sc.title, Note: sc.note, Columns: sc.columns, Rows: rows})
+		ps := pageSection{ID: s.ID, Nav: cmp.Or(s.Nav, s.Title), Title: s.Title, Note: s.Note}
+		for _, r := range rows {
+			pr := pageRow{Label: r.Label, PerLine: perLine(len(s.Columns)), fails: r.Fails}
+			for _, c := range s.Columns {
+				url, err := h.URL(avatarmw.Avatar{Type: r.Type, ID: r.ID, Transformation: c.Transformation, Format: c.Format})
+				if err != nil {
+					return nil, fmt.Errorf("demo page: section %s: %s %s %s: %w", s.ID, r.Type, r.ID, c.Transformation, err)
+				}
+				pr.Cells = append(pr.Cells, pageCell{URL: url, Label: c.Label, Dark: c.Dark})
+			}
+			ps.Rows = append(ps.Rows, pr)
+		}
+		p.data.Sections = append(p.data.Sections, ps)
 	}
 	if demo {
-		fb := fetchtest.UsersOf("facebook")[0].ID
-		var big fetchtest.User
-		for _, u := range fetchtest.UsersOf("x") {
-			if u.Width > 2048 {
-				big = u
+		for _, r := range refusals() {
+			p.data.Refusals = append(p.data.Refusals, pageCell{URL: r.Path, Label: r.Label})
+		}
+	}
+	return p, nil
+}
+
+// ServeHTTP serves the page. The intentional errors (the rows that fail, the refusals) are asked
+// of the handler each time, on copies of their cells, so the page shows what it answers now.
+func (p *demoPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	data := p.data
+	data.Sections = make([]pageSection, len(p.data.Sections))
+	for i, s := range p.data.Sections {
+		s.Rows = slices.Clone(s.Rows)
+		for j := range s.Rows {
+			if !s.Rows[j].fails {
+				continue
+			}
+			s.Rows[j].Cells = slices.Clone(s.Rows[j].Cells)
+			for k := range s.Rows[j].Cells {
+				s.Rows[j].Cells[k].Failed = p.ask(r, s.Rows[j].Cells[k].URL)
 			}
 		}
-		data.Errors = []cell{
-			{"/avatars/facebook/c_fill,h_90,w_90/" + fetchtest.MissingFacebookID + ".jpg", "no such user: 404"},
-			{"/avatars/facebook/w_abc/" + fb + ".jpg", "a parameter out of range: 400 naming it"},
-			{"/avatars/facebook/w_5000/" + fb + ".jpg", "beyond the 2048 px output limit: 400"},
-			{"/avatars/facebook/c_fill,d_identicon,h_90,w_90/" + fetchtest.MissingFacebookID + ".jpg", "the same user with d_identicon: 200, the identicon"},
-			{"/avatars/facebook/c_fill,d_nope,h_90,w_90/" + fetchtest.MissingFacebookID + ".jpg", "a default picture that is not configured: 400 naming d_nope"},
-			{"/avatars/facebook/c_thumb,e_sepia:101,g_face,h_90,w_90/" + fb + ".jpg", "an effect value out of its range: 400 naming e_sepia:101"},
-			{"/avatars/facebook/c_scale,g_face,w_90/" + fb + ".jpg", "g_face where it has no effect (only crop, fill, lfill, thumb): 400"},
-			{"/avatars/facebook/t_avatar/" + fb + ".jpg", "a named transformation that is not configured: 400 naming t_avatar"},
-			{"/avatars/gplus/12345.jpg", "a withdrawn network: 410"},
-			{fmt.Sprintf("/avatars/twitter/%s.jpg", big.ID), fmt.Sprintf("a %d×%d original asked for at full size: 422 naming the limit", big.Width, big.Height)},
-			{fmt.Sprintf("/avatars/twitter/c_limit,w_400/%s.jpg", big.ID), "the same original with c_limit: 200"},
-		}
+		data.Sections[i] = s
+	}
+	data.Refusals = slices.Clone(p.data.Refusals)
+	for i := range data.Refusals {
+		data.Refusals[i].Failed = p.ask(r, data.Refusals[i].URL)
 	}
 	var buf bytes.Buffer
 	if err := pageTmpl.Execute(&buf, data); err != nil {
-		return nil, err
+		http.Error(w, "demo page: "+err.Error(), http.StatusInternalServerError)
+		return
 	}
-	body := buf.Bytes()
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Write(body) //nolint:errcheck // the client went away
-	}), nil
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(buf.Bytes()) //nolint:errcheck // the client went away
+}
+
+// ask asks the handler for path in-process, as the page's request would; nil when it is a picture.
+func (p *demoPage) ask(r *http.Request, path string) *answer {
+	req, err := http.NewRequestWithContext(r.Context(), http.MethodHead, path, nil)
+	if err != nil {
+		return &answer{Status: http.StatusBadRequest, Reason: err.Error()}
+	}
+	req.RequestURI = path
+	var rec recorder
+	p.h.ServeHTTP(&rec, req)
+	if rec.code == http.StatusOK || rec.code == 0 {
+		return nil
+	}
+	return &answer{Status: rec.code, Reason: rec.header.Get("X-Avatar-Error")}
+}
+
+// recorder is the least http.ResponseWriter: a status and headers.
+type recorder struct {
+	header http.Header
+	code   int
+}
+
+func (r *recorder) Header() http.Header {
+	if r.header == nil {
+		r.header = http.Header{}
+	}
+	return r.header
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if r.code == 0 {
+		r.code = code
+	}
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	r.WriteHeader(http.StatusOK)
+	return len(b), nil
+}
+
+// serveURL is the playground's URL builder: GET /playground/url?type=&id=&t=&f= answers
+// {"url": "/avatars/..."} or {"error": "what is wrong"}, always with 200 (a refused URL is an
+// answer, not a failure of the page). It is mounted only without -secret: with one, it would sign
+// whatever a visitor types.
+func (p *demoPage) serveURL(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	var out struct {
+		URL   string `json:"url,omitempty"`
+		Error string `json:"error,omitempty"`
+	}
+	url, err := p.h.URL(avatarmw.Avatar{Type: q.Get("type"), ID: q.Get("id"), Transformation: strings.Trim(q.Get("t"), "/ "), Format: q.Get("f")})
+	if err != nil {
+		out.Error = err.Error()
+	} else {
+		out.URL = url
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	json.NewEncoder(w).Encode(out) //nolint:errcheck // the client went away
 }

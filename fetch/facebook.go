@@ -86,7 +86,7 @@ func (f *facebook) Fetch(ctx context.Context, id string) (*Picture, error) {
 
 // lookup asks the Graph API for the picture's URL.
 func (f *facebook) lookup(ctx context.Context, id string) (graphPicture, error) {
-	// The query in the order CONTRACT §1 writes it.
+	// The query in one fixed order (redirect, width, height, access_token), the same on every call.
 	size := strconv.Itoa(f.size)
 	q := "redirect=false&width=" + size + "&height=" + size
 	if f.token != "" {

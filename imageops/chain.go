@@ -66,7 +66,7 @@ func (d Dim) String() string {
 // CropMode is a c_ value.
 type CropMode uint8
 
-// Crop modes, see CONTRACT §1.
+// Crop modes, as Cloudinary defines them (docs/url.md).
 const (
 	CropDefault CropMode = iota // no c_ given: scale
 	CropScale
@@ -103,7 +103,7 @@ func (m CropMode) effective() CropMode {
 // Gravity is a g_ value.
 type Gravity uint8
 
-// Gravities, see CONTRACT §1.
+// Gravities, as Cloudinary defines them (docs/url.md).
 const (
 	GravityDefault Gravity = iota // no g_ given: center
 	GravityCenter

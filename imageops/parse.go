@@ -55,7 +55,7 @@ func keyIndex(k string) int {
 // ParseChain parses a transformation, one element per URL path component, e.g.
 // {"c_fill,g_north,h_90,w_90", "r_max"}. nil or empty gives the empty Chain.
 //
-// Each component is comma-separated key_value parameters (CONTRACT §1); their order does not
+// Each component is comma-separated key_value parameters (docs/url.md); their order does not
 // matter, a key may appear once per component. Every error is an *Error whose Param quotes the
 // offending parameter (or component) as written; malformed input is KindBadParam. A chain with
 // t_ must be expanded ([Chain.Expand]) before it is transformed.
