@@ -95,6 +95,9 @@ func (f failureMemo) recent(key string, now time.Time) error {
 	if errors.As(fl.err, &fe) && fe.RetryAfter > 0 {
 		cp := *fe
 		cp.RetryAfter = max(time.Second, (fe.RetryAfter - now.Sub(fl.at)).Truncate(time.Second))
+		if cp.Kind == fetch.KindRateLimited {
+			cp.Msg, cp.HeldBack = "the network is rate-limiting us, retry in "+cp.RetryAfter.String(), true
+		}
 		return &cp
 	}
 	return fl.err
@@ -351,10 +354,12 @@ func (c *Cache) Refresh(ctx context.Context, typ, id string) (uint64, error) {
 	return rc.version, rc.err
 }
 
-// refreshCoalesce is how long after a forced refresh of an avatar another one returns its version
+// RefreshCoalesce is how long after a forced refresh of an avatar another one returns its version
 // instead of asking the network again: a refresh made on any node of the cluster (its version,
 // a Unix time, says when), or found in the store.
-const refreshCoalesce = 10 * time.Second
+const RefreshCoalesce = 10 * time.Second
+
+const refreshCoalesce = RefreshCoalesce
 
 // refreshCall is a forced refresh in flight (done open), or made at at.
 type refreshCall struct {
