@@ -206,11 +206,17 @@ func TestRestartThroughABucket(t *testing.T) {
 
 var seq atomic.Int64
 
-func newCache(t *testing.T, fake *fetchtest.Server, name string, s cache.Store) *cache.Cache {
+func providers(t testing.TB, fake *fetchtest.Server) map[string]fetch.Provider {
 	t.Helper()
 	ps, err := fetch.NewProviders(fetch.Config{FacebookURL: fake.FacebookURL(), FacebookToken: fetchtest.FacebookToken,
 		XURL: fake.XURL(), XToken: fetchtest.XToken, GravatarURL: fake.GravatarURL()})
 	require.NoError(t, err)
+	return ps
+}
+
+func newCache(t testing.TB, fake *fetchtest.Server, name string, s cache.Store) *cache.Cache {
+	t.Helper()
+	ps := providers(t, fake)
 	c, err := cache.New(cache.Config{Name: name, LocalName: fmt.Sprintf("%s#%d", name, seq.Add(1)), Providers: ps, Store: s})
 	require.NoError(t, err)
 	return c
