@@ -385,7 +385,7 @@ func (c *Cache) refresh(ctx context.Context, typ, id string) (uint64, error) {
 		o = override{key: m.Key, version: m.Version, until: m.OverrideUntil}
 	}
 	if o.version > 0 && now.Before(o.until) && now.Sub(time.Unix(int64(o.version), 0)) < refreshCoalesce {
-		if e, err := c.indexOf(ctx, o.key); err == nil {
+		if e, err := c.indexOf(withPeek(ctx), o.key); err == nil { // a peek: no load of its own
 			c.coalesced.Add(1)
 			c.setOverride(avatar, o)
 			return o.version, e.err()

@@ -176,8 +176,7 @@ const storeWriters = 2
 // storeDrainTimeout bounds how long Close waits for the writes still queued.
 const storeDrainTimeout = 10 * time.Second
 
-// storePeekMemo is how long the owner of an avatar's keys remembers what the store held for it,
-// for peeks (see peekStore).
+// storePeekMemo is how long a node remembers what the store held for an avatar (see fromStore).
 const storePeekMemo = time.Minute
 
 // StoreStats are the counters of the durable store of one cache.
@@ -283,11 +282,11 @@ func (t *storeTier) worked() {
 }
 
 // get reads key, within the read timeout. ok is false when nothing usable came back; the
-// counters say why.
-func (t *storeTier) get(ctx context.Context, key string, maxBytes int64) (*StoredOriginal, bool) {
+// counters say why; answered is false when the store did not say (it failed, or was set aside).
+func (t *storeTier) get(ctx context.Context, key string, maxBytes int64) (o *StoredOriginal, ok, answered bool) {
 	if !t.available() {
 		t.skipped.Add(1)
-		return nil, false
+		return nil, false, false
 	}
 	t.reads.Add(1)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), t.readTimeout)
@@ -296,7 +295,7 @@ func (t *storeTier) get(ctx context.Context, key string, maxBytes int64) (*Store
 	switch {
 	case err == nil:
 		t.worked()
-		return o, true
+		return o, true, true
 	case errors.Is(err, ErrNotStored):
 		t.worked()
 		t.misses.Add(1)
@@ -307,8 +306,9 @@ func (t *storeTier) get(ctx context.Context, key string, maxBytes int64) (*Store
 	default:
 		t.readErrors.Add(1)
 		t.failed("read", err)
+		return nil, false, false
 	}
-	return nil, false
+	return nil, false, true
 }
 
 // enqueue queues a write. A write for a key already queued replaces it; a write that does not fit
@@ -328,7 +328,9 @@ func (t *storeTier) enqueue(key string, o *StoredOriginal) {
 	if queued {
 		oldSize = int64(len(old.o.Bytes)) + 512
 	}
-	if (!queued && len(t.order) >= t.maxQueue) || t.bytes-oldSize+size > t.maxBytes {
+	// An empty queue takes any one write, however large: an original of the largest size the
+	// source limit allows is stored too.
+	if (!queued && len(t.order) >= t.maxQueue) || (len(t.order) > 0 && t.bytes-oldSize+size > t.maxBytes) {
 		t.mu.Unlock()
 		t.drop(key, "the write queue is full")
 		return
@@ -455,18 +457,18 @@ func (c *Cache) storeKey(typ, id string) string {
 }
 
 // storedEntry reads an avatar's entry from the store and checks it; ok is false when there is
-// none that is usable.
-func (c *Cache) storedEntry(ctx context.Context, k avatarKey) (*StoredOriginal, bool) {
-	o, ok := c.store.get(ctx, c.storeKey(k.typ, k.id), c.limits.WithDefaults().MaxSourceBytes)
+// none that is usable, answered false when the store could not say.
+func (c *Cache) storedEntry(ctx context.Context, k avatarKey) (o *StoredOriginal, ok, answered bool) {
+	o, ok, answered = c.store.get(ctx, c.storeKey(k.typ, k.id), c.limits.WithDefaults().MaxSourceBytes)
 	if !ok {
-		return nil, false
+		return nil, false, answered
 	}
 	if err := c.checkStored(k, o); err != nil {
 		c.store.corrupt.Add(1)
 		c.log.Warn("avatarkit: ignored an entry of the store that fails its checks", "type", k.typ, "id", k.id, "err", err)
-		return nil, false
+		return nil, false, true
 	}
-	return o, true
+	return o, true, true
 }
 
 // checkStored checks an entry the store returned for avatar k: its form, its cluster, its avatar
@@ -558,25 +560,26 @@ func entryOfStored(o *StoredOriginal) []byte {
 }
 
 // fromStore is the originals loader's first step: the avatar's stored entry, when the cache has a
-// store and the entry answers key. For a peek it remembers what the store held for a minute, so
-// that made-up versions (cache busters) cost one read per avatar and minute at most.
+// store and the entry answers key. What the store held is remembered for storePeekMemo, so that
+// made-up versions (cache busters, which peek) and the tries of a failing network cost one read
+// per avatar and minute at most.
 func (c *Cache) fromStore(ctx context.Context, k avatarKey, key string) ([]byte, bool) {
 	if c.store == nil {
 		return nil, false
 	}
 	avatar := k.typ + "|" + k.id
 	now := c.now()
-	if isPeek(ctx) {
-		if v, ok := c.storePeeks.get(avatar); ok {
-			p := v.(storePeek)
-			if now.Sub(p.at) < storePeekMemo && (p.meta == nil || !c.storedAnswers(k, key, *p.meta)) {
-				return nil, false
-			}
+	if v, ok := c.storePeeks.get(avatar); ok {
+		p := v.(storePeek)
+		if now.Sub(p.at) < storePeekMemo && (p.meta == nil || !c.storedAnswers(k, key, *p.meta)) {
+			return nil, false
 		}
 	}
-	o, ok := c.storedEntry(ctx, k)
+	o, ok, answered := c.storedEntry(ctx, k)
 	if !ok {
-		c.storePeeks.add(avatar, storePeek{at: now})
+		if answered {
+			c.storePeeks.add(avatar, storePeek{at: now})
+		}
 		return nil, false
 	}
 	c.storePeeks.add(avatar, storePeek{at: now, meta: &o.Meta})
@@ -634,7 +637,7 @@ func (c *Cache) storedVersion(ctx context.Context, typ, id string) (OriginalMeta
 		return OriginalMeta{}, false
 	}
 	k := avatarKey{typ: typ, id: id}
-	o, ok := c.storedEntry(ctx, k)
+	o, ok, _ := c.storedEntry(ctx, k)
 	if !ok || o.Meta.Version == 0 {
 		return OriginalMeta{}, false
 	}
@@ -644,25 +647,43 @@ func (c *Cache) storedVersion(ctx context.Context, typ, id string) (OriginalMeta
 // storedLastGood returns an avatar's stored picture as its last good one, for stale-if-error on
 // a node that has not served it since it started: when it is a picture whose period ended at
 // most StaleIfError ago. Its key is the hint its variants are asked with; the key's owner finds
-// it in the store.
+// it in the store. What the store held is remembered for storePeekMemo, so that a failing network
+// costs one read of the store per avatar and minute, not one per request.
 func (c *Cache) storedLastGood(ctx context.Context, typ, id, failedKey string, now time.Time) (goodPicture, bool) {
 	if c.store == nil {
 		return goodPicture{}, false
 	}
-	o, ok := c.storedEntry(ctx, avatarKey{typ: typ, id: id})
-	if !ok || o.Meta.Outcome != OutcomePicture || o.Meta.Key == failedKey {
+	avatar := typ + "|" + id
+	var m *OriginalMeta
+	if v, ok := c.storePeeks.get(avatar); ok && now.Sub(v.(storePeek).at) < storePeekMemo {
+		m = v.(storePeek).meta
+	} else {
+		o, ok, answered := c.storedEntry(ctx, avatarKey{typ: typ, id: id})
+		if ok {
+			m = &o.Meta
+		}
+		if answered {
+			c.storePeeks.add(avatar, storePeek{at: now, meta: m})
+		}
+	}
+	if m == nil || m.Outcome != OutcomePicture || m.Key == failedKey || len(m.SHA256) < contentHashLen {
 		return goodPicture{}, false
 	}
-	_, until := c.periodOf(typ, id, o.Meta.Fetched)
+	_, until := c.periodOf(typ, id, m.Fetched)
 	if now.Sub(until) > c.staleIfError {
 		return goodPicture{}, false
 	}
-	e, err := decodeEntry(byteView(entryOfStored(o)))
+	f, _ := formatOfContentType(m.ContentType)
+	var flags byte
+	if m.Default {
+		flags |= flagDefault
+	}
+	// The index entry of the picture: its content hash is the start of its SHA-256.
+	e, err := decodeEntry(byteView(encodeEntry(classPicture, byte(f), flags, m.Fetched.Unix(), m.SHA256[:contentHashLen], nil)))
 	if err != nil {
 		return goodPicture{}, false
 	}
-	e.body = byteView(nil)
-	return goodPicture{key: o.Meta.Key, e: e, until: until}, true
+	return goodPicture{key: m.Key, e: e, until: until}, true
 }
 
 // Sweep.

@@ -341,6 +341,14 @@ func TestStoreStaleAfterRestart(t *testing.T) {
 	assert.Equal(t, good.ETag, v.ETag)
 	assert.EqualValues(t, 1, p2.calls.Load(), "an old period's entry: the network is asked first")
 	assert.EqualValues(t, 1, second.Stats().StaleServed)
+	reads := store.gets.Load()
+	for range 5 {
+		clock.Advance(time.Second)
+		v, err := second.Get(context.Background(), req)
+		require.NoError(t, err)
+		assert.True(t, v.Stale)
+	}
+	assert.Equal(t, reads, store.gets.Load(), "the last good picture is remembered: no read per request")
 
 	// Beyond StaleIfError (a day by default) past its refresh time, the failure is the answer.
 	clock.Advance(DefaultStaleIfError)
@@ -440,6 +448,27 @@ func TestStoreQueueKeepsTheLatestOfAnAvatar(t *testing.T) {
 	o, err := store.Get(context.Background(), "k", 1<<20)
 	require.NoError(t, err)
 	assert.Equal(t, "second", o.Meta.Key)
+}
+
+// An empty queue takes one write of any size: the largest original is stored too.
+func TestStoreQueueTakesOneLargeWrite(t *testing.T) {
+	store := newMemStore()
+	gate := make(chan struct{})
+	store.set(func(s *memStore) { s.putGate = gate })
+	tier := newStoreTier(store, &Config{StoreReadTimeout: time.Second, StoreWriteTimeout: time.Second, StoreQueue: 10, StoreQueueBytes: 2000}, slog.New(slog.DiscardHandler))
+	for i := range storeWriters {
+		tier.enqueue(fmt.Sprintf("busy%d", i), &StoredOriginal{})
+	}
+	require.Eventually(t, func() bool { return tier.stats().Queued == 0 }, time.Second, time.Millisecond)
+	tier.enqueue("big", &StoredOriginal{Bytes: make([]byte, 5000)})
+	tier.enqueue("small", &StoredOriginal{Bytes: make([]byte, 10)})
+	st := tier.stats()
+	assert.EqualValues(t, 1, st.Queued)
+	assert.EqualValues(t, 1, st.WritesDropped, "the queue is over its bytes now")
+	close(gate)
+	tier.close()
+	_, err := store.Get(context.Background(), "big", 1<<20)
+	assert.NoError(t, err)
 }
 
 // The sweep deletes this cache's entries older than a period plus StaleIfError (plus an hour).
