@@ -94,7 +94,6 @@ func (s slowPuts) Put(ctx context.Context, key string, o *cache.StoredOriginal) 
 	return s.Store.Put(ctx, key, o)
 }
 
-
 // BenchmarkOriginal isolates what a cold request pays for its original: a fetch from the network
 // (the fake Graph API and image host on loopback: a lookup and a 1024 px download) or a read of
 // the stored original (a directory, memory), checks not included.
