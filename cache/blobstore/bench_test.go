@@ -17,7 +17,8 @@ import (
 // avatar at c_fill,w_64,h_64 — served from the network (the fake Graph API and image host on
 // loopback: a lookup and a download), or from a store (a directory, memory). Each iteration is a
 // new cache (a restarted node); its creation is not timed. "network+slow_store_write" is the
-// network with a store whose every write takes 50 ms: the answer does not wait for it.
+// network with a store whose every write takes 200 ms: the answer does not wait for it (it would
+// take 200 ms at least if it did).
 func BenchmarkColdRequest(b *testing.B) {
 	fake := fetchtest.NewServer()
 	b.Cleanup(fake.Close)
@@ -48,7 +49,7 @@ func BenchmarkColdRequest(b *testing.B) {
 		store cache.Store
 	}{
 		{"network", nil},
-		{"network+slow_store_write", missStore{slowPuts{mem, 50 * time.Millisecond}}},
+		{"network+slow_store_write", missStore{slowPuts{mem, 200 * time.Millisecond}}},
 		{"store_dir", dir},
 		{"store_mem", mem},
 	} {
