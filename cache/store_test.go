@@ -31,8 +31,9 @@ type memObject struct {
 type memStore struct {
 	mu      sync.Mutex
 	objs    map[string]memObject
-	getErr  error
-	putErr  error
+	getErr   error
+	getDelay time.Duration // when not zero, Get takes that long (or until ctx is done)
+	putErr   error
 	putGate chan struct{} // when not nil, Put waits for it (or ctx)
 	gets    atomic.Int64
 	puts    atomic.Int64
@@ -42,6 +43,16 @@ func newMemStore() *memStore { return &memStore{objs: map[string]memObject{}} }
 
 func (s *memStore) Get(ctx context.Context, key string, maxBytes int64) (*StoredOriginal, error) {
 	s.gets.Add(1)
+	s.mu.Lock()
+	delay := s.getDelay
+	s.mu.Unlock()
+	if delay > 0 {
+		select {
+		case <-time.After(delay):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.getErr != nil {
@@ -396,6 +407,31 @@ func TestStoreDownDegradesToTheNetwork(t *testing.T) {
 	assert.False(t, c.Stats().Store.Down)
 	assert.Equal(t, 1, logs.count("the store works again"))
 	assert.NoError(t, c.PingStore(context.Background()))
+}
+
+// A store slower than StoreReadTimeout costs a cold request that timeout once; then it is set
+// aside and the network answers at once.
+func TestStoreSlowReadIsBounded(t *testing.T) {
+	clock := newClock()
+	store := newMemStore()
+	store.set(func(s *memStore) { s.getDelay = 10 * time.Second })
+	c, p := storeNode(t, fmt.Sprintf("storeslowread%d", nameSeq.Add(1)), store, Config{Now: clock.Now, StoreReadTimeout: 100 * time.Millisecond})
+	for i := range 3 {
+		id := fmt.Sprintf("r%d", i)
+		p.set(id, userJPEG(t, id, 24, 24), nil)
+		start := time.Now()
+		_, err := c.Get(context.Background(), Request{Type: "fake", ID: id})
+		require.NoError(t, err)
+		took := time.Since(start)
+		if i == 0 {
+			assert.GreaterOrEqual(t, took, 100*time.Millisecond)
+		}
+		assert.Less(t, took, 5*time.Second, "request %d: bounded by StoreReadTimeout, not the store", i)
+	}
+	s := c.Stats().Store
+	assert.EqualValues(t, 1, s.ReadErrors)
+	assert.EqualValues(t, 2, s.Skipped)
+	assert.EqualValues(t, 3, p.calls.Load())
 }
 
 // The answer never waits for the write: a store whose writes hang costs a cold request nothing,
