@@ -7,9 +7,13 @@
 // Freshness lives in the keys, because groupcache values never expire: an avatar's key carries the
 // number of its refresh period, shifted by a per-avatar jitter so that avatars do not all roll over
 // at the same instant, or a version. Every origin outcome that is a fact about the user ("no such
-// user", "no picture", "not an image") is a cached value; only transient failures are errors, which
-// groupcache does not cache. Forced refreshes, re-checks of missing users and stale-if-error are
-// in fresh.go.
+// user", "no picture") is a cached value; everything else the network gives (a failure, or an
+// answer that may be passing: not an image, too large, cut short) is an error, which groupcache
+// does not cache, retried after a back-off. Forced refreshes, re-checks of missing users,
+// back-offs and stale-if-error are in fresh.go.
+//
+// Under the groups, an optional durable Store keeps the originals beyond the life of the process
+// (store.go): read on a miss before any call to the network, written after the answer.
 //
 // A fleet of app servers shares one cache: with Config.Self and Config.Peers (or PeerDiscovery)
 // every key has one owner among the nodes, found by consistent hashing, which alone loads it; the
