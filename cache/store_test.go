@@ -29,14 +29,14 @@ type memObject struct {
 }
 
 type memStore struct {
-	mu      sync.Mutex
-	objs    map[string]memObject
+	mu       sync.Mutex
+	objs     map[string]memObject
 	getErr   error
 	getDelay time.Duration // when not zero, Get takes that long (or until ctx is done)
 	putErr   error
-	putGate chan struct{} // when not nil, Put waits for it (or ctx)
-	gets    atomic.Int64
-	puts    atomic.Int64
+	putGate  chan struct{} // when not nil, Put waits for it (or ctx)
+	gets     atomic.Int64
+	puts     atomic.Int64
 }
 
 func newMemStore() *memStore { return &memStore{objs: map[string]memObject{}} }
