@@ -145,6 +145,15 @@ type Config struct {
 	// and never fails a request.
 	Store cache.Store
 
+	// StoreReadTimeout bounds one read of the Store, made before a call to a network: raise it
+	// for a bucket far away. Default 2 s.
+	StoreReadTimeout time.Duration
+
+	// StoreSweep is how often one node deletes the Store's entries older than RefreshPeriod +
+	// StaleIfError (+ an hour). Default 6 hours; negative: never, for a bucket whose lifecycle
+	// rules expire them (docs/store.md).
+	StoreSweep time.Duration
+
 	// LongSignatures makes URL write 32-character SHA-256 signatures instead of Cloudinary's default
 	// 8-character SHA-1 ones. Both are accepted whatever this says.
 	LongSignatures bool
@@ -289,26 +298,28 @@ func New(cfg Config) (*Handler, error) {
 		Name: cfg.Name,
 		// groupcache's group names are global to the process: each handler registers its groups
 		// under a name of its own, and the peer protocol says Name.
-		LocalName:     fmt.Sprintf("%s#%d", cfg.Name, handlerSeq.Add(1)),
-		Self:          cfg.Self,
-		Peers:         cfg.Peers,
-		PeerDiscovery: cfg.PeerDiscovery,
-		PeerSecret:    cfg.PeerSecret,
-		PeerTimeout:   cfg.PeerTimeout,
-		Providers:     providers,
-		CacheBytes:    cfg.CacheBytes,
-		RefreshPeriod: cfg.RefreshPeriod,
-		LoadTimeout:   cfg.LoadTimeout,
-		MaxTransforms: cfg.MaxTransforms,
-		Limits:        cfg.Limits,
-		Defaults:      cfg.DefaultImages,
-		NegativeTTL:   cfg.NegativeTTL,
-		ErrorRetry:    cfg.ErrorRetry,
-		MaxErrorRetry: cfg.MaxErrorRetry,
-		StaleIfError:  cfg.StaleIfError,
-		Store:         cfg.Store,
-		Now:           cfg.Now,
-		Logger:        cfg.Logger,
+		LocalName:        fmt.Sprintf("%s#%d", cfg.Name, handlerSeq.Add(1)),
+		Self:             cfg.Self,
+		Peers:            cfg.Peers,
+		PeerDiscovery:    cfg.PeerDiscovery,
+		PeerSecret:       cfg.PeerSecret,
+		PeerTimeout:      cfg.PeerTimeout,
+		Providers:        providers,
+		CacheBytes:       cfg.CacheBytes,
+		RefreshPeriod:    cfg.RefreshPeriod,
+		LoadTimeout:      cfg.LoadTimeout,
+		MaxTransforms:    cfg.MaxTransforms,
+		Limits:           cfg.Limits,
+		Defaults:         cfg.DefaultImages,
+		NegativeTTL:      cfg.NegativeTTL,
+		ErrorRetry:       cfg.ErrorRetry,
+		MaxErrorRetry:    cfg.MaxErrorRetry,
+		StaleIfError:     cfg.StaleIfError,
+		Store:            cfg.Store,
+		StoreReadTimeout: cfg.StoreReadTimeout,
+		StoreSweep:       cfg.StoreSweep,
+		Now:              cfg.Now,
+		Logger:           cfg.Logger,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("avatarmw: %w", err)
