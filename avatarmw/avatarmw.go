@@ -17,6 +17,7 @@
 package avatarmw
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -77,7 +78,8 @@ type Config struct {
 	// CacheBytes bounds the memory this node spends on cached pictures. Default 64 MiB.
 	CacheBytes int64
 
-	// RefreshPeriod is how often an avatar is checked again at its network. Default 7 days.
+	// RefreshPeriod is how often an avatar is checked again at its network. Default 7 days; at
+	// least a second (under a minute is logged as a warning: for demos and tests).
 	RefreshPeriod time.Duration
 
 	// LoadTimeout bounds one origin fetch or one transform. Default 30 s.
@@ -137,16 +139,41 @@ type Config struct {
 	DefaultImages map[string][]byte
 
 	// NegativeTTL is how long a "no such user" or "no picture" is believed before the network is
-	// asked again (once per NegativeTTL for a whole cluster). Default 5 minutes.
+	// asked again (once per NegativeTTL for a whole cluster). Default 5 minutes (RefreshPeriod
+	// when that is shorter).
 	NegativeTTL time.Duration
 
-	// ErrorRetry is how soon an avatar whose refresh failed is asked for again; meanwhile requests
-	// get the last good picture, or the failure. Default 30 s.
+	// ErrorRetry is how soon an avatar whose load failed is asked for again the first time: the
+	// network failed, or gave an answer that may be passing (a page that is not an image, a file
+	// over the limits, a body cut short). The wait doubles with each failure in a row, up to
+	// MaxErrorRetry; meanwhile requests get the last good picture, or the failure. Default 1 s.
 	ErrorRetry time.Duration
 
+	// MaxErrorRetry bounds the wait between two tries of an avatar whose loads keep failing.
+	// Default 5 minutes.
+	MaxErrorRetry time.Duration
+
 	// StaleIfError bounds how long past its refresh time a picture is still served when the
-	// network fails. Default RefreshPeriod; negative: never.
+	// network fails. Default a day, or RefreshPeriod when that is longer; negative: never.
 	StaleIfError time.Duration
+
+	// Store, when set, keeps the originals (and the facts "no such user", "no picture") beyond the
+	// life of the process: what this node fetches is written there in the background, and read
+	// back before any call to a network, so that a node started again, or a new node of the
+	// fleet sharing the store, serves what was fetched within its period without calling the
+	// networks. Package cache/blobstore opens one on a directory or a bucket (S3, GCS, Azure).
+	// A store that fails or is slow is left alone for a few seconds, with a warning in the log,
+	// and never fails a request.
+	Store cache.Store
+
+	// StoreReadTimeout bounds one read of the Store, made before a call to a network: raise it
+	// for a bucket far away. Default 2 s.
+	StoreReadTimeout time.Duration
+
+	// StoreSweep is how often one node deletes the Store's entries older than RefreshPeriod +
+	// StaleIfError (+ an hour). Default 6 hours; negative: never, for a bucket whose lifecycle
+	// rules expire them (docs/store.md).
+	StoreSweep time.Duration
 
 	// LongSignatures makes URL write 32-character SHA-256 signatures instead of Cloudinary's default
 	// 8-character SHA-1 ones. Both are accepted whatever this says.
@@ -299,26 +326,30 @@ func New(cfg Config) (*Handler, error) {
 		Name: cfg.Name,
 		// groupcache's group names are global to the process: each handler registers its groups
 		// under a name of its own, and the peer protocol says Name.
-		LocalName:     fmt.Sprintf("%s#%d", cfg.Name, handlerSeq.Add(1)),
-		Self:          cfg.Self,
-		Peers:         cfg.Peers,
-		PeerDiscovery: cfg.PeerDiscovery,
-		PeerSecret:    cfg.PeerSecret,
-		PeerTimeout:   cfg.PeerTimeout,
-		Providers:     providers,
-		CacheBytes:    cfg.CacheBytes,
-		RefreshPeriod: cfg.RefreshPeriod,
-		LoadTimeout:   cfg.LoadTimeout,
-		MaxTransforms: cfg.MaxTransforms,
-		WorkBytes:     cfg.WorkBytes,
-		MaxQueueWait:  cfg.MaxQueueWait,
-		Limits:        cfg.Limits,
-		Defaults:      cfg.DefaultImages,
-		NegativeTTL:   cfg.NegativeTTL,
-		ErrorRetry:    cfg.ErrorRetry,
-		StaleIfError:  cfg.StaleIfError,
-		Now:           cfg.Now,
-		Logger:        cfg.Logger,
+		LocalName:        fmt.Sprintf("%s#%d", cfg.Name, handlerSeq.Add(1)),
+		Self:             cfg.Self,
+		Peers:            cfg.Peers,
+		PeerDiscovery:    cfg.PeerDiscovery,
+		PeerSecret:       cfg.PeerSecret,
+		PeerTimeout:      cfg.PeerTimeout,
+		Providers:        providers,
+		CacheBytes:       cfg.CacheBytes,
+		RefreshPeriod:    cfg.RefreshPeriod,
+		LoadTimeout:      cfg.LoadTimeout,
+		MaxTransforms:    cfg.MaxTransforms,
+		WorkBytes:        cfg.WorkBytes,
+		MaxQueueWait:     cfg.MaxQueueWait,
+		Limits:           cfg.Limits,
+		Defaults:         cfg.DefaultImages,
+		NegativeTTL:      cfg.NegativeTTL,
+		ErrorRetry:       cfg.ErrorRetry,
+		MaxErrorRetry:    cfg.MaxErrorRetry,
+		StaleIfError:     cfg.StaleIfError,
+		Store:            cfg.Store,
+		StoreReadTimeout: cfg.StoreReadTimeout,
+		StoreSweep:       cfg.StoreSweep,
+		Now:              cfg.Now,
+		Logger:           cfg.Logger,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("avatarmw: %w", err)
@@ -365,8 +396,13 @@ func (h *Handler) SetPeers(peers ...string) error { return h.cache.SetPeers(peer
 // Peers returns the cluster's nodes as this node sees them, sorted; nil outside a cluster.
 func (h *Handler) Peers() []string { return h.cache.Peers() }
 
+// PingStore reports whether Config.Store can be reached now (nil without a store), for readiness
+// checks. The handler serves without the store while it cannot.
+func (h *Handler) PingStore(ctx context.Context) error { return h.cache.PingStore(ctx) }
+
 // Close stops the handler's background work (peer discovery, forced refreshes being told to
-// peers) and closes its idle connections, to peers and to the networks. The handler keeps
+// peers, the sweep of the store), makes the writes to the Store still queued (for at most 10 s),
+// and closes its idle connections, to peers and to the networks. The handler keeps
 // serving. groupcache cannot forget groups: the memory of a handler's cache is held for the life
 // of the process, so create handlers once, at start-up.
 func (h *Handler) Close() error {

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/avatarkit/avatarkit/cache"
 	"github.com/avatarkit/avatarkit/fetch/fetchtest"
 )
 
@@ -158,9 +159,17 @@ func TestFreshClusterForcedRefresh(t *testing.T) {
 	assert.Equal(t, immutable, vres.Header.Get("Cache-Control"))
 	assert.Zero(t, fc.stats().PeerAuthRefusals)
 
-	// Refresh through the Go API on another node: the same everywhere, with a later version.
+	// A repeat on another node moments later is the same refresh.
+	lookups := fc.fake.Count(fetchtest.FacebookLookup)
+	again, err := fc.nodes[1].h.Refresh(context.Background(), "facebook", u.ID)
+	require.NoError(t, err)
+	assert.Equal(t, version, again, "refreshes coalesce across the cluster")
+	assert.Equal(t, lookups, fc.fake.Count(fetchtest.FacebookLookup))
+
+	// Refresh through the Go API on another node, past the coalescing window: the same
+	// everywhere, with a later version.
 	fc.fake.ChangePicture("facebook", u.ID)
-	fc.clock.Advance(time.Second)
+	fc.clock.Advance(cache.RefreshCoalesce)
 	v2, err := fc.nodes[2].h.Refresh(context.Background(), "facebook", u.ID)
 	require.NoError(t, err)
 	assert.Greater(t, v2, version)

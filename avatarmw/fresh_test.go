@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/avatarkit/avatarkit/cache"
 	"github.com/avatarkit/avatarkit/fetch"
 	"github.com/avatarkit/avatarkit/fetch/fetchtest"
 )
@@ -240,9 +241,17 @@ func TestFreshForcedRefresh(t *testing.T) {
 	l3, d3 := origin(e.fake)
 	assert.Equal(t, [2]int{l2, d2}, [2]int{l3, d3}, "both serve the refresh's fetch")
 
-	// The same through the admin endpoint, with a transformation not asked for yet.
+	// A repeat moments later is the same refresh: no call.
+	again, err := e.h.Refresh(context.Background(), "facebook", u.ID)
+	require.NoError(t, err)
+	assert.Equal(t, version, again)
+	l4, d4 := origin(e.fake)
+	assert.Equal(t, [2]int{l2, d2}, [2]int{l4, d4}, "refreshes coalesce")
+
+	// The same through the admin endpoint, past the coalescing window, with a transformation not
+	// asked for yet.
 	e.fake.ChangePicture("facebook", u.ID)
-	e.clock.Advance(time.Second)
+	e.clock.Advance(cache.RefreshCoalesce)
 	code, _, body := adminPost(t, e.srv, "/admin/avatars/facebook/"+u.ID+"/refresh", "Bearer "+freshAdminToken)
 	require.Equal(t, http.StatusOK, code, "%v", body)
 	v2, ok := body["version"].(float64)
@@ -323,7 +332,7 @@ func TestFreshAdminEndpoint(t *testing.T) {
 			}
 		})
 	}
-	assert.Equal(t, 2, e.fake.Count(fetchtest.FacebookImage), "only the two good refreshes downloaded anything")
+	assert.Equal(t, 1, e.fake.Count(fetchtest.FacebookImage), "only the good refreshes downloaded anything, and they coalesce")
 
 	_, err := e.h.AdminHandler("admin/", freshAdminToken)
 	assert.Error(t, err)

@@ -7,9 +7,13 @@
 // Freshness lives in the keys, because groupcache values never expire: an avatar's key carries the
 // number of its refresh period, shifted by a per-avatar jitter so that avatars do not all roll over
 // at the same instant, or a version. Every origin outcome that is a fact about the user ("no such
-// user", "no picture", "not an image") is a cached value; only transient failures are errors, which
-// groupcache does not cache. Forced refreshes, re-checks of missing users and stale-if-error are
-// in fresh.go.
+// user", "no picture") is a cached value; everything else the network gives (a failure, or an
+// answer that may be passing: not an image, too large, cut short) is an error, which groupcache
+// does not cache, retried after a back-off. Forced refreshes, re-checks of missing users,
+// back-offs and stale-if-error are in fresh.go.
+//
+// Under the groups, an optional durable Store keeps the originals beyond the life of the process
+// (store.go): read on a miss before any call to the network, written after the answer.
 //
 // A fleet of app servers shares one cache: with Config.Self and Config.Peers (or PeerDiscovery)
 // every key has one owner among the nodes, found by consistent hashing, which alone loads it; the
@@ -58,7 +62,9 @@ const (
 	DefaultRefreshPeriod = 7 * 24 * time.Hour
 	DefaultLoadTimeout   = 30 * time.Second
 	DefaultNegativeTTL   = 5 * time.Minute
-	DefaultErrorRetry    = 30 * time.Second
+	DefaultErrorRetry    = time.Second
+	DefaultMaxErrorRetry = 5 * time.Minute
+	DefaultStaleIfError  = 24 * time.Hour
 	DefaultMaxAvatars    = 100_000
 	DefaultWorkBytes     = 128 << 20
 	DefaultMaxQueueWait  = 3 * time.Second
@@ -88,8 +94,9 @@ type Config struct {
 	CacheBytes int64
 
 	// RefreshPeriod is how long an unversioned avatar is kept before its network is asked again.
-	// Default 7 days; at least one minute. The same on every node of a cluster: the period is part
-	// of the keys, and a node refuses a peer's key of a period it is not in.
+	// Default 7 days; at least a second (New logs a warning under a minute: short periods are for
+	// demos and tests). The same on every node of a cluster: the period is part of the keys, and a
+	// node refuses a peer's key of a period it is not in.
 	RefreshPeriod time.Duration
 
 	// LoadTimeout bounds one load: an origin lookup and download, or a transform. Loads run on a
@@ -124,17 +131,52 @@ type Config struct {
 
 	// NegativeTTL is how long a "no such user" or "no picture" is believed: after it, the next
 	// request asks the network again (once per NegativeTTL for the whole cluster). Default 5
-	// minutes; at least a second, at most RefreshPeriod.
+	// minutes, or RefreshPeriod when that is shorter; at least a second, at most RefreshPeriod.
 	NegativeTTL time.Duration
 
-	// ErrorRetry is how soon an avatar whose load failed (the network down, slow, throttling us)
-	// is asked for again; meanwhile the failure, or the last good picture, is the answer. Default
-	// 30 s; at least a second.
+	// ErrorRetry is how soon an avatar whose load failed is asked for again the first time: the
+	// network down, slow, throttling us, or an answer that may be passing (a page that is not an
+	// image, a file over the limits, a body cut short). Each further failure in a row doubles the
+	// wait, up to MaxErrorRetry; meanwhile the failure, or the last good picture, is the answer,
+	// at once. A wait a rate-limited network asked for is honoured when it is longer. Default 1 s;
+	// at least a millisecond.
 	ErrorRetry time.Duration
 
+	// MaxErrorRetry bounds the wait between two tries of an avatar whose loads keep failing.
+	// Default 5 minutes; at least ErrorRetry.
+	MaxErrorRetry time.Duration
+
 	// StaleIfError bounds how long past its refresh time a picture may still be served when its
-	// refresh fails. Default RefreshPeriod; negative: never serve a stale picture.
+	// refresh fails. Default a day, or RefreshPeriod when that is longer; negative: never serve
+	// a stale picture.
 	StaleIfError time.Duration
+
+	// Store, when set, is a durable tier for originals under the in-memory cache (store.go): what
+	// a node fetches is written there, and read back on a miss before any call to the network, so
+	// that a node started again, or a new node of the fleet, serves what was fetched within its
+	// period without asking the networks. Every node of a cluster may share one. A store that
+	// fails or is slow is left alone for a few seconds, with a warning in the log: the cache then
+	// works as it would without one. See package cache/blobstore.
+	Store Store
+
+	// StoreReadTimeout bounds one read of the Store, made before a call to the network. Default
+	// 2 s.
+	StoreReadTimeout time.Duration
+
+	// StoreWriteTimeout bounds one write to the Store. Writes are made in the background, after
+	// the answer. Default 30 s.
+	StoreWriteTimeout time.Duration
+
+	// StoreQueue and StoreQueueBytes bound the writes waiting to be made, in number and in bytes
+	// of pictures; a write beyond them is dropped (logged and counted in Stats). Default 1000
+	// writes and 16 MiB.
+	StoreQueue      int
+	StoreQueueBytes int64
+
+	// StoreSweep is how often the Store's entries older than RefreshPeriod + StaleIfError (+ an
+	// hour) are deleted, by one node of a cluster. Default 6 hours; negative: never, for a bucket
+	// whose lifecycle rules expire them.
+	StoreSweep time.Duration
 
 	// Defaults are the default pictures (d_<name>) by name: the bytes of a JPEG, PNG, GIF or WebP
 	// image within Limits. They stand in, transformed like the original would be, when the network
@@ -208,8 +250,10 @@ type Cache struct {
 	negativeTTL  time.Duration
 	errorRetry   time.Duration
 	staleIfError time.Duration
+	maxErrRetry  time.Duration
 	timeout      time.Duration
 	limits       imageops.Limits
+	name         string
 	now          func() time.Time
 	log          *slog.Logger
 	work         *budget
@@ -237,6 +281,11 @@ type Cache struct {
 	lastVersion atomic.Uint64
 	holdMu      sync.Mutex
 	holds       map[string]time.Time // type -> until when the fleet knows its network holds us off (holds.go)
+	refreshMu   sync.Mutex
+	refreshing  map[string]*refreshCall // "type|id" -> the forced refresh in flight, or made last (fresh.go)
+
+	store      *storeTier // nil without Config.Store
+	storePeeks *lruMap    // "type|id" -> storePeek
 
 	originFetches  atomic.Int64
 	transforms     atomic.Int64
@@ -245,6 +294,7 @@ type Cache struct {
 	defaultsServed atomic.Int64
 	refreshes      atomic.Int64
 	holdsTaken     atomic.Int64
+	coalesced      atomic.Int64
 	notForwarded   atomic.Int64 // keys a peer asked for that this node loaded instead of asking their owner
 	peekMisses     atomic.Int64 // peeks a peer answered with "not cached": groupcache counts them as peer errors
 	probationLoads atomic.Int64
@@ -318,8 +368,8 @@ func New(cfg Config) (*Cache, error) {
 	switch {
 	case cfg.RefreshPeriod == 0:
 		cfg.RefreshPeriod = DefaultRefreshPeriod
-	case cfg.RefreshPeriod < time.Minute:
-		return nil, fmt.Errorf("cache: RefreshPeriod %v is shorter than a minute", cfg.RefreshPeriod)
+	case cfg.RefreshPeriod < time.Second:
+		return nil, fmt.Errorf("cache: RefreshPeriod %v is shorter than a second", cfg.RefreshPeriod)
 	}
 	switch {
 	case cfg.LoadTimeout == 0:
@@ -350,18 +400,27 @@ func New(cfg Config) (*Cache, error) {
 	}
 	switch {
 	case cfg.NegativeTTL == 0:
-		cfg.NegativeTTL = DefaultNegativeTTL
+		cfg.NegativeTTL = min(DefaultNegativeTTL, cfg.RefreshPeriod)
 	case cfg.NegativeTTL < time.Second || cfg.NegativeTTL > cfg.RefreshPeriod:
 		return nil, fmt.Errorf("cache: NegativeTTL %v: want at least a second and at most RefreshPeriod (%v)", cfg.NegativeTTL, cfg.RefreshPeriod)
 	}
 	switch {
 	case cfg.ErrorRetry == 0:
 		cfg.ErrorRetry = DefaultErrorRetry
-	case cfg.ErrorRetry < time.Second:
-		return nil, fmt.Errorf("cache: ErrorRetry %v is shorter than a second", cfg.ErrorRetry)
+	case cfg.ErrorRetry < time.Millisecond:
+		return nil, fmt.Errorf("cache: ErrorRetry %v is shorter than a millisecond", cfg.ErrorRetry)
+	}
+	switch {
+	case cfg.MaxErrorRetry == 0:
+		cfg.MaxErrorRetry = max(DefaultMaxErrorRetry, cfg.ErrorRetry)
+	case cfg.MaxErrorRetry < cfg.ErrorRetry:
+		return nil, fmt.Errorf("cache: MaxErrorRetry %v is shorter than ErrorRetry (%v)", cfg.MaxErrorRetry, cfg.ErrorRetry)
 	}
 	if cfg.StaleIfError == 0 {
-		cfg.StaleIfError = cfg.RefreshPeriod
+		cfg.StaleIfError = max(DefaultStaleIfError, cfg.RefreshPeriod)
+	}
+	if err := storeDefaults(&cfg); err != nil {
+		return nil, err
 	}
 	switch {
 	case cfg.MaxAvatars == 0:
@@ -375,6 +434,10 @@ func New(cfg Config) (*Cache, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.RefreshPeriod < time.Minute {
+		cfg.Logger.Warn("avatarkit: a refresh period under a minute asks the networks for every avatar that often: for demos and tests",
+			"refresh_period", cfg.RefreshPeriod)
+	}
 
 	c := &Cache{
 		providers:    make(map[string]fetch.Provider, len(cfg.Providers)),
@@ -382,6 +445,8 @@ func New(cfg Config) (*Cache, error) {
 		period:       cfg.RefreshPeriod,
 		negativeTTL:  cfg.NegativeTTL,
 		errorRetry:   cfg.ErrorRetry,
+		maxErrRetry:  cfg.MaxErrorRetry,
+		name:         cfg.Name,
 		staleIfError: cfg.StaleIfError,
 		timeout:      cfg.LoadTimeout,
 		limits:       cfg.Limits,
@@ -397,6 +462,8 @@ func New(cfg Config) (*Cache, error) {
 		notVersions:  failureMemo{newLRU(cfg.MaxAvatars / 10)},
 		overrides:    map[string]override{},
 		holds:        map[string]time.Time{},
+		refreshing:   map[string]*refreshCall{},
+		storePeeks:   newLRU(max(cfg.MaxAvatars/10, 1)),
 		peerRetry:    defaultPeerRetry,
 	}
 	for name, p := range cfg.Providers {
@@ -433,6 +500,12 @@ func New(cfg Config) (*Cache, error) {
 		return nil, err
 	}
 	c.closeCtx, c.closeCancel = context.WithCancel(context.Background())
+	if cfg.Store != nil {
+		c.store = newStoreTier(cfg.Store, &cfg, c.log)
+		if cfg.StoreSweep > 0 {
+			c.background(c.sweeper(cfg.StoreSweep))
+		}
+	}
 	if d := cfg.PeerDiscovery; d != nil {
 		c.discoveryDone = make(chan struct{})
 		go c.discover(*d, peers)
@@ -723,6 +796,11 @@ type Stats struct {
 	// Admission describes the admission of variants to the cache: one-off variants are kept
 	// apart, in the probation group, so that they cannot evict the popular ones.
 	Admission AdmissionStats `json:"admission"`
+	// RefreshesCoalesced counts the forced refreshes answered with the version of one in flight,
+	// or made moments before, instead of asking the network again.
+	RefreshesCoalesced int64 `json:"refreshes_coalesced"`
+	// Store holds the counters of the durable store (Config.Store); Enabled is false without one.
+	Store StoreStats `json:"store"`
 	// Originals, Index, Analyses and Variants are groupcache's own counters of the four groups.
 	Originals GroupStats `json:"originals"`
 	Index     GroupStats `json:"index"`
@@ -758,23 +836,27 @@ type CacheStats struct {
 // Stats returns the cache's counters.
 func (c *Cache) Stats() Stats {
 	s := Stats{
-		OriginFetches:    c.originFetches.Load(),
-		Transforms:       c.transforms.Load(),
-		ServedForPeers:   c.servedForPeers.Load(),
-		PeerAuthRefusals: c.peerAuthRefusals.Load(),
-		PeerBadRequests:  c.peerBadRequests.Load(),
-		Analyses:         c.analyses.Load(),
-		StaleServed:      c.staleServed.Load(),
-		DefaultsServed:   c.defaultsServed.Load(),
-		Refreshes:        c.refreshes.Load(),
-		RateLimitHolds:   c.holdsTaken.Load(),
-		Work:             c.work.stats(),
-		Admission:        AdmissionStats{Probation: c.probationLoads.Load(), Promoted: c.promoted.Load(), PeerPeeks: c.peekMisses.Load()},
-		Originals:        groupStats(c.originals),
-		Index:            groupStats(c.indexes),
-		AnalysesG:        groupStats(c.analysisGroup),
-		Variants:         groupStats(c.variants),
-		Probation:        groupStats(c.probation),
+		OriginFetches:      c.originFetches.Load(),
+		Transforms:         c.transforms.Load(),
+		ServedForPeers:     c.servedForPeers.Load(),
+		PeerAuthRefusals:   c.peerAuthRefusals.Load(),
+		PeerBadRequests:    c.peerBadRequests.Load(),
+		Analyses:           c.analyses.Load(),
+		StaleServed:        c.staleServed.Load(),
+		DefaultsServed:     c.defaultsServed.Load(),
+		Refreshes:          c.refreshes.Load(),
+		RateLimitHolds:     c.holdsTaken.Load(),
+		RefreshesCoalesced: c.coalesced.Load(),
+		Work:               c.work.stats(),
+		Admission:          AdmissionStats{Probation: c.probationLoads.Load(), Promoted: c.promoted.Load(), PeerPeeks: c.peekMisses.Load()},
+		Originals:          groupStats(c.originals),
+		Index:              groupStats(c.indexes),
+		AnalysesG:          groupStats(c.analysisGroup),
+		Variants:           groupStats(c.variants),
+		Probation:          groupStats(c.probation),
+	}
+	if c.store != nil {
+		s.Store = c.store.stats()
 	}
 	for _, g := range []GroupStats{s.Originals, s.Index, s.AnalysesG, s.Variants, s.Probation} {
 		s.PeerLoads += g.PeerLoads

@@ -546,7 +546,11 @@ func TestNewValidates(t *testing.T) {
 		{Providers: map[string]fetch.Provider{"fake": nil}},
 		{Providers: ok, Name: "a|b"},
 		{Providers: ok, CacheBytes: -1},
-		{Providers: ok, RefreshPeriod: time.Second},
+		{Providers: ok, RefreshPeriod: 999 * time.Millisecond},
+		{Providers: ok, RefreshPeriod: time.Second, NegativeTTL: 2 * time.Second},
+		{Providers: ok, ErrorRetry: time.Minute, MaxErrorRetry: time.Second},
+		{Providers: ok, StoreQueue: -1},
+		{Providers: ok, StoreReadTimeout: -time.Second},
 		{Providers: ok, LoadTimeout: -time.Second},
 		{Providers: ok, MaxTransforms: -1},
 	} {

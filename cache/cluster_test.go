@@ -296,9 +296,13 @@ func TestOwnersErrorIsTheAnswer(t *testing.T) {
 	assert.ErrorIs(t, err, fetch.ErrRateLimited)
 	assert.EqualValues(t, 1, b.p.calls.Load())
 
-	// A transient error is not cached: once ErrorRetry is over, the next request asks the owner
-	// again.
+	// A transient error is not cached: once the wait the network asked for is over (longer than
+	// ErrorRetry), the next request asks the owner again.
 	clock.Advance(DefaultErrorRetry)
+	_, err = a.c.Get(context.Background(), r)
+	assert.ErrorIs(t, err, fetch.ErrRateLimited, "the network's wait is honoured")
+	assert.EqualValues(t, 1, b.p.calls.Load())
+	clock.Advance(90*time.Second - DefaultErrorRetry)
 	_, err = a.c.Get(context.Background(), r)
 	require.NoError(t, err)
 	assert.Zero(t, a.p.calls.Load())

@@ -50,11 +50,12 @@ func encodePicture(f imageops.Format, isDefault bool, stamp int64, etag string, 
 	return encodeEntry(classPicture, byte(f), flags, stamp, etag, body)
 }
 
-// encodeError returns the entry of a permanent outcome: a *fetch.Error or an *imageops.Error.
-// Other errors are not permanent and are not encoded.
+// encodeError returns the entry of an outcome that is a fact: a *fetch.Error that states
+// something about the user (isFact), or an *imageops.Error (a fact about a picture's content,
+// which names it). Other errors may pass and are not encoded.
 func encodeError(err error, stamp int64) ([]byte, bool) {
 	var fe *fetch.Error
-	if errors.As(err, &fe) && fe.Kind.Permanent() {
+	if errors.As(err, &fe) && isFact(fe.Kind) {
 		return encodeEntry(classFetchError, byte(fe.Kind), 0, stamp, truncateMeta(fe.Error()), nil), true
 	}
 	var ie *imageops.Error
@@ -63,6 +64,12 @@ func encodeError(err error, stamp int64) ([]byte, bool) {
 	}
 	return nil, false
 }
+
+// isFact reports whether a network's answer of kind k is a fact about the user, remembered like a
+// picture: "no such user", "no picture". Anything else the network gave — a page that is not an
+// image, a file over the limits, a body cut short, a 5xx — may be passing, and is asked again
+// after a back-off.
+func isFact(k fetch.Kind) bool { return k == fetch.KindNotFound || k == fetch.KindNoPicture }
 
 func truncateMeta(s string) string {
 	const max = 1 << 12

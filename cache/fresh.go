@@ -33,11 +33,15 @@ import (
 //   - A "no such user" or "no picture" is believed for NegativeTTL; after that a request asks the
 //     network again under a re-check key, once per NegativeTTL cluster-wide; a picture found
 //     that way becomes the node's override for the rest of the period.
-//   - When a load fails (the network is down, slow or rate-limiting us), the owner remembers the
-//     failure for ErrorRetry (failures) so that the network is not hammered, and requests are
-//     answered with the last good picture (stale-if-error) while it is at most StaleIfError past
-//     its refresh time: the one this node last served, or the previous period's, if a cache in
-//     the cluster still holds it.
+//   - When a load fails (the network is down, slow or rate-limiting us, or gave an answer that may
+//     be passing: a page that is not an image, a file over the limits, a body cut short), the
+//     owner remembers the failure (failures) for a back-off that starts at ErrorRetry and doubles
+//     with each failure in a row, up to MaxErrorRetry, so that the network is not hammered, and
+//     requests are answered with the last good picture (stale-if-error) while it is at most
+//     StaleIfError past its refresh time: the one this node last served, or the previous
+//     period's, if a cache in the cluster still holds it, or the one in the store.
+//   - Forced refreshes of one avatar coalesce: while one is in flight, or within
+//     refreshCoalesce of one, another returns its version without asking the network.
 
 // lruMap is a groupcache/lru.Cache safe for concurrent use.
 type lruMap struct {
@@ -76,10 +80,11 @@ type failureMemo struct{ m *lruMap }
 type failure struct {
 	err       error
 	at, until time.Time
+	n         int // failures in a row
 }
 
-// recent returns the failure of key if it happened less than ErrorRetry ago. A wait the network
-// asked for (fetch.Error.RetryAfter) is what is left of it now.
+// recent returns the failure of key if its back-off is not over. A wait the network asked for
+// (fetch.Error.RetryAfter) is what is left of it now.
 func (f failureMemo) recent(key string, now time.Time) error {
 	v, ok := f.m.get(key)
 	if !ok || !now.Before(v.(failure).until) {
@@ -90,13 +95,41 @@ func (f failureMemo) recent(key string, now time.Time) error {
 	if errors.As(fl.err, &fe) && fe.RetryAfter > 0 {
 		cp := *fe
 		cp.RetryAfter = max(time.Second, (fe.RetryAfter - now.Sub(fl.at)).Truncate(time.Second))
+		if cp.Kind == fetch.KindRateLimited {
+			cp.Msg, cp.HeldBack = "the network is rate-limiting us, retry in "+cp.RetryAfter.String(), true
+		}
 		return &cp
 	}
 	return fl.err
 }
 
-func (f failureMemo) add(key string, err error, at, until time.Time) {
-	f.m.add(key, failure{err: err, at: at, until: until})
+// addUntil records err for key from at until until.
+func (f failureMemo) addUntil(key string, err error, at, until time.Time) {
+	f.m.add(key, failure{err: err, at: at, until: until, n: 1})
+}
+
+// add records a failure of key at at, and returns how long key is left alone: first for base,
+// then twice as long after each failure in a row (one that comes within the last back-off, or
+// twice maxWait, of the one before), at most maxWait; or for the wait a rate-limited network
+// asked for, when it is longer.
+func (f failureMemo) add(key string, err error, at time.Time, base, maxWait time.Duration) time.Duration {
+	n := 1
+	if v, ok := f.m.get(key); ok {
+		if prev := v.(failure); at.Sub(prev.until) < max(prev.until.Sub(prev.at), 2*maxWait) {
+			n = prev.n + 1
+		}
+	}
+	wait := base
+	for i := 1; i < n && wait < maxWait; i++ {
+		wait *= 2
+	}
+	wait = min(wait, maxWait)
+	var fe *fetch.Error
+	if errors.As(err, &fe) && fe.Kind == fetch.KindRateLimited && fe.RetryAfter > wait {
+		wait = fe.RetryAfter
+	}
+	f.m.add(key, failure{err: err, at: at, until: at.Add(wait), n: n})
+	return wait
 }
 
 // goodPicture is the last picture a node served for an avatar.
@@ -149,7 +182,7 @@ func (c *Cache) isVersion(ctx context.Context, typ, id string, version uint64, n
 	}
 	_, err := c.indexOf(withPeek(ctx), key)
 	if errors.Is(err, errNotCached) {
-		c.notVersions.add(key, err, now, now.Add(notVersionMemo))
+		c.notVersions.addUntil(key, err, now, now.Add(notVersionMemo))
 	}
 	return err == nil
 }
@@ -235,13 +268,17 @@ func (c *Cache) staleFallback(ctx context.Context, typ, id, failedKey string, no
 	prev := typ + "|" + id + "|e" + strconv.FormatInt(n-1, 10)
 	_, end := c.periodOf(typ, id, now.Add(-c.period))
 	if prev == failedKey || now.Sub(end) > c.staleIfError {
-		return goodPicture{}, false
+		return c.storedLastGood(ctx, typ, id, failedKey, now)
 	}
-	e, err := c.indexOf(withPeek(ctx), prev)
-	if err != nil || e.class != classPicture {
-		return goodPicture{}, false
+	if e, err := c.indexOf(withPeek(ctx), prev); err == nil && e.class == classPicture {
+		return goodPicture{key: prev, e: e, until: end}, true
 	}
-	return goodPicture{key: prev, e: e, until: end}, true
+	// The last picture the store holds, from any period: on a node started since it was served.
+	g, ok := c.storedLastGood(ctx, typ, id, failedKey, now)
+	if ok {
+		c.good.add(typ+"|"+id, g)
+	}
+	return g, ok
 }
 
 // nextVersion returns a new version number: the Unix time in seconds, or one more than the last
@@ -278,12 +315,82 @@ func (c *Cache) Refresh(ctx context.Context, typ, id string) (uint64, error) {
 	} else if canon != id {
 		return 0, fmt.Errorf("cache: identifier %q is not canonical (%q)", id, canon)
 	}
+	avatar := typ + "|" + id
+	c.refreshMu.Lock()
+	if rc := c.refreshing[avatar]; rc != nil {
+		select {
+		case <-rc.done:
+			if c.now().Sub(rc.at) < refreshCoalesce && rc.version > 0 {
+				c.refreshMu.Unlock()
+				c.coalesced.Add(1)
+				return rc.version, rc.err
+			}
+		default:
+			c.refreshMu.Unlock()
+			c.coalesced.Add(1)
+			select {
+			case <-rc.done:
+				return rc.version, rc.err
+			case <-ctx.Done():
+				return 0, ctx.Err()
+			}
+		}
+	}
+	rc := &refreshCall{done: make(chan struct{})}
+	if len(c.refreshing) >= maxOverrides {
+		for k, old := range c.refreshing {
+			select {
+			case <-old.done:
+				delete(c.refreshing, k)
+			default:
+			}
+		}
+	}
+	c.refreshing[avatar] = rc
+	c.refreshMu.Unlock()
+	rc.version, rc.err = c.refresh(ctx, typ, id)
+	rc.at = c.now()
+	close(rc.done)
+	return rc.version, rc.err
+}
+
+// RefreshCoalesce is how long after a forced refresh of an avatar another one returns its version
+// instead of asking the network again: a refresh made on any node of the cluster (its version,
+// a Unix time, says when), or found in the store.
+const RefreshCoalesce = 10 * time.Second
+
+const refreshCoalesce = RefreshCoalesce
+
+// refreshCall is a forced refresh in flight (done open), or made at at.
+type refreshCall struct {
+	done    chan struct{}
+	version uint64
+	err     error
+	at      time.Time
+}
+
+// refresh is Refresh, once it is known that no refresh of the avatar is in flight here.
+func (c *Cache) refresh(ctx context.Context, typ, id string) (uint64, error) {
 	now := c.now()
+	avatar := typ + "|" + id
 	// Above the avatar's latest refresh this node knows of, even one another node made in the
-	// same second: the same version would serve that refresh's picture, not ask the network.
+	// same second, or one made before this node started: the same version would serve that
+	// refresh's picture, not ask the network. One made moments ago is the answer.
 	c.ovMu.Lock()
-	known := c.overrides[typ+"|"+id].version
+	o := c.overrides[avatar]
 	c.ovMu.Unlock()
+	known := o.version
+	if m, ok := c.storedVersion(ctx, typ, id); ok && m.Version > known {
+		known = m.Version
+		o = override{key: m.Key, version: m.Version, until: m.OverrideUntil}
+	}
+	if o.version > 0 && now.Before(o.until) && now.Sub(time.Unix(int64(o.version), 0)) < refreshCoalesce {
+		if e, err := c.indexOf(withPeek(ctx), o.key); err == nil { // a peek: no load of its own
+			c.coalesced.Add(1)
+			c.setOverride(avatar, o)
+			return o.version, e.err()
+		}
+	}
 	version := c.nextVersion(now, known+1)
 	key := versionKey(typ, id, version)
 	e, err := c.indexOf(ctx, key)
@@ -292,7 +399,7 @@ func (c *Cache) Refresh(ctx context.Context, typ, id string) (uint64, error) {
 	}
 	c.refreshes.Add(1)
 	_, end := c.periodOf(typ, id, now)
-	o := override{key: key, version: version, until: end}
+	o = override{key: key, version: version, until: end}
 	c.setOverride(typ+"|"+id, o)
 	c.broadcastOverride(ctx, typ, id, o)
 	c.log.Info("avatarkit: forced refresh", "type", typ, "id", id, "version", version, "until", end)
@@ -570,11 +677,12 @@ func (e entry) isNoPicture() bool {
 }
 
 // isTransient reports whether err is a failure that may go away (and a stale picture may stand
-// in for), rather than a refusal of the request.
+// in for), rather than a fact about the user or a refusal of the request: an answer that is not
+// an image, or is over the limits, may be passing too.
 func isTransient(err error) bool {
 	var fe *fetch.Error
 	if errors.As(err, &fe) {
-		return !fe.Kind.Permanent() && fe.Kind != fetch.KindBadID && fe.Kind != fetch.KindGone && fe.Kind != fetch.KindNotConfigured
+		return !isFact(fe.Kind) && fe.Kind != fetch.KindBadID && fe.Kind != fetch.KindGone && fe.Kind != fetch.KindNotConfigured
 	}
 	return !errors.Is(err, context.Canceled)
 }

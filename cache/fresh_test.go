@@ -87,9 +87,20 @@ func TestFreshRefreshServesTheNewPictureAtOnce(t *testing.T) {
 	assert.True(t, versioned.Expires.IsZero(), "a versioned picture never changes")
 	assert.EqualValues(t, 2, p.calls.Load(), "the refresh's load is what both serve")
 
-	v2, err := c.Refresh(context.Background(), "fake", "jo")
+	// Refreshes coalesce: a repeat moments later is the same version, and no call.
+	for range 20 {
+		v2, err := c.Refresh(context.Background(), "fake", "jo")
+		require.NoError(t, err)
+		assert.Equal(t, v, v2, "a repeat within the coalescing window has the same version")
+		clock.Advance(refreshCoalesce / 20 / 2)
+	}
+	assert.EqualValues(t, 2, p.calls.Load())
+	assert.EqualValues(t, 20, c.Stats().RefreshesCoalesced)
+	clock.Advance(refreshCoalesce / 2)
+	v3, err := c.Refresh(context.Background(), "fake", "jo")
 	require.NoError(t, err)
-	assert.Equal(t, v+1, v2, "a second refresh in the same second has a version of its own")
+	assert.Greater(t, v3, v, "after the window, a refresh of its own")
+	assert.EqualValues(t, 3, p.calls.Load())
 
 	// The override lasts until the period ends; the next period asks the network again.
 	clock.Set(end)
@@ -421,7 +432,7 @@ func TestFreshKeysThePeersTake(t *testing.T) {
 		staleIfError time.Duration
 		oldest       int64 // the oldest period taken, relative to the current one
 	}{
-		{"default StaleIfError", 0, -1},
+		{"default StaleIfError, a day", 0, -24},
 		{"StaleIfError of three periods", 3 * time.Hour, -3},
 		{"no StaleIfError", -1, -1},
 	} {
@@ -432,7 +443,7 @@ func TestFreshKeysThePeersTake(t *testing.T) {
 			clock.Advance(30 * time.Minute)
 			cur, _ := c.periodOf("fake", "val", clock.Now())
 			key := func(period int64) string { return fmt.Sprintf("fake|val|e%d", period) }
-			for p := cur - 5; p <= cur+3; p++ {
+			for p := cur - 26; p <= cur+3; p++ {
 				want := p >= cur+tc.oldest && p <= cur+1
 				assert.Equal(t, want, c.validateAvatarKey(key(p)) == nil, "period %+d", p-cur)
 			}
@@ -520,7 +531,15 @@ func TestFreshRefreshesInOneSecondOnTwoNodes(t *testing.T) {
 	fetches := tc.fetches()
 	vb, err := b.c.Refresh(context.Background(), "fake", id)
 	require.NoError(t, err)
-	assert.Equal(t, va+1, vb, "above the version b was told of")
+	assert.Equal(t, va, vb, "a refresh moments after another node's coalesces with it")
+	assert.Equal(t, fetches, tc.fetches(), "and asks nothing")
+	assert.EqualValues(t, 1, b.c.Stats().RefreshesCoalesced)
+
+	// Past the window, a refresh of its own, above the version b was told of.
+	clock.Advance(refreshCoalesce)
+	vb, err = b.c.Refresh(context.Background(), "fake", id)
+	require.NoError(t, err)
+	assert.Greater(t, vb, va)
 	assert.Equal(t, fetches+1, tc.fetches(), "the second refresh asks the network")
 
 	req := Request{Type: "fake", ID: id, Transformation: mustChain(t, "w_16")}

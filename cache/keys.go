@@ -59,6 +59,12 @@ func (c *Cache) recheckEpoch(typ, id string, now time.Time) int64 {
 	return (now.UnixNano() + jitter(typ, id, p)) / p
 }
 
+// recheckStart returns when re-check epoch n of an avatar begins.
+func (c *Cache) recheckStart(typ, id string, n int64) time.Time {
+	p := int64(c.negativeTTL)
+	return time.Unix(0, n*p-jitter(typ, id, p))
+}
+
 func jitter(typ, id string, p int64) int64 {
 	h := fnv.New64a()
 	h.Write([]byte(typ))
@@ -175,18 +181,22 @@ func (c *Cache) validateAvatarKey(key string) error {
 	}
 	now := c.now()
 	cur, _ := c.periodOf(k.typ, k.id, now)
-	oldest := cur - 1
+	// Clocks of peers are at most PeerAuthWindow apart, or they would not be talking: with a
+	// short period that is more than one period.
+	oldest, _ := c.periodOf(k.typ, k.id, now.Add(-c.authWindow))
+	newest, _ := c.periodOf(k.typ, k.id, now.Add(c.authWindow))
+	oldest, newest = min(oldest, cur-1), max(newest, cur+1)
 	if c.staleIfError > 0 {
-		// Clocks of peers are at most PeerAuthWindow apart, or they would not be talking.
 		n, _ := c.periodOf(k.typ, k.id, now.Add(-c.staleIfError-c.authWindow))
 		oldest = min(oldest, n)
 	}
-	if k.period < oldest || k.period > cur+1 {
+	if k.period < oldest || k.period > newest {
 		return fmt.Errorf("cache: key %q: period %d is not the current one (%d)", key, k.period, cur)
 	}
 	if k.hasCheck {
 		first := c.recheckEpoch(k.typ, k.id, c.periodStart(k.typ, k.id, k.period))
-		if e := c.recheckEpoch(k.typ, k.id, now); k.recheck < first || k.recheck > e+1 {
+		last := max(c.recheckEpoch(k.typ, k.id, now)+1, c.recheckEpoch(k.typ, k.id, now.Add(c.authWindow)))
+		if e := c.recheckEpoch(k.typ, k.id, now); k.recheck < first || k.recheck > last {
 			return fmt.Errorf("cache: key %q: re-check epoch %d is not one of its period up to the current one (%d)", key, k.recheck, e)
 		}
 	}

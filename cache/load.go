@@ -72,7 +72,8 @@ func contentHash(b []byte) string {
 	return hex.EncodeToString(sum[:contentHashLen/2])
 }
 
-// loadOriginal is the originals group's loader: it asks the network.
+// loadOriginal is the originals group's loader: it reads the store, and asks the network when
+// the store has nothing for the key.
 func (c *Cache) loadOriginal(ctx context.Context, key string, dest groupcache.Sink) error {
 	if err := c.groups[groupOriginals].takeOwnerErr(key); err != nil {
 		return err
@@ -81,11 +82,17 @@ func (c *Cache) loadOriginal(ctx context.Context, key string, dest groupcache.Si
 	if err != nil {
 		return err
 	}
-	if isPeek(ctx) {
-		return errNotCached
+	peek := isPeek(ctx)
+	if !peek {
+		if err := c.failures.recent(key, c.now()); err != nil {
+			return err // failed moments ago: not asked again before its back-off is over
+		}
 	}
-	if err := c.failures.recent(key, c.now()); err != nil {
-		return err // failed moments ago: not asked again before ErrorRetry
+	if b, ok := c.fromStore(ctx, k, key); ok {
+		return setOwned(dest, b)
+	}
+	if peek {
+		return errNotCached
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.timeout)
 	defer cancel()
@@ -96,33 +103,38 @@ func (c *Cache) loadOriginal(ctx context.Context, key string, dest groupcache.Si
 	c.originFetches.Add(1)
 	start := time.Now()
 	pic, err := k.p.Fetch(ctx, k.id)
-	stamp := c.now().Unix()
+	fetched := c.now()
+	stamp := fetched.Unix()
 	var busy *BusyError
 	if errors.As(err, &busy) {
 		// No room to download now: this node's state, not the network's. Not remembered.
 		c.log.Debug("avatarkit: origin download shed", "type", k.typ, "id", k.id, "err", busy)
 		return busy
 	}
+	if err == nil {
+		if _, ok := formatOfContentType(pic.ContentType); !ok {
+			// The provider promised a sniffed image type; anything else is a bug of the provider.
+			err = &fetch.Error{Kind: fetch.KindNotImage, Provider: k.typ, Msg: fmt.Sprintf("picture has content type %q", pic.ContentType)}
+		}
+	}
 	if err != nil {
 		if b, ok := encodeError(err, stamp); ok {
 			c.log.Debug("avatarkit: origin outcome", "type", k.typ, "id", k.id, "outcome", err.Error(), "took", time.Since(start))
+			var fe *fetch.Error
+			errors.As(err, &fe)
+			c.storeOutcome(k, key, fetched, nil, fe)
 			return setOwned(dest, b)
 		}
-		now := c.now()
-		c.failures.add(key, err, now, now.Add(c.errorRetry))
+		wait := c.failures.add(key, err, fetched, c.errorRetry, c.maxErrRetry)
 		c.noteRateLimit(k.typ, err)
-		c.log.Warn("avatarkit: origin fetch failed", "type", k.typ, "id", k.id, "err", err, "took", time.Since(start), "retry_in", c.errorRetry)
+		c.log.Warn("avatarkit: origin fetch failed", "type", k.typ, "id", k.id, "err", err, "took", time.Since(start), "retry_in", wait)
 		return err
 	}
-	f, ok := formatOfContentType(pic.ContentType)
-	if !ok {
-		// The provider promised a sniffed image type; anything else is a bug of the provider.
-		err := &fetch.Error{Kind: fetch.KindNotImage, Provider: k.typ, Msg: fmt.Sprintf("picture has content type %q", pic.ContentType)}
-		b, _ := encodeError(err, stamp)
-		return setOwned(dest, b)
-	}
+	f, _ := formatOfContentType(pic.ContentType)
 	c.log.Debug("avatarkit: origin fetched", "type", k.typ, "id", k.id, "bytes", len(pic.Bytes), "took", time.Since(start))
-	return setOwned(dest, encodePicture(f, pic.Default, stamp, contentHash(pic.Bytes), pic.Bytes))
+	b := encodePicture(f, pic.Default, stamp, contentHash(pic.Bytes), pic.Bytes)
+	c.storeOutcome(k, key, fetched, pic, nil)
+	return setOwned(dest, b)
 }
 
 // loadMemory reserves the buffers of one load's downloads from the work budget (fetch.Memory),

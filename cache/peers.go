@@ -321,9 +321,10 @@ func (c *Cache) Self() string { return c.self }
 func (c *Cache) BasePath() string { return c.basePath }
 
 // Close stops the cache's background work — the discovery of peers, the forced refreshes still
-// being told to peers, the asking of peers for theirs — and waits for it, and closes idle
-// connections to peers. The cache keeps serving with the membership it last had. Close is safe
-// to call more than once.
+// being told to peers, the asking of peers for theirs, the sweep of the store — and waits for it,
+// makes the writes to the store still queued (for at most 10 s), and closes idle connections to
+// peers. The cache keeps serving with the membership it last had; what it fetches afterwards is
+// no longer written to the store. Close is safe to call more than once.
 func (c *Cache) Close() error {
 	c.closeOnce.Do(func() {
 		c.closeCancel()
@@ -331,6 +332,9 @@ func (c *Cache) Close() error {
 			<-c.discoveryDone
 		}
 		c.bg.Wait()
+		if c.store != nil {
+			c.store.close()
+		}
 		if c.transport != nil {
 			c.transport.CloseIdleConnections()
 		}

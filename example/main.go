@@ -13,6 +13,13 @@
 //	go run ./example -demo -addr 127.0.0.1:8082 -self http://127.0.0.1:8082 -peers http://127.0.0.1:8081,http://127.0.0.1:8082
 //
 // The nodes talk to each other under /_avatarkit/ on the same listener.
+//
+// With -store, what a node fetches survives it: stopped and started again with the same store, or
+// a new node of the fleet, it serves what was fetched within its refresh period without calling
+// the networks. A directory serves one machine; a bucket serves a fleet:
+//
+//	go run ./example -demo -store /tmp/avatarkit-store
+//	go run ./example -store 's3://my-bucket?region=eu-west-1&prefix=avatarkit/' ...
 package main
 
 import (
@@ -34,7 +41,16 @@ import (
 	"syscall"
 	"time"
 
+	// The drivers of the store's bucket URLs (-store): the app links the SDKs of the clouds it
+	// may use; avatarkit's own packages link none.
+	_ "gocloud.dev/blob/azureblob"
+	_ "gocloud.dev/blob/fileblob"
+	_ "gocloud.dev/blob/gcsblob"
+	_ "gocloud.dev/blob/memblob"
+	_ "gocloud.dev/blob/s3blob"
+
 	"github.com/avatarkit/avatarkit/avatarmw"
+	"github.com/avatarkit/avatarkit/cache/blobstore"
 	"github.com/avatarkit/avatarkit/fetch"
 	"github.com/avatarkit/avatarkit/fetch/fetchtest"
 )
@@ -81,6 +97,7 @@ type options struct {
 	peerTimeout   time.Duration
 
 	adminToken string // -admin-token: the admin endpoint's bearer token; "" leaves it unmounted
+	store      string // -store: a directory or a bucket URL; "" for none
 }
 
 // adminPrefix is where the admin endpoint is mounted.
@@ -122,7 +139,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.Int64Var(&o.cacheMB, "cache-mb", 64, "cache size of this node, in MiB")
 	fs.DurationVar(&o.queueWait, "queue-wait", avatarmw.DefaultMaxQueueWait, "the longest a request waits for room to decode and transform before it is answered 503 with Retry-After")
 	fs.Int64Var(&o.workMB, "work-mb", 128, "memory budget for decoding and transforming at once on this node, in MiB (at least 8): work beyond it waits briefly or gets 503 with Retry-After")
-	fs.DurationVar(&o.refresh, "refresh", 168*time.Hour, "refresh period: how often an avatar is checked again at its network")
+	fs.DurationVar(&o.refresh, "refresh", 168*time.Hour, "refresh period: how often an avatar is checked again at its network (at least 1s; under a minute is for demos)")
+	fs.StringVar(&o.store, "store", "", "durable store for originals, so that a restart or a new node calls no network for what was fetched within its period: a directory path or file:// URL, "+
+		"or a bucket URL shared by the fleet (s3://bucket?region=…, gs://bucket, azblob://container, mem://; a prefix= parameter keeps the objects under a prefix)")
 	envString(&o.secret, "secret", "AVATAR_SECRET", "URL signing secret (16 random bytes or more; a shorter one is taken with a warning)")
 	restricted := fs.String("restricted", "", "comma-separated types that need signed URLs, or \"none\" (default: every type when -secret is set)")
 	fs.StringVar(&o.self, "self", "", "this node's base `URL` as the other nodes reach it, such as http://10.0.0.5:8080: makes the app a node of a cluster and mounts the peer endpoint at /_avatarkit/")
@@ -164,6 +183,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.workMB < 8 {
 		return o, fmt.Errorf("-work-mb %d: want at least 8 MiB", o.workMB)
+	}
+	if o.refresh < time.Second {
+		return o, fmt.Errorf("-refresh %v: want a second or more", o.refresh)
 	}
 	if err := o.parseCluster(*peers, *peersDNS); err != nil {
 		return o, err
@@ -214,6 +236,14 @@ func (o *options) parseCluster(peers, peersDNS string) error {
 		return fmt.Errorf("-peer-timeout %v: want between 10ms and 1m", o.peerTimeout)
 	}
 	return nil
+}
+
+// redactQuery drops the query of a bucket URL, where a credential may travel, for the log.
+func redactQuery(s string) string {
+	if i := strings.IndexByte(s, '?'); i >= 0 {
+		return s[:i] + "?…"
+	}
+	return s
 }
 
 // env is what run gets from its caller besides the command line.
@@ -293,6 +323,21 @@ func run(ctx context.Context, args []string, e env) error {
 	}
 	if o.secret != "" {
 		cfg.Secrets = []string{o.secret}
+	}
+	if o.store != "" {
+		store, err := blobstore.Open(ctx, o.store)
+		if err != nil {
+			return fmt.Errorf("-store: %w", err)
+		}
+		defer store.Close() //nolint:errcheck // after the handler has written what it queued
+		pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		if err := store.Ping(pingCtx); err != nil {
+			// Not fatal: the handler serves without the store while it cannot be reached.
+			log.Warn("the store cannot be reached now; serving without it until it can", "store", redactQuery(o.store), "err", err)
+		}
+		cancel()
+		cfg.Store = store
+		log.Info("durable store for originals", "store", redactQuery(o.store))
 	}
 	if o.self != "" {
 		cfg.Self, cfg.Peers, cfg.PeerSecret, cfg.PeerTimeout = o.self, o.peers, o.peerSecret, o.peerTimeout

@@ -248,6 +248,59 @@ func TestFlags(t *testing.T) {
 	assert.Equal(t, []string{}, o.restricted)
 	_, err = parseFlags([]string{"-restricted", "twitter"}, io.Discard)
 	assert.ErrorContains(t, err, "-secret")
+
+	// A refresh period of seconds, for demos; under a second is refused.
+	o, err = parseFlags([]string{"-refresh", "4s", "-store", "/tmp/x"}, io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, 4*time.Second, o.refresh)
+	assert.Equal(t, "/tmp/x", o.store)
+	_, err = parseFlags([]string{"-refresh", "500ms"}, io.Discard)
+	assert.ErrorContains(t, err, "-refresh")
+}
+
+// TestShortRefreshAndMemStore starts the example with -refresh 4s and a mem:// store: both are
+// taken, and an avatar is served.
+func TestShortRefreshAndMemStore(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ready, done := make(chan string, 1), make(chan error, 1)
+	var logs syncBuffer
+	go func() {
+		done <- run(ctx, []string{"-demo", "-addr", "127.0.0.1:0", "-refresh", "4s", "-store", "mem://"},
+			env{stderr: &logs, ready: ready, name: "example-short"})
+	}()
+	var addr string
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		t.Fatalf("example stopped: %v\n%s", err, logs.String())
+	case <-time.After(10 * time.Second):
+		t.Fatal("example did not start")
+	}
+	u := fetchtest.UsersOf(fetchtest.Facebook)[0]
+	res := get(t, "http://"+addr+"/avatars/facebook/w_20/"+u.ID+".jpg")
+	assert.Equal(t, http.StatusOK, res.code)
+	assert.Contains(t, logs.String(), "refresh period under a minute")
+	assert.Contains(t, logs.String(), "durable store for originals")
+	cancel()
+	require.NoError(t, <-done)
+
+	_, err := parseFlagsAndRun(t, "-demo", "-addr", "127.0.0.1:0", "-store", "nosuch://bucket")
+	assert.ErrorContains(t, err, "-store")
+}
+
+// parseFlagsAndRun runs the example with args until it fails or starts (then it is stopped).
+func parseFlagsAndRun(t *testing.T, args ...string) (string, error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ready, done := make(chan string, 1), make(chan error, 1)
+	go func() { done <- run(ctx, args, env{stderr: io.Discard, ready: ready, name: "example-fail"}) }()
+	select {
+	case addr := <-ready:
+		cancel()
+		return addr, <-done
+	case err := <-done:
+		return "", err
+	}
 }
 
 func TestFlagsCluster(t *testing.T) {

@@ -13,10 +13,11 @@
 //     x-rate-limit-reset, Graph's throttling errors 4, 17, 32, 341 and 613, a 429 with Retry-After
 //     from Gravatar or an image host — the providers of that network make no further call to it
 //     (API or image host) until the time it named, or for Config.RateLimitBackoff when it named
-//     none. Meanwhile Fetch returns at once a KindRateLimited *Error whose RetryAfter is the time
-//     left, in whole seconds and never 0. When the wait is over, one call goes first and the
-//     fetches that come meanwhile wait for its answer, so that a network still rate-limiting us
-//     gets one call per window. The twitter and twitter_name providers share X's gate (one API,
+//     none, capped at Config.MaxRateLimitWait (an hour; logged when capped). Meanwhile Fetch
+//     returns at once a KindRateLimited *Error whose RetryAfter is the time left, in whole
+//     seconds and never 0. When the wait is over, one call goes first and the fetches that come
+//     meanwhile wait for its answer, so that a network still rate-limiting us gets one call per
+//     window. The twitter and twitter_name providers share X's gate (one API,
 //     one token). Waits are computed with Config.Now, so tests can step over them. A fleet
 //     shares what it learns: Holder closes a gate for a rate limit another node was given.
 //   - A transient failure of a call — a 5xx, a failed or cut connection, a timeout of the client —
@@ -137,10 +138,11 @@ func (k Kind) String() string {
 	return fmt.Sprintf("kind(%d)", uint8(k))
 }
 
-// Permanent reports whether an outcome of this kind is a fact about the user's picture that holds
-// until the network changes it (no such user, no picture, an unusable file), as opposed to a transient
-// failure of the network or of our configuration. Permanent outcomes are cached like pictures; transient
-// ones are not.
+// Permanent reports whether an outcome of this kind is an answer of the network about the user's
+// picture (no such user, no picture, an unusable file), as opposed to a failure of the network or of
+// our configuration: a retry in a moment gets the same answer, so the providers do not retry it.
+// A cache may still ask again later: of these, only "no such user" and "no picture" state something
+// about the user; an unusable file may be a passing fault of the network.
 func (k Kind) Permanent() bool {
 	switch k {
 	case KindNotFound, KindNoPicture, KindNotImage, KindTooLarge:

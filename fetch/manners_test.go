@@ -703,7 +703,7 @@ func TestHold(t *testing.T) {
 
 	hold("gravatar", 48*time.Hour)
 	_, err = ps["gravatar"].Fetch(t.Context(), fetchtest.UsersOf("gravatar")[0].ID)
-	requireGated(t, err, "gravatar", 24*time.Hour)
+	requireGated(t, err, "gravatar", fetch.DefaultMaxRateLimitWait)
 
 	// At the end of the hold, a storm of fetches makes one call, a probe, before the others go.
 	clk.Advance(10*time.Minute + time.Second)
@@ -724,4 +724,43 @@ func TestHold(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, calls+2+i, s.Count(fetchtest.XLookup))
 	}
+}
+
+// TestRateLimitWaitIsCapped: a network that names a reset hours or years away is left alone for
+// MaxRateLimitWait (an hour by default) at most, then asked again.
+func TestRateLimitWaitIsCapped(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		cap   time.Duration
+		named time.Duration
+		want  time.Duration
+	}{
+		{"default cap, an hour", 0, 3 * time.Hour, time.Hour},
+		{"default cap, years away (read as a day)", 0, 5 * 365 * 24 * time.Hour, time.Hour},
+		{"within the cap", 0, 15 * time.Minute, 15 * time.Minute},
+		{"cap of two hours", 2 * time.Hour, 3 * time.Hour, 2 * time.Hour},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, clk, ps := clocked(t, func(c *fetch.Config) { c.MaxRateLimitWait = tc.cap })
+			s.SetFault(fetchtest.XLookup, fetchtest.Fault{RateLimit: true, RetryAfter: tc.named})
+			_, err := fetchID(t, ps, "twitter", xID)
+			e := requireKind(t, err, fetch.KindRateLimited)
+			assert.InDelta(t, tc.want, e.RetryAfter, float64(2*time.Second))
+			if tc.want < tc.named {
+				assert.Contains(t, e.Msg, "capped at")
+			}
+			_, err = fetchID(t, ps, "twitter_name", "Pixel_Pip")
+			requireGated(t, err, "twitter_name", tc.want)
+			calls := s.Count(fetchtest.XLookup)
+			s.ClearFaults()
+			clk.Advance(tc.want + time.Second)
+			_, err = fetchID(t, ps, "twitter", xID)
+			require.NoError(t, err, "asked again once the capped wait is over")
+			assert.Equal(t, calls+1, s.Count(fetchtest.XLookup))
+		})
+	}
+	_, err := fetch.NewProviders(fetch.Config{MaxRateLimitWait: time.Millisecond})
+	assert.Error(t, err)
+	_, err = fetch.NewProviders(fetch.Config{MaxRateLimitWait: 25 * time.Hour})
+	assert.Error(t, err)
 }

@@ -19,6 +19,9 @@ const (
 	// DefaultRetryDelay is the shortest wait before the one retry of a transient failure; the wait
 	// is random between it and three times it, 100–300 ms (Config.RetryDelay).
 	DefaultRetryDelay = 100 * time.Millisecond
+	// DefaultMaxRateLimitWait bounds how long a network that rate-limited us is left alone,
+	// whatever reset it named (Config.MaxRateLimitWait).
+	DefaultMaxRateLimitWait = time.Hour
 )
 
 // retryMinTime is the least time a retry must have before the context's deadline, after its
@@ -42,6 +45,7 @@ type network struct {
 	name    string           // for messages and logs: "Facebook", "X", "Gravatar"
 	now     func() time.Time // the clock rate-limit waits are computed with
 	backoff time.Duration    // gate length when the network named no time
+	maxWait time.Duration    // the longest the gate stays closed, whatever the network named; 0: a day
 	delay   time.Duration    // shortest retry delay; <= 0: no retry
 	log     *slog.Logger
 
@@ -113,6 +117,14 @@ func (n *network) observe(err error) error {
 		cp.Msg += ", retry in " + n.backoff.String()
 		e, err = &cp, &cp
 	}
+	if limit := n.waitCap(); e.RetryAfter > limit {
+		n.log.Warn("avatar origin named a rate-limit reset beyond the longest wait we honour; trying again sooner",
+			"network", n.name, "provider", e.Provider, "named", e.RetryAfter, "cap", limit)
+		cp := *e
+		cp.RetryAfter = limit
+		cp.Msg += " (capped at " + limit.String() + ")"
+		e, err = &cp, &cp
+	}
 	if n.closeUntil(n.now().Add(e.RetryAfter)) {
 		n.log.Warn("avatar origin rate-limited us; no calls to it until the wait is over",
 			"network", n.name, "provider", e.Provider, "retry_after", e.RetryAfter)
@@ -133,11 +145,21 @@ func (n *network) closeUntil(until time.Time) bool {
 	return true
 }
 
-// hold closes the gate until until (at most maxWaitSeconds from now), as a rate-limited answer
-// would: see Holder.
+// waitCap is the longest the gate stays closed.
+func (n *network) waitCap() time.Duration {
+	if n.maxWait <= 0 {
+		return maxWaitSeconds * time.Second
+	}
+	return n.maxWait
+}
+
+// hold closes the gate until until (at most maxWait from now), as a rate-limited answer would:
+// see Holder.
 func (n *network) hold(until time.Time) {
 	now := n.now()
-	if limit := now.Add(maxWaitSeconds * time.Second); until.After(limit) {
+	if limit := now.Add(n.waitCap()); until.After(limit) {
+		n.log.Info("avatar origin rate-limited another node until a reset beyond the longest wait we honour; capped",
+			"network", n.name, "until", until, "cap", n.waitCap())
 		until = limit
 	}
 	if until.After(now) && n.closeUntil(until) {

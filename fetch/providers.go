@@ -60,6 +60,12 @@ type Config struct {
 	// afterwards one call goes first while the others wait for its answer. Default
 	// DefaultRateLimitBackoff (60 s); negative is an error.
 	RateLimitBackoff time.Duration
+	// MaxRateLimitWait caps the wait a rate-limiting network names (a Retry-After of hours, a
+	// reset date far away): past it one call goes to the network again, and a warning is logged
+	// when a wait is capped. A cap protects the fleet from a single answer that would close a
+	// provider for every user for a day. Default DefaultMaxRateLimitWait (1 hour); at least a
+	// second, at most a day.
+	MaxRateLimitWait time.Duration
 	// RetryDelay governs the one retry of a transient failure (a 5xx, a cut or failed connection, a
 	// timeout of the client): it is made after a random wait between RetryDelay and 3×RetryDelay,
 	// and only when the context's deadline (if any) leaves, after that wait, at least as long as
@@ -98,6 +104,12 @@ func NewProviders(cfg Config) (map[string]Provider, error) {
 		return nil, fmt.Errorf("fetch: Config.RateLimitBackoff %v is negative", cfg.RateLimitBackoff)
 	case cfg.RateLimitBackoff == 0:
 		cfg.RateLimitBackoff = DefaultRateLimitBackoff
+	}
+	switch {
+	case cfg.MaxRateLimitWait == 0:
+		cfg.MaxRateLimitWait = DefaultMaxRateLimitWait
+	case cfg.MaxRateLimitWait < time.Second || cfg.MaxRateLimitWait > maxWaitSeconds*time.Second:
+		return nil, fmt.Errorf("fetch: Config.MaxRateLimitWait %v: want between 1s and 24h", cfg.MaxRateLimitWait)
 	}
 	if cfg.RetryDelay == 0 {
 		cfg.RetryDelay = DefaultRetryDelay
@@ -155,7 +167,8 @@ func NewProviders(cfg Config) (map[string]Provider, error) {
 	}
 
 	newNetwork := func(name string) *network {
-		return &network{name: name, now: cfg.Now, backoff: cfg.RateLimitBackoff, delay: cfg.RetryDelay, log: log}
+		return &network{name: name, now: cfg.Now, backoff: min(cfg.RateLimitBackoff, cfg.MaxRateLimitWait), maxWait: cfg.MaxRateLimitWait,
+			delay: cfg.RetryDelay, log: log}
 	}
 	xNet := newNetwork("X")
 	fb := &facebook{base: fbURL, token: cfg.FacebookToken, size: cfg.SourceSize, client: fbClient,
