@@ -21,13 +21,13 @@ type plan struct {
 	bg     color.RGBA      // ...filled with this (premultiplied) colour,
 	bgAuto BackgroundAuto  // ...or, when On, with a colour taken from the resized picture.
 
-	effect      Effect // e_
-	effectColor Color  // co_, or the effect's default colour
-	trim        bool   // the effect is e_trim, not done yet: the size after it is known only then
-	radius      Radius // r_
-	border      Border // bo_: grows each side by 2·Width
-	angle       Angle  // a_: 90 and 270 swap width and height
-	rotate      int    // a_<degrees>: a free rotation onto an enlarged canvas...
+	effect      Effect     // e_
+	effectColor Color      // co_, or the effect's default colour
+	trim        bool       // the effect is e_trim, not done yet: the size after it is known only then
+	radius      Radius     // r_
+	border      Border     // bo_: grows each side by 2·Width
+	angle       Angle      // a_: 90 and 270 swap width and height
+	rotate      int        // a_<degrees>: a free rotation onto an enlarged canvas...
 	rotateBg    color.RGBA // ...filled with this (premultiplied)
 
 	before affine // the map from the source's coordinates to those of the image the plan applies to

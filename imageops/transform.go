@@ -3,9 +3,9 @@ package imageops
 import (
 	"context"
 	"image"
-	"slices"
 	"image/color"
 	"image/draw"
+	"slices"
 
 	"github.com/avatarkit/avatarkit/imageops/internal/resize"
 )

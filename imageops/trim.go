@@ -72,4 +72,3 @@ func trimRect(m *image.RGBA, e Effect) image.Rectangle {
 	}
 	return r
 }
-
