@@ -395,38 +395,61 @@ func boxBlurRGBA(m *image.RGBA, sigma float64) *image.RGBA {
 	a := image.NewRGBA(image.Rect(0, 0, w, h))
 	copy(a.Pix, m.Pix) // m's stride is 4w: ownRGBA made it so
 	b := make([]uint8, len(a.Pix))
+	sums := make([]int32, 4*w)
 	for _, size := range boxSizes(sigma) {
-		r := (size - 1) / 2
-		if r == 0 {
-			continue
+		if r := (size - 1) / 2; r > 0 {
+			boxRows(b, a.Pix, w, h, 4, r)
+			boxCols(a.Pix, b, w, h, 4, r, sums)
 		}
-		boxPass(b, a.Pix, w, h, 4, 4*w, r) // along rows: a -> b
-		boxPass(a.Pix, b, h, w, 4*w, 4, r) // along columns: b -> a
 	}
 	return a
 }
 
-// boxPass averages src over a window of 2r+1 along lines into dst: n lines of length l, step
-// bytes between neighbours on a line and stride bytes between lines, 4 channels a pixel (or 1
-// when step is 1). Samples beyond a line's ends repeat its end pixels.
-func boxPass(dst, src []uint8, l, n, step, stride, r int) {
-	ch := 4
-	if step == 1 || stride == 1 {
-		ch = 1
-	}
-	div := 2*r + 1
-	for line := range n {
-		base := line * stride
+// boxRows averages each row of src (w×h pixels of ch bytes, rows packed) over a window of
+// 2r+1 pixels into dst; pixels beyond the ends repeat the end pixels.
+func boxRows(dst, src []uint8, w, h, ch, r int) {
+	div := int32(2*r + 1)
+	half := div / 2
+	for y := range h {
+		row := src[y*w*ch : (y+1)*w*ch]
+		out := dst[y*w*ch : (y+1)*w*ch]
 		for c := range ch {
-			at := func(i int) int { return int(src[base+min(max(i, 0), l-1)*step+c]) }
-			sum := 0
-			for i := -r; i <= r; i++ {
-				sum += at(i)
+			sum := int32(r+1) * int32(row[c])
+			for i := 1; i <= r; i++ {
+				sum += int32(row[min(i, w-1)*ch+c])
 			}
-			for i := range l {
-				dst[base+i*step+c] = uint8((sum + div/2) / div)
-				sum += at(i+r+1) - at(i-r)
+			for x := range w {
+				out[x*ch+c] = uint8((sum + half) / div)
+				add, sub := min(x+r+1, w-1), max(x-r, 0)
+				sum += int32(row[add*ch+c]) - int32(row[sub*ch+c])
 			}
+		}
+	}
+}
+
+// boxCols averages each column of src over a window of 2r+1 pixels into dst, row by row with a
+// running sum per column (sums: scratch of w·ch); pixels beyond the ends repeat the end pixels.
+func boxCols(dst, src []uint8, w, h, ch, r int, sums []int32) {
+	div := int32(2*r + 1)
+	half := div / 2
+	rowLen := w * ch
+	rowAt := func(y int) []uint8 { y = min(max(y, 0), h-1); return src[y*rowLen : (y+1)*rowLen] }
+	first := rowAt(0)
+	for i := range rowLen {
+		sums[i] = int32(r+1) * int32(first[i])
+	}
+	for k := 1; k <= r; k++ {
+		row := rowAt(k)
+		for i := range rowLen {
+			sums[i] += int32(row[i])
+		}
+	}
+	for y := range h {
+		out := dst[y*rowLen : (y+1)*rowLen]
+		add, sub := rowAt(y+r+1), rowAt(y-r)
+		for i := range rowLen {
+			out[i] = uint8((sums[i] + half) / div)
+			sums[i] += int32(add[i]) - int32(sub[i])
 		}
 	}
 }

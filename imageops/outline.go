@@ -207,13 +207,12 @@ func drawOver(dst, src *image.RGBA, at image.Point) {
 // Gaussian of standard deviation sigma (cost independent of sigma).
 func blurMask(mask []uint8, w, h int, sigma float64) {
 	tmp := make([]uint8, len(mask))
+	sums := make([]int32, w)
 	for _, size := range boxSizes(sigma) {
-		r := (size - 1) / 2
-		if r == 0 {
-			continue
+		if r := (size - 1) / 2; r > 0 {
+			boxRows(tmp, mask, w, h, 1, r)
+			boxCols(mask, tmp, w, h, 1, r, sums)
 		}
-		boxPass(tmp, mask, w, h, 1, w, r)
-		boxPass(mask, tmp, h, w, w, 1, r)
 	}
 }
 
