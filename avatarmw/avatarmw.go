@@ -57,6 +57,8 @@ type DNSDiscovery = cache.DNSDiscovery
 // Config configures a Handler. Zero values are the defaults.
 type Config struct {
 	// Prefix is the path the handler is mounted under, with both slashes. Default "/avatars/".
+	// "/<cloud name>/image/" serves the URLs Cloudinary's SDKs build with only their host
+	// changed (cname or secure_distribution), and "/image/" those they build with private_cdn.
 	Prefix string
 
 	// Fetch configures the built-in providers: their base URLs, credentials and the limits of the
