@@ -446,3 +446,55 @@ func TestShadowDraws(t *testing.T) {
 	assert.Greater(t, got.A, uint8(100), "the shadow below right: %v", got)
 	assert.Less(t, got.R, uint8(20))
 }
+
+// a_ignore takes the source as stored: the EXIF orientation that turns it upright is undone.
+func TestIgnoreEXIF(t *testing.T) {
+	stored := jpegBytes(t, quadImage(40, 20), 95)
+	for o := 1; o <= 8; o++ {
+		src := withOrientation(stored, o)
+		out := run(t, src, "a_ignore", PNG)
+		assert.Equal(t, [2]int{40, 20}, [2]int{out.Width, out.Height}, "orientation %d", o)
+		img := decodeAny(t, out)
+		requireColor(t, img, 5, 5, qRed, 40, "the stored top-left quadrant")
+		requireColor(t, img, 35, 15, qYellow, 40, "the stored bottom-right quadrant")
+		// And the components after it work on the stored picture.
+		out = run(t, src, "a_ignore/c_crop,g_west,h_20,w_20", PNG)
+		requireColor(t, decodeAny(t, out), 5, 15, qBlue, 40, "orientation %d")
+	}
+}
+
+// Faces are followed through free rotations and automatic turns: focal gravity after them still
+// finds the face the analysis saw.
+func TestFacesFollowRotations(t *testing.T) {
+	a := &Analysis{Width: 400, Height: 200, Faces: []image.Rectangle{image.Rect(300, 50, 360, 110)}}
+	for _, tr := range []string{"a_30/c_crop,g_face,h_80,w_80", "a_auto_right,c_fill,h_200,w_100/c_crop,g_face,h_40,w_40", "e_trim/c_crop,g_face,h_80,w_80"} {
+		c := mustChain(t, tr)
+		plans, err := planChain(c, 400, 200, Limits{}.WithDefaults(), a)
+		require.NoError(t, err, tr)
+		last := plans[len(plans)-1]
+		// The face's centre, mapped through the plans before the last, is inside the last crop.
+		cx, cy := last.before.point(330, 80)
+		assert.True(t, image.Pt(int(cx), int(cy)).In(last.src), "%s: face at (%.0f,%.0f), crop %v", tr, cx, cy, last.src)
+	}
+}
+
+// c_fill_pad pads rather than cut off the faces: a 1:1 box of a wide picture whose faces are
+// wider than its height takes the square around them, padded above and below.
+func TestFillPadKeepsTheFaces(t *testing.T) {
+	a := &Analysis{Width: 400, Height: 100, Faces: []image.Rectangle{image.Rect(100, 20, 220, 80), image.Rect(230, 20, 300, 80)}}
+	plans, err := planChain(mustChain(t, "c_fill_pad,h_100,w_100"), 400, 100, Limits{}.WithDefaults(), a)
+	require.NoError(t, err)
+	p := plans[0]
+	assert.Equal(t, image.Pt(100, 100), p.canvas)
+	assert.Less(t, p.h, 100, "the picture is padded above and below")
+	assert.Equal(t, 100, p.w)
+	assert.LessOrEqual(t, p.src.Min.X, 100-int(0.3*120), "the faces with their margin are kept")
+	assert.GreaterOrEqual(t, p.src.Max.X, 300)
+	// A face that fits: plain fill, centred on it.
+	a.Faces = a.Faces[:1]
+	a.Faces[0] = image.Rect(300, 40, 330, 70)
+	plans, err = planChain(mustChain(t, "c_fill_pad,h_100,w_100"), 400, 100, Limits{}.WithDefaults(), a)
+	require.NoError(t, err)
+	assert.Equal(t, image.Point{}, plans[0].canvas)
+	assert.Equal(t, image.Rect(265, 0, 365, 100), plans[0].src)
+}

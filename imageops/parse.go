@@ -325,8 +325,9 @@ func (s *Step) dropDefaults() {
 	if s.Zoom == 1 {
 		s.Zoom = 0
 	}
-	if s.Flags&FlagIgnoreAspectRatio != 0 && (!s.Width.IsZero()) == (!s.Height.IsZero()) || !s.AspectRatio.IsZero() {
-		s.Flags &^= FlagIgnoreAspectRatio // with both sides, or neither, there is no aspect ratio to ignore
+	if oneSide := s.Width.IsZero() != s.Height.IsZero(); !oneSide || !s.AspectRatio.IsZero() {
+		// With both sides, or neither, or ar_ for the other one, there is no aspect ratio to ignore.
+		s.Flags &^= FlagIgnoreAspectRatio
 	}
 }
 
