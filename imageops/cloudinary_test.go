@@ -141,7 +141,7 @@ func TestParseChainCloudinaryRejected(t *testing.T) {
 	tests := []struct {
 		in, param, msg string
 	}{
-		{"e_background_removal", "e_background_removal", "needs an AI service (background removal)"},
+		{"e_background_removal", "e_background_removal", "needs an AI service (background removal), which avatarkit does not run"},
 		{"e_gen_remove:prompt_hat", "e_gen_remove:prompt_hat", "AI service"},
 		{"e_upscale", "e_upscale", "AI service"},
 		{"e_cartoonify:50", "e_cartoonify:50", "AI service"},
@@ -227,6 +227,8 @@ func TestResolveHints(t *testing.T) {
 		{"c_fill,h_100,w_800/dpr_auto", Hints{DPR: 4}, "c_fill,dpr_2.0,h_100,w_800"},
 		{"c_fill,h_100,w_2000/dpr_auto", Hints{DPR: 4}, "c_fill,h_100,w_2000"},
 		{"w_100/r_max", Hints{DPR: 3, Width: 7}, "w_100/r_max"},
+		{"w_auto:100:1500/dpr_auto", Hints{DPR: 2}, "w_1500"},
+		{"w_auto:100:800/dpr_auto", Hints{DPR: 3}, "dpr_2.0,w_800"},
 	}
 	for _, tt := range tests {
 		c := mustChain(t, tt.chain)

@@ -52,7 +52,7 @@ func (c Chain) ResolveHints(h Hints, lim Limits) Chain {
 	for i, s := range c.Steps {
 		if s.DPRAuto {
 			s.DPRAuto = false
-			s.DPR = resolveDPR(s, h.DPR, lim.MaxOutputSide)
+			s.DPR = resolveDPR(s, h, lim.MaxOutputSide)
 		}
 		if s.Width.Auto {
 			s = resolveWidth(s, h.Width, lim.MaxOutputSide)
@@ -65,8 +65,9 @@ func (c Chain) ResolveHints(h Hints, lim Limits) Chain {
 	return out
 }
 
-// resolveDPR returns the DPR dpr_auto takes in s for a hint (0: none).
-func resolveDPR(s Step, hint float64, maxSide int) float64 {
+// resolveDPR returns the DPR dpr_auto takes in s for the hints h.
+func resolveDPR(s Step, h Hints, maxSide int) float64 {
+	hint := h.DPR
 	d := 1.0
 	if hint > 0 && !math.IsNaN(hint) {
 		d = dprSteps[len(dprSteps)-1]
@@ -81,6 +82,9 @@ func resolveDPR(s Step, hint float64, maxSide int) float64 {
 	side := 0.0
 	if s.Width.Px > 0 && !s.Width.Auto {
 		side = float64(s.Width.Px)
+	}
+	if s.Width.Auto && h.Width <= 0 && s.Width.AutoFallback > 0 { // the fallback is multiplied
+		side = float64(s.Width.AutoFallback)
 	}
 	if s.Height.Px > 0 {
 		side = math.Max(side, float64(s.Height.Px))

@@ -361,7 +361,7 @@ func (s *Step) setParam(k int, val string) (noop bool, msg string) {
 			}
 		}
 		if aiCrops[val] {
-			return false, "c_" + val + " needs an AI service, which avatarkit does not run"
+			return false, "needs an AI service (smart cropping), which avatarkit does not run"
 		}
 		return false, "unknown crop mode; use one of " + strings.Join(cropNames[1:], ", ") + ", auto"
 	case keyG:
@@ -445,7 +445,7 @@ func (s *Step) setParam(k int, val string) (noop bool, msg string) {
 			return false, msg
 		}
 		if strings.HasPrefix(val, "gen_fill") {
-			return false, "b_gen_fill needs an AI service (generative fill), which avatarkit does not run"
+			return false, "needs an AI service (generative fill), which avatarkit does not run"
 		}
 		c, ok := parseColor(val)
 		if !ok {
@@ -717,7 +717,7 @@ func parseEffect(val string) (Effect, string) {
 		return e, ""
 	}
 	if what, ok := aiEffects[name]; ok {
-		return Effect{}, "e_" + name + " needs an AI service (" + what + "), which avatarkit does not run"
+		return Effect{}, "needs an AI service (" + what + "), which avatarkit does not run"
 	}
 	return Effect{}, "unknown effect; use " + effectList()
 }
