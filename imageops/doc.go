@@ -39,7 +39,6 @@
 //     image; a region entirely outside it is a KindBadParam error naming x_ or y_. With g_face,
 //     g_faces or g_auto and neither w_ nor h_, the region is the faces with their margin (see
 //     Faces).
-//
 //   - fill_pad: fill, except that when the largest region of the box's ratio cannot hold the
 //     faces (grown by the margin c_thumb keeps, see Faces), the region of that ratio around the
 //     faces is taken instead: it reaches beyond the image on one axis, and what is beyond is
