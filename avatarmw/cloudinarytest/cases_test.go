@@ -171,6 +171,11 @@ var cases = []kase{
 	{name: "identicon_missing", tr: "d_identicon.png,w_64", ext: "png", size: fixed(64, 64), missing: true},
 	{name: "named", tr: "t_avatar_small", ext: "jpg", size: fixed(48, 48)},
 	{name: "named_builtin", tr: "t_fb_square", ext: "jpg", size: fixed(50, 50), needs: "needs 16 (the networks' size names as built-in named transformations)"},
+	// The Node SDK's tag helpers: srcset breakpoints and <picture> sources.
+	{name: "srcset_100", tr: "c_fill,g_face,h_300,w_300/c_scale,w_100", ext: "jpg", size: fixed(100, 100)},
+	{name: "srcset_300", tr: "c_fill,g_face,h_300,w_300/c_scale,w_300", ext: "jpg", size: fixed(300, 300)},
+	{name: "picture_wide", tr: "c_fill,h_400,w_800", ext: "jpg", size: fixed(800, 400)},
+	{name: "picture_narrow", tr: "c_scale,w_300", ext: "jpg", size: toWidth(300)},
 	// Format and quality.
 	{name: "format_png", tr: "c_fill,f_png,h_100,w_100", ext: "jpg", size: fixed(100, 100), format: "png"},
 	{name: "format_webp", tr: "c_fill,h_100,w_100/f_webp", size: fixed(100, 100), format: "webp"},

@@ -236,6 +236,18 @@ for (const t of types) {
     const o = { ...options, type: t.type, secure_distribution: host, private_cdn: privateCdn, sign_url: sign, long_url_signature: sign && n % 4 === 0 };
     out.push({ sdk: "cloudinary", case: name, type: t.type, url: cloudinary.url(missing ? t.missing : t.id, o) });
   }
+  // The tag helpers: the URLs of an <img srcset> and of a <picture>'s sources.
+  const urlsIn = (html) => [...html.matchAll(/https:\/\/[^' ]+/g)].map((m) => m[0]);
+  const tag = cloudinary.image(t.id, { type: t.type, format: "jpg", crop: "fill", gravity: "face", width: 300, height: 300,
+    srcset: { breakpoints: [100, 300] }, sizes: true, sign_url: true, secure_distribution: host });
+  const srcset = urlsIn(tag).filter((u) => u.includes("c_scale"));
+  out.push({ sdk: "cloudinary", case: "srcset_100", type: t.type, url: srcset.find((u) => u.includes("c_scale,w_100/")) });
+  out.push({ sdk: "cloudinary", case: "srcset_300", type: t.type, url: srcset.find((u) => u.includes("c_scale,w_300/")) });
+  const pic = urlsIn(cloudinary.picture(t.id, { type: t.type, format: "jpg", secure_distribution: host, sources: [
+    { min_width: 1600, transformation: { crop: "fill", width: 800, height: 400 } },
+    { max_width: 1599, transformation: { crop: "scale", width: 300 } }] }));
+  out.push({ sdk: "cloudinary", case: "picture_wide", type: t.type, url: pic.find((u) => u.includes("c_fill")) });
+  out.push({ sdk: "cloudinary", case: "picture_narrow", type: t.type, url: pic.find((u) => u.includes("c_scale")) });
   for (const [name, build, ext, missing] of genCases) {
     n++;
     const privateCdn = n % 2 === 0;
