@@ -61,6 +61,8 @@ type DNSDiscovery = cache.DNSDiscovery
 // Config configures a Handler. Zero values are the defaults.
 type Config struct {
 	// Prefix is the path the handler is mounted under, with both slashes. Default "/avatars/".
+	// "/<cloud name>/image/" serves the URLs Cloudinary's SDKs build with only their host
+	// changed (cname or secure_distribution), and "/image/" those they build with private_cdn.
 	Prefix string
 
 	// Fetch configures the built-in providers: their base URLs, credentials and the limits of the
@@ -422,7 +424,6 @@ var (
 	hdrNoStore     = []string{"no-store"}
 	hdrTextPlain   = []string{"text/plain; charset=utf-8"}
 	hdrImmutable   = []string{"public, max-age=31536000, immutable"}
-	hdrVaryAccept  = []string{"Accept"}
 	hdrStale       = []string{"the network failed to refresh this avatar: this is the last good picture"}
 	contentTypeHdr = map[imageops.Format][]string{
 		imageops.JPEG: {imageops.JPEG.ContentType()},
@@ -459,13 +460,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hdr := w.Header()
 	hdr["X-Content-Type-Options"] = hdrNosniff
 
-	req, err := h.parseRequest(r)
+	req, ex, err := h.parseRequest(r)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	if req.FormatAuto {
-		hdr["Vary"] = hdrVaryAccept
+	if ex.vary != nil {
+		hdr["Vary"] = ex.vary
+	}
+	if ex.acceptCH != nil {
+		hdr["Accept-Ch"] = ex.acceptCH
 	}
 	v, err := h.cache.Get(r.Context(), req)
 	if err != nil {
@@ -490,10 +494,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		hdr["Content-Type"] = ct
 	}
 	hdr["Etag"] = []string{v.ETag}
-	if v.Expires.IsZero() {
+	switch {
+	case v.Expires.IsZero():
 		hdr["Cache-Control"] = hdrImmutable
-	} else {
+	case ex.immutable: // fl_immutable_cache
+		hdr["Cache-Control"] = []string{"public, max-age=" + strconv.FormatInt(maxAge(v.Expires, h.now()), 10) + ", immutable"}
+	default:
 		hdr["Cache-Control"] = []string{"public, max-age=" + strconv.FormatInt(maxAge(v.Expires, h.now()), 10)}
+	}
+	if ex.attachment != "" { // fl_attachment
+		hdr["Content-Disposition"] = []string{`attachment; filename="` + ex.attachment + "." + v.Format.String() + `"`}
 	}
 	if v.DefaultName != "" {
 		hdr["X-Avatar-Default"] = []string{v.DefaultName}
@@ -533,66 +543,91 @@ func (h *Handler) sendDeadline(w http.ResponseWriter, n int) func() {
 }
 
 // parseRequest checks everything that can be checked without the network and names the variant.
-func (h *Handler) parseRequest(r *http.Request) (cache.Request, error) {
+// The query string is not part of an avatar URL's meaning: Cloudinary's SDKs add one (?_a=…,
+// their analytics) to every URL, and it is ignored — not signed, not in the cache key.
+func (h *Handler) parseRequest(r *http.Request) (cache.Request, *resolved, error) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		return cache.Request{}, &statusError{code: http.StatusMethodNotAllowed, msg: fmt.Sprintf("method %s not allowed: use GET or HEAD", r.Method)}
+		return cache.Request{}, nil, &statusError{code: http.StatusMethodNotAllowed, msg: fmt.Sprintf("method %s not allowed: use GET or HEAD", r.Method)}
 	}
 	if n := len(r.RequestURI); n > h.maxURLLength {
-		return cache.Request{}, &statusError{code: http.StatusRequestURITooLong, msg: fmt.Sprintf("URL is %d bytes long; the limit is %d", n, h.maxURLLength)}
+		return cache.Request{}, nil, &statusError{code: http.StatusRequestURITooLong, msg: fmt.Sprintf("URL is %d bytes long; the limit is %d", n, h.maxURLLength)}
 	}
 	p := r.URL.EscapedPath()
 	if !strings.HasPrefix(p, h.prefix) {
 		if i := strings.IndexByte(p, '%'); i >= 0 && strings.HasPrefix(r.URL.Path, h.prefix) { // "/avatars%2F…", from Front
-			return cache.Request{}, &URLError{Part: segmentAt(p, i), Msg: "percent-encoded characters are not allowed in avatar URLs"}
+			return cache.Request{}, nil, &URLError{Part: segmentAt(p, i), Msg: "percent-encoded characters are not allowed in avatar URLs"}
 		}
-		return cache.Request{}, &statusError{code: http.StatusNotFound, msg: fmt.Sprintf("not an avatar URL: the path does not start with %s", h.prefix)}
-	}
-	if r.URL.RawQuery != "" {
-		return cache.Request{}, &URLError{Part: "?" + r.URL.RawQuery, Msg: "avatar URLs take no query string"}
+		return cache.Request{}, nil, &statusError{code: http.StatusNotFound, msg: fmt.Sprintf("not an avatar URL: the path does not start with %s", h.prefix)}
 	}
 	rest := p[len(h.prefix):]
-	if i := strings.IndexByte(rest, '%'); i >= 0 && !strings.Contains(r.RequestURI, "%") {
-		// The client sent no '%': net/http escaped bytes that are not URL characters.
-		return cache.Request{}, &URLError{Part: segmentAt(rest, i), Msg: "only the characters A-Z a-z 0-9 _ ~ . , : - and / are allowed in avatar URLs (others shown percent-escaped)"}
+	if i := strings.IndexByte(rest, '%'); i >= 0 {
+		if sent, _, _ := strings.Cut(r.RequestURI, "?"); !strings.Contains(sent, "%") {
+			// The client sent no '%': net/http escaped bytes that are not URL characters.
+			return cache.Request{}, nil, &URLError{Part: segmentAt(rest, i), Msg: "only the characters A-Z a-z 0-9 _ ~ . , : - and / are allowed in avatar URLs (others shown percent-escaped)"}
+		}
 	}
-	req, ok := h.resolved.get(rest)
+	ex, ok := h.resolved.get(rest)
 	if !ok {
 		pp, err := parsePath(rest)
 		if err != nil {
-			return cache.Request{}, err
+			return cache.Request{}, nil, err
 		}
-		if req, err = h.resolve(pp); err != nil {
-			return cache.Request{}, err
+		if ex, err = h.resolve(pp); err != nil {
+			return cache.Request{}, nil, err
 		}
-		h.resolved.add(rest, req)
+		h.resolved.add(rest, ex)
+	}
+	req := ex.req
+	if ex.hinted {
+		c := ex.chain.ResolveHints(hintsOf(r, ex.chain), h.limits)
+		if err := c.Check(h.limits); err != nil {
+			return cache.Request{}, nil, err
+		}
+		req.Transformation = c.String()
 	}
 	if req.FormatAuto {
 		req.Accept = acceptedFormats(r.Header.Values("Accept"))
 	}
-	return req, nil
+	return req, ex, nil
 }
 
 // resolvedMemo remembers the paths that resolved, and what to: the same URLs come again and
 // again, and parsing, checking and naming one is most of what a cache hit costs. What a path
 // resolves to depends on the path and the handler's configuration alone; the Accept header of
-// f_auto is read per request.
+// f_auto and the client hints of w_auto and dpr_auto are read per request.
 type resolvedMemo struct {
-	m sync.Map // path after the prefix -> cache.Request
+	m sync.Map // path after the prefix -> *resolved
 	n atomic.Int64
+}
+
+// resolved is what a path resolves to: the variant it names, Accept and client hints aside, and
+// how its answer is delivered. It is shared by the requests of that path and never modified.
+type resolved struct {
+	req cache.Request
+	// hinted reports that the transformation has w_auto or dpr_auto: chain is then resolved with
+	// each request's client hints to name the variant.
+	hinted bool
+	chain  imageops.Chain
+	// vary and acceptCH are the Vary and Accept-CH headers of the answers (nil: none).
+	vary, acceptCH []string
+	// attachment is the file name (without extension) fl_attachment offers; "" without it.
+	attachment string
+	// immutable is fl_immutable_cache.
+	immutable bool
 }
 
 // maxResolved bounds resolvedMemo, some 300 bytes an entry; past it the memo starts again.
 const maxResolved = 10000
 
-func (m *resolvedMemo) get(path string) (cache.Request, bool) {
+func (m *resolvedMemo) get(path string) (*resolved, bool) {
 	v, ok := m.m.Load(path)
 	if !ok {
-		return cache.Request{}, false
+		return nil, false
 	}
-	return v.(cache.Request), true
+	return v.(*resolved), true
 }
 
-func (m *resolvedMemo) add(path string, r cache.Request) {
+func (m *resolvedMemo) add(path string, r *resolved) {
 	if m.n.Add(1) > maxResolved {
 		m.m.Clear()
 		m.n.Store(1)
@@ -601,27 +636,37 @@ func (m *resolvedMemo) add(path string, r cache.Request) {
 }
 
 // resolve checks a parsed path against the handler's providers, signatures, named
-// transformations, default pictures and limits, and names the variant (Accept aside).
-func (h *Handler) resolve(r parsed) (cache.Request, error) {
+// transformations, default pictures and limits, and names the variant (Accept and client hints
+// aside).
+func (h *Handler) resolve(r parsed) (*resolved, error) {
 	a, chain := r.Avatar, r.chain
 	p, ok := h.providers[a.Type]
 	if !ok {
-		return cache.Request{}, &URLError{Part: a.Type, Msg: "unknown type: want one of " + strings.Join(h.typeNames(), ", ")}
+		return nil, &URLError{Part: a.Type, Msg: "unknown type: want one of " + strings.Join(h.typeNames(), ", ")}
 	}
 	if err := h.checkSignature(r); err != nil {
-		return cache.Request{}, err
+		return nil, err
 	}
 	id, err := p.CheckID(a.ID)
 	if err != nil {
-		return cache.Request{}, err
+		return nil, err
 	}
 	// A variant the app itself asks for is cached at its first request; others at their second,
 	// so that one-off variants cannot evict the popular ones (see cache.Request.Trusted).
 	trusted := r.Signature != "" || r.named || a.Transformation == ""
 	req := cache.Request{Type: a.Type, ID: id, Version: a.Version, Transformation: a.Transformation, Trusted: trusted}
-	var changed bool
+	var changed bool // by t_, d_ or a delivery flag: the canonical string is written again
 	if req.Default, chain, changed, err = h.checkChain(chain); err != nil {
-		return cache.Request{}, err
+		return nil, err
+	}
+	ex := &resolved{}
+	ex.attachment, ok = chain.Attachment()
+	if ok && ex.attachment == "" {
+		ex.attachment = id
+	}
+	ex.immutable = chain.Flags()&imageops.FlagImmutableCache != 0
+	if ex.attachment != "" || ex.immutable { // how the answer is delivered, not its pixels
+		chain, changed = chain.WithoutDelivery(), true
 	}
 	if changed {
 		req.Transformation = chain.String()
@@ -629,10 +674,16 @@ func (h *Handler) resolve(r parsed) (cache.Request, error) {
 	req.FormatAuto = chain.FormatAuto()
 	if a.Format != "" {
 		if req.Format, err = imageops.ParseFormat(a.Format); err != nil {
-			return cache.Request{}, err
+			return nil, err
 		}
 	}
-	return req, nil
+	width, dpr := chain.UsesHints()
+	if width || dpr {
+		ex.hinted, ex.chain = true, chain
+	}
+	ex.vary, ex.acceptCH = hintHeaders(req.FormatAuto, width, dpr)
+	ex.req = req
+	return ex, nil
 }
 
 // checkChain checks a parsed transformation against the handler's named transformations, default

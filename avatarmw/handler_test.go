@@ -267,7 +267,7 @@ func TestRefusals(t *testing.T) {
 		{"/avatars/facebook/r_maxi/" + fu.ID + ".jpg", 400, "r_maxi"},
 		{"/avatars/facebook/" + fu.ID + ".bmp", 400, "extension"},
 		{"/avatars/facebook/v0/" + fu.ID + ".jpg", 400, "v0"},
-		{"/avatars/facebook/" + fu.ID + ".jpg?w=10", 400, "query"},
+		{"/avatars/facebook/w_abc/" + fu.ID + ".jpg?_a=BAMAROfk0", 400, "w_abc"},
 		{"/avatars/facebook/w_10%2Fh_10/" + fu.ID + ".jpg", 400, "percent-encoded"},
 		{"/avatars/facebook/" + strings.Repeat("w_10/", 500) + fu.ID + ".jpg", 414, "limit is 2048"},
 	} {

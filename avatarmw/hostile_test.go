@@ -320,12 +320,12 @@ var hostileTargets = []struct {
 	{"/avatars/facebook/c_crop,x_10,g_north,w_10/" + okID + ".jpg", 400, false},          // x_ with g_
 	{"/avatars/facebook/ar_1:1,w_10,h_10/" + okID + ".jpg", 400, false},                  // ar_ with w_ and h_
 	{"/avatars/facebook/c_fill/" + okID + ".jpg", 400, false},                            // c_fill without size
-	{"/avatars/facebook/dpr_2.0/" + okID + ".jpg", 400, false},                           // dpr_ without size
+	{"/avatars/facebook/dpr_2.0,r_max/" + okID + ".jpg", 400, false},                     // dpr_ without size
 	{"/avatars/facebook/r_1:2:3:4:5/" + okID + ".jpg", 400, false},                       // five radii
 	{"/avatars/facebook/e_sepia:50:1/" + okID + ".jpg", 400, false},                      // two values
 	{"/avatars/facebook/bo_0px_solid_red/" + okID + ".jpg", 400, false},                  // zero border
 	{"/avatars/facebook/b_rgb:ff00/" + okID + ".jpg", 400, false},                        // bad colour
-	{"/avatars/facebook/a_45/" + okID + ".jpg", 400, false},                              // bad angle
+	{"/avatars/facebook/a_45.5x/" + okID + ".jpg", 400, false},                           // bad angle
 	{"/avatars/facebook/q_0/" + okID + ".jpg", 400, false},                               // quality 0
 	{"/avatars/facebook/x_10/" + okID + ".jpg", 400, false},                              // x_ without c_crop
 	{"/avatars/facebook/c_fill,w_10,z_2/" + okID + ".jpg", 400, false},                   // z_ with c_fill
@@ -351,9 +351,9 @@ var hostileTargets = []struct {
 	{"/avatars/facebook/w_10%20/" + okID + ".jpg", 400, false},                           // encoded space
 	{"/avatars/facebook/w_10%/" + okID + ".jpg", 400, true},                              // a lone '%'
 	{"/avatars/facebook/w_10%zz/" + okID + ".jpg", 400, true},                            // a bad escape
-	{"/avatars/facebook/" + okID + ".jpg?w=10", 400, false},                              // a query
-	{"/avatars/facebook/" + okID + ".jpg?%00", 400, false},                               //
-	{"/avatars/facebook/" + okID + ".jpg?\xff", 400, false},                              //
+	{"/avatars/facebook/w_abc/" + okID + ".jpg?w=10", 400, false},                        // a query is ignored, not the path
+	{"/avatars/facebook/w_abc/" + okID + ".jpg?%00", 400, false},                         //
+	{"/avatars/facebook/w_abc/" + okID + ".jpg?\xff", 400, false},                        //
 	{"/avatars/facebook/" + okID + ".jpg#frag", 400, false},                              // '#' on the wire
 	{"http://evil.example/avatars/facebook/" + okID + ".jpg#x", 400, false},              // absolute form
 	{"/avatars/facebook/" + okID + ".jpg\x00", 400, true},                                // raw control characters

@@ -176,6 +176,18 @@ func FuzzParsePath(f *testing.F) {
 		"facebook/../1.jpg",
 		"facebook/w_10%2F/1.jpg",
 		"facebook/v0/1",
+		// As Cloudinary's SDKs write them.
+		"facebook/c_fill,h_100,w_100/dpr_2.0/65646572251",
+		"facebook/c_fill,g_face,h_100,w_100/r_max/f_auto/q_auto:good/65646572251",
+		"facebook/s--wPo08BjD--/c_fill,h_100,w_100/65646572251.jpg",
+		"facebook/ar_1,c_fill,dpr_auto,w_auto/65646572251",
+		"facebook/c_fill,w_auto/c_limit,w_auto:100:400/65646572251",
+		"facebook/fl_progressive/fl_lossy/d_avatar.png/65646572251",
+		"facebook/a_auto_right.hflip/a_-20/e_trim::/65646572251",
+		"facebook/b_auto,c_fill_pad,g_auto,h_100,w_100/co_rgb:ff0000,e_colorize:40/65646572251",
+		"facebook/co_red,e_outline:outer:4/e_shadow:50,x_5,y_5/65646572251",
+		"facebook/fl_progressive/65646572251",
+		"facebook/e_background_removal/65646572251",
 	} {
 		f.Add(s)
 	}

@@ -369,6 +369,9 @@ func (c *Cache) parseVariantKey(key string) (variant, error) {
 				return variant{}, fmt.Errorf("cache: key %q: a variant's transformation has no t_ or d_", key)
 			}
 		}
+		if w, d := v.chain.UsesHints(); w || d {
+			return variant{}, fmt.Errorf("cache: key %q: a variant's transformation has its client hints resolved (no w_auto, dpr_auto)", key)
+		}
 	}
 	v.auto = v.chain.FormatAuto()
 	switch {

@@ -40,7 +40,7 @@ func TestBlurAndSharpenMatchBild(t *testing.T) {
 	}
 }
 
-func BenchmarkEffects(b *testing.B) {
+func BenchmarkBlurSharpen(b *testing.B) {
 	photo := photoImage(1024)
 	for _, e := range []struct {
 		name string

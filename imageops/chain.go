@@ -29,19 +29,29 @@ type Step struct {
 	AspectRatio AspectRatio // ar_
 	Zoom        float64     // z_, > 0 when given
 	DPR         float64     // dpr_, in [1,4] when given; multiplies w_ and h_
+	DPRAuto     bool        // dpr_auto: the device pixel ratio of the request (see Chain.ResolveHints)
 
 	Quality    Quality // q_
 	Format     Format  // f_<fmt>; FormatOriginal when not given or when f_auto
 	FormatAuto bool    // f_auto
 
-	Radius        Radius // r_
-	Background    Color  // b_, meaningful when HasBackground
-	HasBackground bool
-	Border        Border // bo_
-	Angle         Angle  // a_
-	Effect        Effect // e_
-	Default       string // d_: name of a default image ("identicon" is built in)
-	Named         string // t_: name of a named transformation
+	Flags          Flags  // fl_: the flags that change something (the others are accepted and dropped)
+	AttachmentName string // fl_attachment:<name>: the file name offered for download ("" = the identifier)
+
+	Radius         Radius         // r_
+	Background     Color          // b_, meaningful when HasBackground
+	HasBackground  bool           //
+	BackgroundAuto BackgroundAuto // b_auto[:mode]: a padding colour taken from the picture
+	Border         Border         // bo_
+	Angle          Angle          // a_: quarter turns and mirrors
+	Rotate         int            // a_<degrees>, not a multiple of 90: 1–359 clockwise, after Angle
+	AutoRotate     AutoRotate     // a_auto_right / a_auto_left: a quarter turn before the crop, when it fits the box better
+	IgnoreEXIF     bool           // a_ignore: the source's EXIF orientation is not applied
+	Effect         Effect         // e_
+	EffectColor    Color          // co_: the colour of e_colorize, e_outline and e_shadow; meaningful when HasEffectColor
+	HasEffectColor bool           //
+	Default        string         // d_: name of a default image ("identicon" is built in)
+	Named          string         // t_: name of a named transformation, or several joined by '.'
 }
 
 // Dim is a w_ or h_ value: a pixel count, or a fraction of the current image's side.
@@ -49,15 +59,39 @@ type Step struct {
 type Dim struct {
 	Px   int     // > 0: pixels (before dpr_)
 	Frac float64 // in (0,1] when Px == 0: fraction of the current image's width (w_) or height (h_)
+
+	// Auto is w_auto[:<step>[:<fallback>]]: the width the client asks for with a client hint,
+	// rounded up to a multiple of AutoStep (DefaultAutoStep when 0), or AutoFallback px
+	// (before dpr_) without a hint. See Chain.ResolveHints.
+	Auto         bool
+	AutoStep     int
+	AutoFallback int
 }
 
+// DefaultAutoStep is the step w_auto rounds the client's width up to when the URL gives none.
+const DefaultAutoStep = 100
+
 // IsZero reports whether the dimension was not given.
-func (d Dim) IsZero() bool { return d.Px == 0 && d.Frac == 0 }
+func (d Dim) IsZero() bool { return d.Px == 0 && d.Frac == 0 && !d.Auto }
 
 // String is the canonical value: "150" for px, "0.5" / "1.0" for a fraction (always with a
-// decimal point, so a fraction never reads back as px).
+// decimal point, so a fraction never reads back as px), "auto", "auto:50", "auto:100:400".
 func (d Dim) String() string {
-	if d.Px > 0 {
+	switch {
+	case d.Auto:
+		s := "auto"
+		step := d.AutoStep
+		if step == 0 {
+			step = DefaultAutoStep
+		}
+		if step != DefaultAutoStep || d.AutoFallback > 0 {
+			s += ":" + strconv.Itoa(step)
+		}
+		if d.AutoFallback > 0 {
+			s += ":" + strconv.Itoa(d.AutoFallback)
+		}
+		return s
+	case d.Px > 0:
 		return strconv.Itoa(d.Px)
 	}
 	return formatDecimal(d.Frac)
@@ -80,9 +114,12 @@ const (
 	CropMpad
 	CropCrop
 	CropThumb
+	// CropFillPad is fill that pads rather than cut off what g_auto keeps (the faces, with their
+	// margin): it needs g_auto. (c_auto is read as c_fill with g_auto by default.)
+	CropFillPad
 )
 
-var cropNames = [...]string{"", "scale", "fit", "limit", "mfit", "fill", "lfill", "pad", "lpad", "mpad", "crop", "thumb"}
+var cropNames = [...]string{"", "scale", "fit", "limit", "mfit", "fill", "lfill", "pad", "lpad", "mpad", "crop", "thumb", "fill_pad"}
 
 // String returns the c_ value ("fill"), "" for CropDefault.
 func (m CropMode) String() string {
@@ -251,9 +288,11 @@ const (
 	Angle270
 	AngleHFlip
 	AngleVFlip
+	AngleHFlip90  // a_hflip.90: mirror left-right, then a quarter turn clockwise
+	AngleHFlip270 // a_hflip.270: mirror left-right, then three quarter turns clockwise
 )
 
-var angleNames = [...]string{"", "90", "180", "270", "hflip", "vflip"}
+var angleNames = [...]string{"", "90", "180", "270", "hflip", "vflip", "hflip.90", "hflip.270"}
 
 // String returns the a_ value ("90", "hflip"), "" for AngleNone.
 func (a Angle) String() string {
@@ -278,32 +317,62 @@ const (
 	EffectBrightness
 	EffectContrast
 	EffectSaturation
+	EffectBlackwhite
+	EffectVibrance
+	EffectUnsharpMask
+	EffectVignette
+	EffectImprove
+	EffectAutoBrightness
+	EffectAutoContrast
+	EffectAutoColor
+	EffectTint
+	EffectColorize
+	EffectOutline
+	EffectShadow
+	EffectTrim
 )
 
 // effectSpec says how an effect takes its value.
 type effectSpec struct {
 	name     string
-	value    int // 0: no value; 1: optional; 2: required
+	value    int // noValue, optionalValue, requiredValue, or customValue (its own parser)
 	min, max int
+	def      int // the server default of an optional value; dropped from the canonical form of
+	// the effects added with dropDefault (the older ones keep "e_sepia:80" as written)
+	dropDefault bool
 }
 
 const (
 	noValue = iota
 	optionalValue
 	requiredValue
+	customValue
 )
 
 var effectSpecs = [...]effectSpec{
-	EffectNone:       {},
-	EffectGrayscale:  {name: "grayscale", value: noValue},
-	EffectSepia:      {name: "sepia", value: optionalValue, min: 1, max: 100},
-	EffectBlur:       {name: "blur", value: optionalValue, min: 1, max: 2000},
-	EffectPixelate:   {name: "pixelate", value: optionalValue, min: 1, max: 200},
-	EffectSharpen:    {name: "sharpen", value: optionalValue, min: 1, max: 2000},
-	EffectNegate:     {name: "negate", value: noValue},
-	EffectBrightness: {name: "brightness", value: requiredValue, min: -99, max: 100},
-	EffectContrast:   {name: "contrast", value: requiredValue, min: -100, max: 100},
-	EffectSaturation: {name: "saturation", value: requiredValue, min: -100, max: 100},
+	EffectNone:           {},
+	EffectGrayscale:      {name: "grayscale", value: noValue},
+	EffectSepia:          {name: "sepia", value: optionalValue, min: 1, max: 100, def: 80},
+	EffectBlur:           {name: "blur", value: optionalValue, min: 1, max: 2000, def: 100},
+	EffectPixelate:       {name: "pixelate", value: optionalValue, min: 1, max: 200, def: 5},
+	EffectSharpen:        {name: "sharpen", value: optionalValue, min: 1, max: 2000, def: 100},
+	EffectNegate:         {name: "negate", value: noValue},
+	EffectBrightness:     {name: "brightness", value: requiredValue, min: -99, max: 100},
+	EffectContrast:       {name: "contrast", value: requiredValue, min: -100, max: 100},
+	EffectSaturation:     {name: "saturation", value: requiredValue, min: -100, max: 100},
+	EffectBlackwhite:     {name: "blackwhite", value: optionalValue, min: 0, max: 100, def: 50, dropDefault: true},
+	EffectVibrance:       {name: "vibrance", value: optionalValue, min: -100, max: 100, def: 20, dropDefault: true},
+	EffectUnsharpMask:    {name: "unsharp_mask", value: optionalValue, min: 1, max: 2000, def: 100, dropDefault: true},
+	EffectVignette:       {name: "vignette", value: optionalValue, min: 0, max: 100, def: 20, dropDefault: true},
+	EffectImprove:        {name: "improve", value: customValue, min: 0, max: 100, def: 100, dropDefault: true},
+	EffectAutoBrightness: {name: "auto_brightness", value: optionalValue, min: 0, max: 100, def: 100, dropDefault: true},
+	EffectAutoContrast:   {name: "auto_contrast", value: optionalValue, min: 0, max: 100, def: 100, dropDefault: true},
+	EffectAutoColor:      {name: "auto_color", value: optionalValue, min: 0, max: 100, def: 100, dropDefault: true},
+	EffectTint:           {name: "tint", value: customValue, min: 0, max: 100, def: 60, dropDefault: true},
+	EffectColorize:       {name: "colorize", value: optionalValue, min: 0, max: 100, def: 100, dropDefault: true},
+	EffectOutline:        {name: "outline", value: customValue, min: 1, max: 100, def: 5, dropDefault: true},
+	EffectShadow:         {name: "shadow", value: optionalValue, min: 0, max: 100, def: 40, dropDefault: true},
+	EffectTrim:           {name: "trim", value: customValue, min: 0, max: 100, def: 10, dropDefault: true},
 }
 
 // String returns the effect's name ("sepia"), "" for EffectNone.
@@ -314,19 +383,104 @@ func (n EffectName) String() string {
 	return "EffectName(" + strconv.Itoa(int(n)) + ")"
 }
 
-// Effect is an e_ value: a name and, for effects that take one, an optional or required value.
-type Effect struct {
-	Name     EffectName
-	Value    int  // meaningful when HasValue
-	HasValue bool // whether ":n" was given
+// maxTintStops is how many colours e_tint takes (Cloudinary's limit).
+const maxTintStops = 10
+
+// TintStop is one colour of e_tint, with its place on the gradient (0–100 % of the luminance)
+// when given.
+type TintStop struct {
+	Color  Color
+	Pos    int
+	HasPos bool
 }
 
-// String is the canonical value: "sepia", "sepia:50", "brightness:-20".
+// Effect is an e_ value: a name and, for effects that take one, an optional or required value,
+// and the further arguments of the effects that take several. The zero value of each field
+// means "not given" (the server default).
+type Effect struct {
+	Name     EffectName
+	Value    int  // meaningful when HasValue: the level, strength or amount; e_outline's width; e_trim's tolerance; e_improve's blend
+	HasValue bool // whether ":n" was given
+
+	// Mode is e_improve's mode (indoor, outdoor) and e_outline's (inner, inner_fill, outer,
+	// fill); "" is the default (outdoor; inner and outer).
+	Mode string
+	// Value2 is e_outline's blur (0–2000), meaningful when HasValue2.
+	Value2    int
+	HasValue2 bool
+	// Color is e_trim's colour override (instead of the corner's), meaningful when HasColor.
+	Color    Color
+	HasColor bool
+	// DX, DY are e_shadow's offset (x_, y_), px.
+	DX, DY int
+	// Equalize, Stops[:NStops] are e_tint's: equalize the luminance first; the colours.
+	Equalize bool
+	Stops    [maxTintStops]TintStop
+	NStops   int
+}
+
+// String is the canonical e_ value: "sepia", "sepia:50", "brightness:-20", "outline:outer:10",
+// "tint:equalize:80:red:0p:blue:100p", "trim:20:white".
 func (e Effect) String() string {
-	if e.HasValue {
-		return e.Name.String() + ":" + strconv.Itoa(e.Value)
+	var b strings.Builder
+	b.WriteString(e.Name.String())
+	arg := func(s string) { b.WriteByte(':'); b.WriteString(s) }
+	switch e.Name {
+	case EffectImprove:
+		if e.Mode != "" {
+			arg(e.Mode)
+		}
+		if e.HasValue {
+			arg(strconv.Itoa(e.Value))
+		}
+	case EffectOutline:
+		if e.Mode != "" {
+			arg(e.Mode)
+		}
+		if e.HasValue || e.HasValue2 {
+			v := e.Value
+			if !e.HasValue {
+				v = effectSpecs[EffectOutline].def
+			}
+			arg(strconv.Itoa(v))
+		}
+		if e.HasValue2 {
+			arg(strconv.Itoa(e.Value2))
+		}
+	case EffectTrim:
+		if e.HasValue || e.HasColor {
+			v := e.Value
+			if !e.HasValue {
+				v = effectSpecs[EffectTrim].def
+			}
+			arg(strconv.Itoa(v))
+		}
+		if e.HasColor {
+			arg(e.Color.String())
+		}
+	case EffectTint:
+		if e.Equalize {
+			arg("equalize")
+		}
+		if e.HasValue || e.NStops > 0 {
+			v := e.Value
+			if !e.HasValue {
+				v = effectSpecs[EffectTint].def
+			}
+			arg(strconv.Itoa(v))
+		}
+		for _, st := range e.Stops[:e.NStops] {
+			arg(st.Color.String())
+			if st.HasPos {
+				arg(strconv.Itoa(st.Pos) + "p")
+			}
+		}
+	default:
+		if e.HasValue {
+			arg(strconv.Itoa(e.Value))
+		}
 	}
-	return e.Name.String()
+	return b.String()
 }
 
 // String returns the canonical component: the given parameters as key_value, sorted by key,
@@ -336,15 +490,17 @@ func (e Effect) String() string {
 func (s Step) String() string {
 	var parts []string
 	add := func(k, v string) { parts = append(parts, k+"_"+v) }
-	// Keys in alphabetical order: a ar b bo c d dpr e f g h q r t w x y z.
-	if s.Angle != AngleNone {
-		add("a", s.Angle.String())
+	// Keys in alphabetical order: a ar b bo c co d dpr e f fl g h q r t w x y z.
+	if a := s.angleString(); a != "" {
+		add("a", a)
 	}
 	if !s.AspectRatio.IsZero() {
 		add("ar", s.AspectRatio.String())
 	}
 	if s.HasBackground {
 		add("b", s.Background.String())
+	} else if s.BackgroundAuto.On {
+		add("b", s.BackgroundAuto.String())
 	}
 	if s.Border.Width > 0 {
 		add("bo", s.Border.String())
@@ -352,10 +508,15 @@ func (s Step) String() string {
 	if s.Crop != CropDefault {
 		add("c", s.Crop.String())
 	}
+	if s.HasEffectColor {
+		add("co", s.EffectColor.String())
+	}
 	if s.Default != "" {
 		add("d", s.Default)
 	}
-	if s.DPR != 0 {
+	if s.DPRAuto {
+		add("dpr", "auto")
+	} else if s.DPR != 0 {
 		add("dpr", formatDecimal(s.DPR))
 	}
 	if s.Effect.Name != EffectNone {
@@ -365,6 +526,9 @@ func (s Step) String() string {
 		add("f", "auto")
 	} else if s.Format != FormatOriginal {
 		add("f", s.Format.String())
+	}
+	if s.Flags != 0 {
+		add("fl", s.Flags.format(s.AttachmentName))
 	}
 	if s.Gravity != GravityDefault {
 		add("g", s.Gravity.String())
@@ -384,11 +548,16 @@ func (s Step) String() string {
 	if !s.Width.IsZero() {
 		add("w", s.Width.String())
 	}
-	if s.HasX {
-		add("x", strconv.Itoa(s.X))
+	x, hasX, y, hasY := s.X, s.HasX, s.Y, s.HasY
+	if s.Effect.Name == EffectShadow {
+		x, hasX = s.Effect.DX, s.Effect.DX != defaultShadowOffset
+		y, hasY = s.Effect.DY, s.Effect.DY != defaultShadowOffset
 	}
-	if s.HasY {
-		add("y", strconv.Itoa(s.Y))
+	if hasX {
+		add("x", strconv.Itoa(x))
+	}
+	if hasY {
+		add("y", strconv.Itoa(y))
 	}
 	if s.Zoom != 0 {
 		add("z", formatDecimal(s.Zoom))

@@ -21,14 +21,23 @@ func (s Step) paramText(k int) string {
 		v = s.Gravity.String()
 	case keyX:
 		v = strconv.Itoa(s.X)
+		if s.Effect.Name == EffectShadow {
+			v = strconv.Itoa(s.Effect.DX)
+		}
 	case keyY:
 		v = strconv.Itoa(s.Y)
+		if s.Effect.Name == EffectShadow {
+			v = strconv.Itoa(s.Effect.DY)
+		}
 	case keyAR:
 		v = s.AspectRatio.String()
 	case keyZ:
 		v = formatDecimal(s.Zoom)
 	case keyDPR:
 		v = formatDecimal(s.DPR)
+		if s.DPRAuto {
+			v = "auto"
+		}
 	case keyQ:
 		v = s.Quality.String()
 	case keyF:
@@ -40,10 +49,17 @@ func (s Step) paramText(k int) string {
 		v = s.Radius.String()
 	case keyB:
 		v = s.Background.String()
+		if s.BackgroundAuto.On {
+			v = s.BackgroundAuto.String()
+		}
+	case keyCO:
+		v = s.EffectColor.String()
+	case keyFL:
+		v = s.Flags.format(s.AttachmentName)
 	case keyBO:
 		v = s.Border.String()
 	case keyA:
-		v = s.Angle.String()
+		v = s.angleString()
 	case keyE:
 		v = s.Effect.String()
 	case keyD:
@@ -68,8 +84,18 @@ func (s Step) crossCheck(param func(k int) string) *Error {
 		return badParam(param(keyAR), "ar_ cannot be combined with both w_ and h_")
 	case hasAR && !hasW && !hasH && (mode == CropFit || mode == CropLimit || mode == CropMfit):
 		return badParam(param(keyAR), "ar_ alone does nothing with c_%s: add w_ or h_", mode)
-	case s.DPR != 0 && !hasW && !hasH:
-		return badParam(param(keyDPR), "dpr_ multiplies w_ and h_: add w_ or h_")
+	case (s.DPR != 0 || s.DPRAuto) && !hasW && !hasH:
+		return badParam(param(keyDPR), "dpr_ multiplies w_ and h_: add w_ or h_ (or put dpr_ in a component of its own, for the whole transformation)")
+	case s.DPR != 0 && s.DPRAuto:
+		return badParam(param(keyDPR), "dpr_ given twice")
+	case mode == CropFillPad && s.Gravity != GravityAuto:
+		return badParam(param(keyG), "c_fill_pad decides where to pad with g_auto: use g_auto (or no g_)")
+	case s.BackgroundAuto.On && s.HasBackground:
+		return badParam(param(keyB), "b_ given twice")
+	case s.BackgroundAuto.On && !isPad(mode):
+		return badParam(param(keyB), "b_auto is the colour of padding: it needs c_pad, c_lpad, c_mpad or c_fill_pad")
+	case s.HasEffectColor && !usesEffectColor(s.Effect.Name):
+		return badParam(param(keyCO), "co_ is the colour of e_colorize, e_outline and e_shadow: add one of them")
 	case hasXY && mode != CropCrop:
 		k := keyX
 		if !s.HasX {
@@ -82,7 +108,7 @@ func (s Step) crossCheck(param func(k int) string) *Error {
 		// g_center is the default of every mode: spelling it out is not ignoring it.
 		return badParam(param(keyG), "gravity has no effect with c_%s: it applies to c_fill, c_lfill, c_pad, c_lpad, c_mpad, c_crop and c_thumb", mode)
 	case s.Gravity != GravityDefault && !s.Gravity.isCompass() && !usesFocalGravity(mode):
-		return badParam(param(keyG), "g_%s applies to c_crop, c_fill, c_lfill and c_thumb, not c_%s", s.Gravity, mode)
+		return badParam(param(keyG), "g_%s applies to c_crop, c_fill, c_lfill, c_thumb and c_fill_pad, not c_%s", s.Gravity, mode)
 	case s.Zoom != 0 && mode != CropCrop && mode != CropThumb:
 		return badParam(param(keyZ), "z_ applies to c_crop and c_thumb only")
 	case s.Zoom != 0 && !focal:
@@ -103,10 +129,24 @@ func usesCompassGravity(m CropMode) bool {
 
 func usesFocalGravity(m CropMode) bool {
 	switch m {
-	case CropCrop, CropFill, CropLfill, CropThumb:
+	case CropCrop, CropFill, CropLfill, CropThumb, CropFillPad:
 		return true
 	}
 	return false
+}
+
+// isPad reports whether mode m pads the image (so that b_auto has padding to colour).
+func isPad(m CropMode) bool {
+	switch m {
+	case CropPad, CropLpad, CropMpad, CropFillPad:
+		return true
+	}
+	return false
+}
+
+// usesEffectColor reports whether effect n takes its colour from co_.
+func usesEffectColor(n EffectName) bool {
+	return n == EffectColorize || n == EffectOutline || n == EffectShadow
 }
 
 // checkValues rejects field values the parser can never produce (for Steps built by hand), so
@@ -114,13 +154,16 @@ func usesFocalGravity(m CropMode) bool {
 func (s Step) checkValues() *Error {
 	bad := func(k int, what string) *Error { return badParam(s.paramText(k), "%s out of range", what) }
 	dimOK := func(d Dim) bool {
+		if d.Auto {
+			return d.Px == 0 && d.Frac == 0 && d.AutoStep >= 0 && d.AutoStep <= maxPx && d.AutoFallback >= 0 && d.AutoFallback <= maxPx
+		}
 		return d.Px >= 0 && d.Px <= maxPx && !math.IsNaN(d.Frac) && d.Frac >= 0 && d.Frac <= 1 &&
-			!(d.Px > 0 && d.Frac > 0)
+			!(d.Px > 0 && d.Frac > 0) && d.AutoStep == 0 && d.AutoFallback == 0
 	}
 	switch {
 	case !dimOK(s.Width):
 		return bad(keyW, "width")
-	case !dimOK(s.Height):
+	case !dimOK(s.Height) || s.Height.Auto:
 		return bad(keyH, "height")
 	case int(s.Crop) >= len(cropNames):
 		return bad(keyC, "crop mode")
@@ -130,6 +173,9 @@ func (s Step) checkValues() *Error {
 		return bad(keyX, "x")
 	case s.Y < 0 || s.Y > maxPx || (s.Y != 0 && !s.HasY):
 		return bad(keyY, "y")
+	case s.Effect.DX < -maxPx || s.Effect.DX > maxPx || s.Effect.DY < -maxPx || s.Effect.DY > maxPx ||
+		(s.Effect.Name != EffectShadow && (s.Effect.DX != 0 || s.Effect.DY != 0)):
+		return bad(keyX, "shadow offset")
 	case s.AspectRatio.W < 0 || s.AspectRatio.H < 0 || s.AspectRatio.W > maxRatio || s.AspectRatio.H > maxRatio ||
 		(s.AspectRatio.W > 0) != (s.AspectRatio.H > 0) || math.IsNaN(s.AspectRatio.Dec) || s.AspectRatio.Dec < 0 ||
 		(s.AspectRatio.Dec > 0 && (s.AspectRatio.Dec < 1.0/maxRatio || s.AspectRatio.Dec > maxRatio)):
@@ -146,17 +192,28 @@ func (s Step) checkValues() *Error {
 		return bad(keyR, "radius")
 	case s.Border.Width < 0 || s.Border.Width > maxPx:
 		return bad(keyBO, "border")
-	case int(s.Angle) >= len(angleNames):
+	case int(s.Angle) >= len(angleNames) || s.Rotate < 0 || s.Rotate >= 360 || s.AutoRotate > AutoRotateLeft ||
+		(s.Rotate%90 == 0 && s.Rotate != 0) || (s.Rotate != 0 && s.Angle != AngleNone && s.Angle != AngleHFlip):
 		return bad(keyA, "angle")
-	case int(s.Effect.Name) >= len(effectSpecs):
+	case !s.Effect.valid():
 		return bad(keyE, "effect")
+	case s.HasEffectColor && !validColor(s.EffectColor):
+		return bad(keyCO, "colour")
+	case s.Flags >= FlagPreserveTransparency<<1 || (s.Flags&FlagPNG8 != 0 && s.Flags&FlagPNG24 != 0) ||
+		(s.AttachmentName != "" && (s.Flags&FlagAttachment == 0 || !validName(s.AttachmentName))):
+		return bad(keyFL, "flags")
+	case s.BackgroundAuto.On && (s.BackgroundAuto.Mode > BgPredominantContrast || s.BackgroundAuto.NPalette < 0 ||
+		s.BackgroundAuto.NPalette > maxPalette || !validColors(s.BackgroundAuto.Palette[:s.BackgroundAuto.NPalette])):
+		return bad(keyB, "b_auto")
+	case !s.BackgroundAuto.On && s.BackgroundAuto != (BackgroundAuto{}):
+		return bad(keyB, "b_auto")
 	case s.HasBackground && !validColor(s.Background):
 		return bad(keyB, "colour")
 	case s.Border.Width > 0 && !validColor(s.Border.Color):
 		return bad(keyBO, "border colour")
 	case s.Default != "" && !validName(s.Default):
 		return bad(keyD, "default image name")
-	case s.Named != "" && !validName(s.Named):
+	case s.Named != "" && !validNamedList(s.Named):
 		return bad(keyT, "named transformation")
 	}
 	return nil
@@ -223,6 +280,62 @@ func validColor(c Color) bool {
 	}
 	v, ok := namedColor(c.Name)
 	return ok && v == (color.NRGBA{R: c.R, G: c.G, B: c.B, A: c.A})
+}
+
+// valid reports whether e holds values the parser can produce (for Steps built by hand).
+func (e Effect) valid() bool {
+	if int(e.Name) >= len(effectSpecs) {
+		return false
+	}
+	spec := effectSpecs[e.Name]
+	switch {
+	case e.Name == EffectNone:
+		return e == Effect{}
+	case e.HasValue && (e.Value < spec.min || e.Value > spec.max):
+		return false
+	case !e.HasValue && e.Value != 0:
+		return false
+	case spec.value == noValue && e.HasValue:
+		return false
+	case e.Name != EffectImprove && e.Name != EffectOutline && e.Mode != "":
+		return false
+	case e.Name == EffectImprove && e.Mode != "" && e.Mode != "indoor" && e.Mode != "outdoor":
+		return false
+	case e.Name == EffectOutline && e.Mode != "" && !outlineModes[e.Mode]:
+		return false
+	case (e.HasValue2 || e.Value2 != 0) && (e.Name != EffectOutline || e.Value2 < 0 || e.Value2 > 2000 || !e.HasValue2):
+		return false
+	case e.HasColor && (e.Name != EffectTrim || !validColor(e.Color)):
+		return false
+	case !e.HasColor && e.Color != (Color{}):
+		return false
+	case (e.Equalize || e.NStops != 0) && e.Name != EffectTint:
+		return false
+	case e.NStops < 0 || e.NStops > maxTintStops:
+		return false
+	}
+	for i, st := range e.Stops {
+		if i >= e.NStops {
+			if st != (TintStop{}) {
+				return false
+			}
+			continue
+		}
+		if !validColor(st.Color) || st.Pos < 0 || st.Pos > 100 || (!st.HasPos && st.Pos != 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// validColors reports whether every colour of cs is valid.
+func validColors(cs []Color) bool {
+	for _, c := range cs {
+		if !validColor(c) {
+			return false
+		}
+	}
+	return true
 }
 
 // afterDPR says " after dpr_" when the step has one, for messages about sizes.

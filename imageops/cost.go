@@ -416,10 +416,29 @@ func analysisCost(w, h int) (bytes, ns float64) {
 // stepCost estimates apply(img, p) on an image described by cur, and updates cur to describe the
 // result.
 func stepCost(p plan, cur *pixels) (bytes, ns float64) {
+	turn := func(o int) { // orient: a whole RGBA, NRGBA, Gray or YCbCr image as it is, else via RGBA
+		n := cur.n()
+		w, h := cur.w, cur.h
+		if o >= 5 {
+			w, h = h, w
+		}
+		if cur.own {
+			bytes += 4 * n
+			ns += 8 * n
+			cur.becomeRGBA(w, h)
+		} else {
+			bytes += 8 * n
+			ns += 14 * n
+			*cur = pixels{w: w, h: h, kind: resize.KindConverted, bpp: 4}
+		}
+	}
+	if p.pre > 1 {
+		turn(p.pre)
+	}
 	region := p.src.Size()
 	if p.w != region.X || p.h != region.Y {
 		b, cpu := resize.Cost(cur.kind, region.X, region.Y, p.w, p.h)
-		bytes, ns = float64(b), float64(cpu)
+		bytes, ns = bytes+float64(b), ns+float64(cpu)
 		cur.becomeRGBA(p.w, p.h)
 	} else if region != image.Pt(cur.w, cur.h) {
 		cur.w, cur.h = region.X, region.Y // a sub-image: nothing is copied
@@ -429,9 +448,12 @@ func stepCost(p plan, cur *pixels) (bytes, ns float64) {
 		n := float64(p.canvas.X) * float64(p.canvas.Y)
 		bytes += 4 * n
 		ns += 3*n + 6*cur.n()
+		if p.bgAuto.On {
+			ns += 10 * cur.n()
+		}
 		cur.becomeRGBA(p.canvas.X, p.canvas.Y)
 	}
-	if p.effect.Name != EffectNone {
+	if p.effect.Name != EffectNone && !p.effect.Name.isLate() {
 		b, cpu := ownCost(cur)
 		eb, ens := effectCost(p.effect, cur.n())
 		bytes, ns = bytes+b+eb, ns+cpu+ens
@@ -448,23 +470,22 @@ func stepCost(p plan, cur *pixels) (bytes, ns float64) {
 		ns += 60 * n
 		cur.becomeRGBA(w, h)
 	}
+	if p.effect.Name.isLate() { // e_outline, e_shadow: onto a larger canvas
+		b, cpu := ownCost(cur)
+		size, _ := p.bordered()
+		n := float64(size.X) * float64(size.Y)
+		bytes, ns = bytes+b+16*n+(64<<10), ns+cpu+120*n
+		cur.becomeRGBA(size.X, size.Y)
+	}
 	if p.angle != AngleNone {
-		// orient turns a whole RGBA, NRGBA, Gray or YCbCr image as it is; anything else (a
-		// sub-image among them) is copied to RGBA first.
-		n := cur.n()
-		w, h := cur.w, cur.h
-		if p.angle == Angle90 || p.angle == Angle270 {
-			w, h = h, w
-		}
-		if cur.own {
-			bytes += 4 * n
-			ns += 8 * n
-			cur.becomeRGBA(w, h)
-		} else {
-			bytes += 8 * n
-			ns += 14 * n
-			*cur = pixels{w: w, h: h, kind: resize.KindConverted, bpp: 4}
-		}
+		turn(p.angle.orientation())
+	}
+	if p.rotate != 0 {
+		b, cpu := ownCost(cur)
+		size := rotatedSize(cur.w, cur.h, p.rotate)
+		n := float64(size.X) * float64(size.Y)
+		bytes, ns = bytes+b+4.5*n, ns+cpu+45*n
+		cur.becomeRGBA(size.X, size.Y)
 	}
 	return bytes, ns
 }
@@ -496,6 +517,14 @@ func effectCost(e Effect, n float64) (bytes, ns float64) {
 		return 4.5 * n, 65 * n
 	case EffectSepia:
 		return 4.5 * n, 40 * n
+	case EffectUnsharpMask:
+		return 12*n + 64<<10, 130 * n
+	case EffectVibrance:
+		return 64 << 10, 60 * n
+	case EffectTint:
+		return 64 << 10, 35 * n
+	case EffectVignette, EffectImprove, EffectAutoBrightness, EffectAutoContrast, EffectAutoColor, EffectColorize, EffectBlackwhite, EffectTrim:
+		return 64 << 10, 30 * n
 	}
 	return 4.5 * n, 14 * n
 }

@@ -114,6 +114,8 @@ func TestEstimateBoundsAllocations(t *testing.T) {
 		"w_300/e_blur:1", "w_300/e_blur:2000", "w_300/e_sharpen:300", "e_grayscale", "e_sepia", "e_pixelate:9",
 		"w_200/r_max", "r_20", "bo_5px_solid_red", "a_90", "c_thumb,g_face,w_100,h_100",
 		"c_fill,w_400,h_300/e_sharpen/r_20/bo_2px_solid_blue/a_270", "w_250,f_auto",
+		"w_300/e_unsharp_mask:2000", "w_300/e_vibrance", "w_200/e_outline:20", "w_200/r_max/e_shadow",
+		"w_300/a_-20", "e_trim", "w_300/e_vignette/e_improve", "c_pad,b_auto,h_100,w_300", "a_ignore/w_200",
 	}
 	var ratios []float64
 	for _, n := range sizes {

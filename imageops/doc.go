@@ -39,10 +39,33 @@
 //     image; a region entirely outside it is a KindBadParam error naming x_ or y_. With g_face,
 //     g_faces or g_auto and neither w_ nor h_, the region is the faces with their margin (see
 //     Faces).
+//   - fill_pad: fill, except that when the largest region of the box's ratio cannot hold the
+//     faces (grown by the margin c_thumb keeps, see Faces), the region of that ratio around the
+//     faces is taken instead: it reaches beyond the image on one axis, and what is beyond is
+//     padding (b_, b_auto, or transparent). It works with g_auto (given or not); without faces it
+//     is fill with g_auto.
+//   - auto (c_auto) is read as fill with g_auto (or the g_ given): c_auto,h_90,w_90 and
+//     c_fill,g_auto,h_90,w_90 are one transformation.
+//
+// fl_ignore_aspect_ratio with only one of w_ and h_ keeps the image's other side as it is
+// instead of its aspect ratio (c_scale,fl_ignore_aspect_ratio,w_100 of 400×200 is 100×200).
+// a_auto_right and a_auto_left turn the image a quarter turn (clockwise, counter-clockwise)
+// before the component's crop when the box asked for is landscape and the image portrait or the
+// other way round (neither being square); without a box they do nothing.
 //
 // Gravity (g_) is accepted only where it has an effect (fill, lfill, pad, lpad, mpad, crop,
-// thumb); g_face, g_faces and g_auto only with crop, fill, lfill and thumb. Sizes are rounded
-// to whole px, at least 1.
+// thumb); g_face, g_faces and g_auto only with crop, fill, lfill, thumb and fill_pad. Sizes are
+// rounded to whole px, at least 1.
+//
+// # Device pixel ratio and client hints
+//
+// dpr_ multiplies the w_ and h_ of its component. A component that holds only dpr_ (Cloudinary's
+// url-gen writes c_fill,h_90,w_90/dpr_2.0) applies to every component with w_ or h_ and no dpr_
+// of its own, wherever it stands; when there is none, it scales the image where it stands
+// (r_max/dpr_2.0 is r_max/dpr_2.0,w_1.0). dpr_1.0 alone does nothing.
+//
+// dpr_auto and w_auto[:step[:fallback]] depend on the request: [Chain.ResolveHints] replaces them
+// with the sizes the client hints give (see there), before the chain is transformed.
 //
 // Every result and intermediate result must fit in Limits.MaxOutputSide, else Transform returns
 // KindOutputLimit naming the component (the empty chain on a larger source included).
@@ -86,10 +109,11 @@
 //
 // # Finishing touches
 //
-// Within one component the order is: crop, resize and pad; then e_; then r_; then bo_; then
-// a_. (So "c_fill,h_90,w_90,r_max,bo_2px_solid_white" is a circle with a white ring, and a_
-// turns the rounded, bordered picture.) Components apply in turn, so put a step in a component
-// of its own to change the order.
+// Within one component the order is: a_auto_right/a_auto_left, e_trim; crop, resize and pad;
+// then e_ (e_outline and e_shadow after r_ and bo_, so that they follow the rounded, bordered
+// shape); then r_; then bo_; then a_. (So "c_fill,h_90,w_90,r_max,bo_2px_solid_white" is a
+// circle with a white ring, and a_ turns the rounded, bordered picture.) Components apply in
+// turn, so put a step in a component of its own to change the order.
 //
 //   - r_<px>: all corners; r_a:b, r_a:b:c, r_a:b:c:d: per corner as in CSS border-radius —
 //     top-left, top-right, bottom-right, bottom-left; two values are top-left and bottom-right,
@@ -103,8 +127,15 @@
 //     the output limit counts it). It follows the shape of r_ in the same component: its outer
 //     edge is n px outside the rounded corners or the ellipse; a square corner stays square. It
 //     is a ring: a transparent picture stays transparent inside it.
-//   - a_90, a_180, a_270: clockwise quarter turns (90 and 270 swap width and height);
-//     a_hflip, a_vflip: mirror left-right, top-bottom.
+//   - a_<degrees>: any whole number, clockwise (negative: counter-clockwise). Quarter turns swap
+//     width and height; other angles turn the picture about its centre onto the canvas of its
+//     bounding box (planned before decoding, so the output limit counts it), filled with the
+//     component's b_ (default transparent, so white in JPEG), sampled bilinearly (anti-aliased
+//     edges). a_hflip, a_vflip: mirror left-right, top-bottom. Several joined by '.' compose in
+//     the order written (a_hflip.90 mirrors, then turns); the canonical form is the composed
+//     turn (a_-90 is a_270, a_90.hflip is a_hflip.270, a_0 and a_360 are nothing).
+//   - a_exif is the default (a JPEG is turned upright by its EXIF orientation) and does nothing;
+//     a_ignore takes the source as stored, its EXIF orientation undone.
 //   - e_: bild (github.com/anthonynsimon/bild) does the work, on un-premultiplied colour with
 //     alpha kept for the colour effects, on premultiplied pixels for blur and pixelate (so
 //     transparent pixels do not darken their neighbours). Cloudinary's ranges, mapped:
@@ -118,13 +149,65 @@
 //     reduced by σ/2 and enlarged back). pixelate[:n], 1–200, default 5: n×n px blocks from the
 //     top-left corner, each the average of its pixels. sharpen[:n], 1–2000, default 100: bild's
 //     UnsharpMask with radius 0.2 (a 3-tap blur) and amount n/200 (0.5 by default, 10 at most).
+//   - The newer effects, each in time per pixel that does not depend on its strength (blurs are
+//     three box blurs with running sums, distances an exact linear-time transform). Values
+//     spelled out with their default are dropped from the canonical form (e_vibrance:20 is
+//     e_vibrance):
+//     blackwhite[:n], 0–100, default 50: black where the luminance is under n % of white,
+//     else white. vibrance[:n], −100–100, default 20: each channel moved away from (negative:
+//     towards) the luminance by a factor 1 + n/100·(1 − saturation), so dull colours gain the
+//     most. unsharp_mask[:n], 1–2000, default 100: p + n/100·(p − blur(p)), blur σ 1 px.
+//     vignette[:n], 0–100, default 20: darkening towards the edges, by up to n %, from 1 − n/100
+//     of the way to the edge's middle outwards. auto_contrast[:blend], auto_color[:blend],
+//     0–100, default 100: the darkest and lightest 0.5 % of the luminance (one table for the
+//     three channels) or of each channel (a white balance too) stretched to black and white,
+//     the gain at most 3×, blended with the original. auto_brightness[:blend]: the gamma (0.5–2)
+//     that brings the mean luminance to mid-grey. improve[:indoor|outdoor][:blend]: each channel
+//     stretched as by auto_color, the gain at most 2×; indoor balances the channels' means first
+//     (grey world). tint[:equalize][:amount][:colour[:<n>p]]..., amount 0–100 default 60, up to
+//     10 colours, default red: the colours make a gradient over the luminance (one colour c:
+//     black, c, white at 0, 50, 100 %; several: spread evenly unless <n>p places them), which
+//     each pixel takes by its luminance (equalized first with equalize), blended by amount.
+//     colorize[:n], 0–100, default 100, colour co_ (default gray): each pixel blended with the
+//     colour by n %.
+//     outline[:mode][:width][:blur], co_ (default black), width 1–100 (default 5), blur 0–2000
+//     (σ = blur/20 px): a line along the edge of the picture's shape (alpha ≥ ½), outside it
+//     (outer), inside it (inner, the picture's edge counting as the shape's), both (the
+//     default); fill and inner_fill also paint the shape itself. The modes that draw outside
+//     enlarge the canvas by width + 2σ on every side. shadow[:n], 0–100, default 40, co_ (default
+//     gray), offset x_,y_ (default 8,8, may be negative): the shape's alpha, blurred (σ 4 px),
+//     in the colour at n % opacity, under the picture; the canvas grows to hold it.
+//     trim[:tolerance][:colour], 0–100, default 10: the edge rows and columns whose pixels are
+//     all within tolerance % of the top-left pixel's colour (or of the colour given; transparent
+//     edges when it is transparent) are cut. e_trim comes first in its component, and what
+//     follows is planned again from the trimmed size; before decoding, the untrimmed size is
+//     what the output limit is checked against.
+//   - AI effects (background_removal, gen_*, upscale, enhance, cartoonify, …) and b_gen_fill
+//     are refused (KindBadParam) with a reason that says they need an AI service.
 //
 // # Colours and formats
 //
-// b_ takes rgb:RGB, rgb:RRGGBB, rgb:RRGGBBAA (hex, canonical lower case; 3 digits are expanded,
-// an opaque alpha is dropped) or a lower-case CSS name: transparent white black red green lime
-// blue yellow orange purple pink brown gray (grey) silver cyan magenta navy teal maroon olive.
-// The last b_ of the chain is also what JPEG output flattens alpha onto (default white).
+// b_ and co_ take rgb:RGB, rgb:RRGGBB, rgb:RRGGBBAA (hex, canonical lower case; 3 digits are
+// expanded, an opaque alpha is dropped) or a lower-case CSS name: transparent white black red
+// green lime blue yellow orange purple pink brown gray (grey) silver cyan magenta navy teal
+// maroon olive. The last b_ of the chain is also what JPEG output flattens alpha onto (default
+// white). b_auto[:mode][:palette_<colour>_...] (pad modes only) pads with a colour taken from
+// the picture: the most frequent colour (in bins of 16 levels a channel) of its edge pixels
+// (border, the default) or of the whole picture (predominant); the _contrast modes take its
+// complement; a palette picks its colour nearest to that. Gradient modes are refused.
+//
+// fl_ takes flags joined by '.'. Kept, because they change the answer: lossy and any_format and
+// preserve_transparency (for the encoders of f_auto), png8 (PNG output quantised to 216
+// web-safe colours, dithered, plus transparent), png24 (PNG output flattened onto b_, no alpha),
+// ignore_aspect_ratio (see Geometry), attachment[:name] and immutable_cache (how the answer is
+// delivered: [Chain.WithoutDelivery] removes them from what a cache names). Accepted and
+// dropped, because they cannot change an avatar: progressive[:semi|steep|none], png32,
+// force_icc, tiff8_lzw, strip_profile, force_strip, keep_iptc, keep_attribution (the output
+// never carries metadata), animated, awebp, apng (GIFs give their first frame), sanitize,
+// rasterize, clip, clip_evenodd, ignore_mask_channels (sources are never vector, layered or
+// masked), layer_apply, relative, region_relative, tiled, no_overflow, cutter, text_no_trim,
+// text_disallow_overflow (there are no overlays). Video flags and getinfo are refused. A
+// component left with nothing but such no-ops (fl_progressive, a_exif, dpr_1.0) goes away.
 // f_jpeg is accepted and printed as f_jpg. q_ sets JPEG quality (default and q_auto: 82); PNG,
 // GIF and WebP (lossless) ignore it. Output never carries metadata.
 //
@@ -135,9 +218,10 @@
 //
 // # Named transformations and default pictures
 //
-// [Chain.Expand] replaces t_<name> components by configured chains; [Identicon] makes the
-// built-in default picture. d_ only names a default picture: the layers above serve it, and it
-// does nothing to the pixels.
+// [Chain.Expand] replaces t_<name> components by configured chains (t_a.b by a's, then b's);
+// [Identicon] makes the built-in default picture. d_ only names a default picture: the layers
+// above serve it, and it does nothing to the pixels. d_<name>.<ext>, as Cloudinary's SDKs write
+// default images, is d_<name>.
 //
 // # Concurrency and GOMAXPROCS
 //

@@ -190,3 +190,19 @@ func paletted(img image.Image) *image.Paletted {
 	}
 	return dst
 }
+
+// pngDepth applies fl_png8 (a palette of the 216 web-safe colours, dithered, plus one
+// transparent entry: pixels less than half opaque become transparent) and fl_png24 (no alpha:
+// flattened onto bg) to a picture about to be written as PNG.
+func pngDepth(img image.Image, f Flags, bg color.RGBA) image.Image {
+	switch {
+	case f&FlagPNG8 != 0:
+		return paletted(img)
+	case f&FlagPNG24 != 0:
+		if o, ok := img.(interface{ Opaque() bool }); ok && o.Opaque() {
+			return img
+		}
+		return flatten(img, bg)
+	}
+	return img
+}

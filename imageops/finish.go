@@ -11,28 +11,14 @@ import (
 	"github.com/avatarkit/avatarkit/imageops/internal/resize"
 )
 
-// Effect defaults where the value is optional (Cloudinary's server defaults).
-const (
-	defaultSepia    = 80
-	defaultBlur     = 100
-	defaultPixelate = 5
-	defaultSharpen  = 100
-)
-
-// value returns the effect's value, or its default when none was given.
+// value returns the effect's value, or its default when none was given (Cloudinary's server
+// defaults, effectSpecs' def).
 func (e Effect) value() int {
 	if e.HasValue {
 		return e.Value
 	}
-	switch e.Name {
-	case EffectSepia:
-		return defaultSepia
-	case EffectBlur:
-		return defaultBlur
-	case EffectPixelate:
-		return defaultPixelate
-	case EffectSharpen:
-		return defaultSharpen
+	if int(e.Name) < len(effectSpecs) {
+		return effectSpecs[e.Name].def
 	}
 	return 0
 }
@@ -53,13 +39,21 @@ func ownRGBA(img image.Image) *image.RGBA {
 // Colour effects work on un-premultiplied colour and keep alpha; blur and pixelate average
 // premultiplied pixels (so transparent pixels do not darken their neighbours); sharpen keeps
 // alpha.
-func applyEffect(img image.Image, e Effect) image.Image {
+func applyEffect(img image.Image, e Effect, col Color) image.Image {
 	src := ownRGBA(img)
 	if src.Rect.Empty() {
 		return src
 	}
 	n := e.value()
 	switch e.Name {
+	case EffectVignette:
+		vignette(src, float64(n)/100)
+		return src
+	case EffectUnsharpMask:
+		return unsharpMask(src, float64(n)/100)
+	case EffectTrim:
+		r := trimRect(src, e)
+		return src.SubImage(r)
 	case EffectBlur:
 		return gaussian(src, float64(n)/20)
 	case EffectPixelate:
@@ -89,7 +83,24 @@ func applyEffect(img image.Image, e Effect) image.Image {
 		out = adjust.Contrast(src, float64(n)/100)
 	case EffectSaturation:
 		out = adjust.Saturation(src, float64(n)/100)
-	default:
+	case EffectBlackwhite:
+		blackwhite(src, n)
+	case EffectVibrance:
+		vibrance(src, float64(n)/100)
+	case EffectImprove:
+		improve(src, e.Mode == "indoor", float64(n)/100)
+	case EffectAutoBrightness:
+		autoBrightness(src, float64(n)/100)
+	case EffectAutoContrast:
+		autoContrast(src, float64(n)/100)
+	case EffectAutoColor:
+		autoColor(src, float64(n)/100)
+	case EffectTint:
+		tint(src, e)
+	case EffectColorize:
+		colorize(src, col, float64(n)/100)
+	}
+	if out == nil { // changed in place
 		out = src
 	}
 	if !opaque {
@@ -346,20 +357,8 @@ func scale(p []uint8, c float64) {
 	}
 }
 
-// rotate applies a_ to img (quarter turns clockwise and mirrors, by the EXIF orientation code
-// that does the same).
+// rotate applies a_'s quarter turns and mirrors to img (by the EXIF orientation code that does
+// the same).
 func rotate(img image.Image, a Angle) image.Image {
-	switch a {
-	case Angle90:
-		return orient(img, 6)
-	case Angle180:
-		return orient(img, 3)
-	case Angle270:
-		return orient(img, 8)
-	case AngleHFlip:
-		return orient(img, 2)
-	case AngleVFlip:
-		return orient(img, 4)
-	}
-	return img
+	return orient(img, a.orientation())
 }

@@ -33,8 +33,8 @@ func (r frect) union(s frect) frect {
 
 func (r frect) empty() bool { return !(r.x0 < r.x1 && r.y0 < r.y1) }
 
-// affine maps a point (x, y) to (a·x + b·y + c, d·x + e·y + f). The maps planning makes (crops,
-// scales, offsets, quarter turns and mirrors) keep rectangles axis-aligned.
+// affine maps a point (x, y) to (a·x + b·y + c, d·x + e·y + f): the crops, scales, offsets,
+// quarter turns, mirrors and free rotations planning makes.
 type affine struct{ a, b, c, d, e, f float64 }
 
 var identityAffine = affine{a: 1, e: 1}
@@ -60,11 +60,15 @@ func (t affine) inverse() affine {
 	}
 }
 
-// rect maps r (the bounding box of its mapped corners).
+// rect maps r: the bounding box of its four mapped corners (a free rotation turns a rectangle).
 func (t affine) rect(r frect) frect {
 	x0, y0 := t.point(r.x0, r.y0)
-	x1, y1 := t.point(r.x1, r.y1)
-	return frect{math.Min(x0, x1), math.Min(y0, y1), math.Max(x0, x1), math.Max(y0, y1)}
+	out := frect{x0, y0, x0, y0}
+	for _, c := range [3][2]float64{{r.x1, r.y0}, {r.x0, r.y1}, {r.x1, r.y1}} {
+		x, y := t.point(c[0], c[1])
+		out = frect{math.Min(out.x0, x), math.Min(out.y0, y), math.Max(out.x1, x), math.Max(out.y1, y)}
+	}
+	return out
 }
 
 // view is what planning knows of the current image of a chain: its size and, when the chain

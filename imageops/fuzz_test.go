@@ -28,6 +28,17 @@ func FuzzParseChain(f *testing.F) {
 		"w_10,w_10", "r_20:0:20:0", "z_0.5,c_thumb,g_face,w_10", "c_lfill,w_0.0001,h_1.0",
 		"c_crop,g_face", "c_crop,g_faces,ar_1:1,z_2", "c_crop,g_auto,w_10,z_2", "r_1:2:3",
 		"e_pixelate:200,r_max,bo_1px_solid_red,a_270", "t_x,w_1",
+		// Cloudinary's SDKs: standalone dpr_, flags, d_ with an extension, client hints.
+		"c_fill,h_100,w_100/dpr_2.0", "r_max/dpr_2.0", "dpr_1.0", "dpr_auto", "ar_1.0,c_fill,w_auto/dpr_auto",
+		"w_auto:100:400", "w_auto:50", "w_auto:breakpoints", "fl_progressive", "fl_progressive:steep.lossy",
+		"fl_attachment:me.immutable_cache", "fl_png8.png24", "fl_ignore_aspect_ratio,w_10", "fl_getinfo",
+		"d_avatar.png", "t_a.b", "c_auto,h_10,w_10", "c_fill_pad,g_auto,b_auto,h_10,w_10",
+		"b_auto:border:palette_red_rgb:00ff00,c_pad,w_10", "b_auto:border_gradient,c_pad,w_10",
+		"a_-20", "a_auto_right.hflip,h_10,w_20", "a_ignore", "a_exif", "a_hflip.45", "a_90.80.70",
+		"e_improve:indoor:50", "e_auto_brightness:40", "e_vibrance:-30", "e_unsharp_mask:300", "e_vignette:0",
+		"e_blackwhite:30", "e_tint:equalize:80:red:20p:rgb:0000ff:80p", "co_rgb:ff0000,e_colorize:40",
+		"co_red,e_outline:outer:4:200", "e_shadow:50,x_-15,y_15", "e_trim::", "e_trim:20:white",
+		"e_background_removal", "e_gen_remove:prompt_x", "b_gen_fill,c_pad,w_1",
 	} {
 		f.Add(s)
 	}
@@ -50,6 +61,10 @@ func FuzzParseChain(f *testing.F) {
 		require.True(t, onlyGrammarBytes(s), "accepted %q", s)
 		canonical := c.String()
 		require.True(t, onlyGrammarBytes(canonical), "canonical %q of %q", canonical, s)
+		if canonical == "" { // only no-ops (fl_progressive, a_exif, dpr_1.0): the empty chain
+			require.Empty(t, c.Steps)
+			return
+		}
 		again, err2 := ParseChain(strings.Split(canonical, "/"))
 		require.NoError(t, err2, "canonical %q of %q", canonical, s)
 		require.Equal(t, canonical, again.String(), "from %q", s)
@@ -73,10 +88,12 @@ func onlyGrammarBytes(s string) bool {
 
 // fuzzChain is the fixed chain FuzzTransform applies: it crops, resizes and keeps the source's
 // format (so every encoder runs). fuzzFaceChain also analyses the source (faces and detail) and
-// applies every finishing touch.
+// applies every finishing touch. fuzzPixelChain runs what depends on the pixels: e_trim, b_auto,
+// the fill_pad of the faces, outlines, shadows and free rotations.
 const (
-	fuzzChain     = "c_fill,g_north_east,h_16,w_24"
-	fuzzFaceChain = "c_thumb,g_auto,h_16,w_24,z_1.5/e_sepia,r_max,bo_1px_solid_red,a_90"
+	fuzzChain      = "c_fill,g_north_east,h_16,w_24"
+	fuzzFaceChain  = "c_thumb,g_auto,h_16,w_24,z_1.5/e_sepia,r_max,bo_1px_solid_red,a_90"
+	fuzzPixelChain = "a_ignore,e_trim/b_auto,c_fill_pad,h_16,w_24/e_outline:2,r_max/a_-20/e_shadow:50,x_2,y_2/e_improve:indoor"
 )
 
 // FuzzTransform: arbitrary bytes never make Transform panic, errors are typed, and an accepted
@@ -106,10 +123,10 @@ func FuzzTransform(f *testing.F) {
 		f.Add(s.data)
 	}
 
-	chain, faceChain := mustChain(f, fuzzChain), mustChain(f, fuzzFaceChain)
+	chain, faceChain, pixelChain := mustChain(f, fuzzChain), mustChain(f, fuzzFaceChain), mustChain(f, fuzzPixelChain)
 	lim := Limits{MaxOutputSide: 64, MaxSourceBytes: 64 << 10, MaxSourcePixels: 256 * 256}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		for _, c := range []Chain{chain, {}, faceChain} {
+		for _, c := range []Chain{chain, {}, faceChain, pixelChain} {
 			out, err := Transform(context.Background(), data, c, FormatOriginal, lim)
 			if err != nil {
 				var e *Error

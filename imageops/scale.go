@@ -19,6 +19,13 @@ func decodeScale(info source, plans []plan) int {
 	if info.format != JPEG || len(plans) == 0 {
 		return 1
 	}
+	for _, p := range plans {
+		if p.trim || p.pre > 1 {
+			// e_trim plans again from what it finds, and a_ignore turns the source first:
+			// both take the pixels as they are.
+			return 1
+		}
+	}
 	p := plans[0]
 	r := p.src.Size()
 	if p.w == r.X && p.h == r.Y {

@@ -5,6 +5,7 @@ import (
 	"image"
 	"image/color"
 	"image/draw"
+	"slices"
 
 	"github.com/avatarkit/avatarkit/imageops/internal/resize"
 )
@@ -79,6 +80,9 @@ func transform(ctx context.Context, src []byte, c Chain, ext Format, lim Limits,
 		if s.Named != "" {
 			return nil, badParam(s.paramText(keyT), "named transformation not expanded: call Chain.Expand before transforming")
 		}
+		if s.Width.Auto || s.DPRAuto {
+			return nil, badParam(s.String(), "w_auto and dpr_auto depend on the request: call Chain.ResolveHints before transforming")
+		}
 	}
 	auto := c.FormatAuto()
 	for _, f := range opt.Accept {
@@ -104,9 +108,13 @@ func transform(ctx context.Context, src []byte, c Chain, ext Format, lim Limits,
 		}
 	}
 	needs := c.NeedsAnalysis()
+	pre := 1 // a_ignore: the source's EXIF orientation is undone
+	if c.IgnoresEXIF() {
+		pre = inverseOrientation(info.orientation)
+	}
 	var plans []plan
 	if !needs || a != nil {
-		if plans, err = planChain(c, w, h, lim, a); err != nil {
+		if plans, err = planChainFrom(c.Steps, w, h, lim, a, identityAffine, pre); err != nil {
 			return nil, err
 		}
 	}
@@ -123,7 +131,7 @@ func transform(ctx context.Context, src []byte, c Chain, ext Format, lim Limits,
 			return nil, err
 		}
 		a = analyzeAt(img, w, h)
-		if plans, err = planChain(c, w, h, lim, a); err != nil {
+		if plans, err = planChainFrom(c.Steps, w, h, lim, a, identityAffine, pre); err != nil {
 			return nil, err
 		}
 		if s := decodeScale(info, plans); s != scale {
@@ -137,9 +145,37 @@ func transform(ctx context.Context, src []byte, c Chain, ext Format, lim Limits,
 	}
 	b := img.Bounds()
 	plans = scalePlans(plans, scale, b.Dx(), b.Dy())
-	for _, p := range plans {
+	first := 0 // the index in c.Steps of plans[0]'s component
+	if pre > 1 {
+		first = -1
+	}
+	for i := 0; i < len(plans); i++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
+		}
+		p := plans[i]
+		if p.trim {
+			// e_trim comes first in its component, and what follows is planned again from the
+			// trimmed size (the plans made before decoding took the untrimmed one).
+			if p.pre > 1 {
+				img = orient(img, p.pre)
+			}
+			m := ownRGBA(img)
+			r := trimRect(m, p.effect)
+			img = m.SubImage(r)
+			t := p.before
+			if p.pre > 1 {
+				t = t.then(orientAffine(p.pre, m.Rect.Dx(), m.Rect.Dy()))
+			}
+			t = t.then(affine{a: 1, c: -float64(r.Min.X), e: 1, f: -float64(r.Min.Y)})
+			steps := slices.Clone(c.Steps[first+i:])
+			steps[0].Effect, steps[0].AutoRotate = Effect{}, AutoRotateNone
+			rest, err := planChainFrom(steps, r.Dx(), r.Dy(), lim, a, t, 1)
+			if err != nil {
+				return nil, err
+			}
+			plans = append(plans[:i], rest...) // plans[j] is still c.Steps[first+j]'s
+			p = plans[i]
 		}
 		img = apply(img, p)
 	}
@@ -152,6 +188,9 @@ func transform(ctx context.Context, src []byte, c Chain, ext Format, lim Limits,
 	}
 	if f == FormatOriginal {
 		f = info.format
+	}
+	if f == PNG && !(auto && len(opt.Accept) > 0) {
+		img = pngDepth(img, c.Flags(), c.background())
 	}
 	var out []byte
 	if auto && len(opt.Accept) > 0 {
@@ -216,6 +255,9 @@ func opaque(img image.Image) bool {
 
 // apply carries out one planned component.
 func apply(img image.Image, p plan) image.Image {
+	if p.pre > 1 {
+		img = orient(img, p.pre)
+	}
 	b := img.Bounds()
 	r := p.src.Add(b.Min)
 	if r != b {
@@ -226,18 +268,29 @@ func apply(img image.Image, p plan) image.Image {
 	}
 	if p.canvas != (image.Point{}) {
 		canvas := image.NewRGBA(image.Rectangle{Max: p.canvas})
-		fillRGBA(canvas, p.bg)
+		bg := p.bg
+		if p.bgAuto.On {
+			bg = p.bgAuto.colorOf(img)
+		}
+		fillRGBA(canvas, bg)
 		b = img.Bounds()
 		draw.Draw(canvas, image.Rectangle{Min: p.at, Max: p.at.Add(b.Size())}, img, b.Min, draw.Over)
 		img = canvas
 	}
-	if p.effect.Name != EffectNone {
-		img = applyEffect(img, p.effect)
+	if p.effect.Name != EffectNone && !p.effect.Name.isLate() && !p.trim {
+		img = applyEffect(img, p.effect, p.effectColor)
 	}
 	if !p.radius.IsZero() || p.border.Width > 0 {
 		img = shape(img, p.radius, p.border)
 	}
-	return rotate(img, p.angle)
+	if p.effect.Name.isLate() {
+		img = applyLateEffect(img, p.effect, p.effectColor)
+	}
+	img = rotate(img, p.angle)
+	if p.rotate != 0 {
+		img = rotateFree(img, p.rotate, p.rotateBg)
+	}
+	return img
 }
 
 // subImage returns the part r of img, sharing its pixels when the image type allows it.
