@@ -96,11 +96,23 @@ func setOwned(dest groupcache.Sink, b []byte) error {
 	return dest.SetString(unsafe.String(unsafe.SliceData(b), len(b)))
 }
 
-// viewBytes returns the bytes of v without copying them when v holds a string (every value this
-// node made: setOwned), and a copy otherwise (a value a peer sent). The result must only be read.
+// viewBytes returns the bytes of v without copying them, whether v holds a string (every value
+// this node made: setOwned) or a byte slice (a value a peer sent). The result must only be read.
 func viewBytes(v groupcache.ByteView) []byte {
-	s := v.String()
-	return unsafe.Slice(unsafe.StringData(s), len(s))
+	bv := (*byteViewLayout)(unsafe.Pointer(&v))
+	if bv.b != nil {
+		return bv.b
+	}
+	return unsafe.Slice(unsafe.StringData(bv.s), len(bv.s))
+}
+
+// byteViewLayout mirrors groupcache.ByteView (a byte slice or a string, whichever is set), whose fields
+// are unexported: ByteView offers its bytes only as a copy (ByteSlice) or a string (String copies
+// a byte slice), and a hit must copy nothing. TestByteViewLayout checks the mirror against the
+// version of groupcache in go.mod.
+type byteViewLayout struct {
+	b []byte
+	s string
 }
 
 // entry is a decoded view of an encoded entry. It copies nothing but the small meta string.
@@ -188,8 +200,12 @@ type Variant struct {
 // Len returns the length of the body in bytes.
 func (v Variant) Len() int { return v.body.Len() }
 
-// WriteTo writes the body to w.
-func (v Variant) WriteTo(w io.Writer) (int64, error) { return v.body.WriteTo(w) }
+// WriteTo writes the body to w, copying nothing (io.Writer implementations must not change the
+// slice they are given).
+func (v Variant) WriteTo(w io.Writer) (int64, error) {
+	n, err := w.Write(viewBytes(v.body))
+	return int64(n), err
+}
 
 // Bytes returns a copy of the body.
 func (v Variant) Bytes() []byte { return v.body.ByteSlice() }
