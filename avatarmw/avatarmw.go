@@ -430,6 +430,7 @@ var (
 		imageops.PNG:  {imageops.PNG.ContentType()},
 		imageops.GIF:  {imageops.GIF.ContentType()},
 		imageops.WebP: {imageops.WebP.ContentType()},
+		imageops.AVIF: {imageops.AVIF.ContentType()},
 	}
 )
 

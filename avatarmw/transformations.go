@@ -59,18 +59,20 @@ func takeDefault(c imageops.Chain) (string, imageops.Chain) {
 	return name, out
 }
 
-// acceptedFormats returns the output formats an Accept header accepts (RFC 9110 §12.5.1):
-// image/webp, image/png, image/jpeg and image/gif by name, and all of them through image/* or
-// */*, except those given q=0. nil when the request has no Accept header or accepts none of them:
-// f_auto then keeps the format the URL would have without it.
+// acceptedFormats returns the output formats an Accept header accepts, for f_auto: AVIF and
+// WebP only when the header names them (image/avif, image/webp), as browsers that show them
+// do; PNG, JPEG and GIF by name or through image/* or */* (RFC 9110 §12.5.1: the most specific
+// range that matches decides). A format given q=0 is refused. The order is AVIF, WebP, PNG,
+// JPEG, GIF; nil when the request has no Accept header or accepts none of them: f_auto then
+// keeps the format the URL would have without it. So Safari 13's "image/*,*/*" gets JPEG or
+// PNG, never WebP, and at most 2⁵ sets of formats come out of any header: the cache keeps at
+// most that many variants of an f_auto URL.
 func acceptedFormats(header []string) []imageops.Format {
 	if len(header) == 0 {
 		return nil
 	}
-	// The most specific range that matches a format decides (RFC 9110 §12.5.1): its own type,
-	// then image/*, then */*. 0: not mentioned; 1: accepted; -1: refused (q=0).
-	var named, image, any [imageops.WebP + 1]int8
-	all := []imageops.Format{imageops.WebP, imageops.PNG, imageops.JPEG, imageops.GIF}
+	// 0: not mentioned; 1: accepted; -1: refused (q=0).
+	var named, image, any [len(acceptOrder)]int8
 	for _, line := range header {
 		for _, item := range strings.Split(line, ",") {
 			mt, params, _ := strings.Cut(item, ";")
@@ -86,28 +88,31 @@ func acceptedFormats(header []string) []imageops.Format {
 			}
 			switch mt {
 			case "*/*":
-				for _, f := range all {
-					any[f] = merge(any[f], verdict)
+				for i := range acceptOrder {
+					any[i] = merge(any[i], verdict)
 				}
 			case "image/*":
-				for _, f := range all {
-					image[f] = merge(image[f], verdict)
+				for i := range acceptOrder {
+					image[i] = merge(image[i], verdict)
 				}
 			default:
 				if f, ok := acceptTypes[mt]; ok {
-					named[f] = merge(named[f], verdict)
+					for i, g := range acceptOrder {
+						if g == f {
+							named[i] = merge(named[i], verdict)
+						}
+					}
 				}
 			}
 		}
 	}
 	var out []imageops.Format
-	for _, f := range all {
-		v := named[f]
-		if v == 0 {
-			v = image[f]
-		}
-		if v == 0 {
-			v = any[f]
+	for i, f := range acceptOrder {
+		v := named[i]
+		if v == 0 && f != imageops.AVIF && f != imageops.WebP {
+			if v = image[i]; v == 0 {
+				v = any[i]
+			}
 		}
 		if v > 0 {
 			out = append(out, f)
@@ -115,6 +120,9 @@ func acceptedFormats(header []string) []imageops.Format {
 	}
 	return out
 }
+
+// acceptOrder are the formats f_auto can serve, in the order acceptedFormats lists them.
+var acceptOrder = [...]imageops.Format{imageops.AVIF, imageops.WebP, imageops.PNG, imageops.JPEG, imageops.GIF}
 
 // merge combines what two mentions of one range say: accepted if either accepts.
 func merge(was, now int8) int8 {
@@ -126,6 +134,6 @@ func merge(was, now int8) int8 {
 
 // acceptTypes are the media types of the output formats as Accept headers name them.
 var acceptTypes = map[string]imageops.Format{
-	"image/webp": imageops.WebP, "image/png": imageops.PNG, "image/jpeg": imageops.JPEG,
+	"image/avif": imageops.AVIF, "image/webp": imageops.WebP, "image/png": imageops.PNG, "image/jpeg": imageops.JPEG,
 	"image/jpg": imageops.JPEG, "image/pjpeg": imageops.JPEG, "image/gif": imageops.GIF,
 }

@@ -28,8 +28,9 @@ import (
 //	i<type>:<id>                       the built-in identicon of an avatar
 //
 // A variant: "<source>|<canonical transformation>|<extension>|<accept>", where <accept> is empty
-// unless the transformation ends in f_auto: then it lists the acceptable formats, "w", "p", "j"
-// and "g" in that order (webp, png, jpg, gif), or "*" when the request did not say.
+// unless the transformation ends in f_auto: then it lists the acceptable formats, "a", "w", "p",
+// "j" and "g" in that order (avif, webp, png, jpg, gif), or "*" when the request did not say:
+// at most 32 variants of one f_auto transformation, whatever the Accept headers.
 //
 // A variant of an original's content (source h…) does not say which avatar it is: every avatar
 // key whose picture has that content gives the same variants, so a refresh that finds the same
@@ -280,7 +281,7 @@ func isLowerHex(s string, n int) bool {
 var acceptLetters = [...]struct {
 	letter byte
 	format imageops.Format
-}{{'w', imageops.WebP}, {'p', imageops.PNG}, {'j', imageops.JPEG}, {'g', imageops.GIF}}
+}{{'a', imageops.AVIF}, {'w', imageops.WebP}, {'p', imageops.PNG}, {'j', imageops.JPEG}, {'g', imageops.GIF}}
 
 // acceptField returns the <accept> field of a variant key: "" without f_auto, else the formats
 // of accept in canonical order, or "*" for none.

@@ -277,16 +277,19 @@ func sections() []Section {
 	}, {
 		ID:    "formats",
 		Nav:   "Formats",
-		Title: "f_auto and WebP",
-		Note: "f_auto encodes the picture in every format the request's Accept header allows and serves the smallest " +
-			"(a photograph: usually JPEG; a transparent picture: WebP or PNG, never JPEG), with Vary: Accept; " +
-			"without Accept it keeps the extension's or the original's format. .webp and f_webp are lossless WebP.",
+		Title: "f_auto, WebP and AVIF",
+		Note: "f_auto serves the smallest format at the same visual quality among those the request's Accept header " +
+			"allows, AVIF and WebP only when it names them (a photograph: AVIF, then lossy WebP, then JPEG; a PNG or " +
+			"lossless WebP original: lossless WebP, then PNG; never JPEG for a transparent picture), with Vary: Accept; " +
+			"without Accept it keeps the extension's or the original's format. .webp is lossy for photographs and " +
+			"lossless for PNG and lossless WebP originals; .avif is lossy. q_ is on JPEG's scale in every format.",
 		Columns: []Column{
 			{"f_auto", "c_thumb,f_auto,g_face,h_120,w_120", "", false},
 			{"f_auto, round, white ring", "bo_3px_solid_white,c_thumb,f_auto,g_face,h_120,r_max,w_120", "", true},
 			{".webp", "c_thumb,g_face,h_120,w_120", "webp", false},
 			{"f_webp overrides .jpg", "c_thumb,f_webp,g_face,h_120,w_120", "jpg", false},
 			{"round .webp", "c_thumb,g_face,h_120,r_max,w_120", "webp", false},
+			{".avif, q_auto:eco", "c_thumb,g_face,h_120,q_auto:eco,w_120", "avif", false},
 		},
 		Demo: []Row{square, userRow(pip, ", transparent PNG original"), userRow(webpUser, ", WebP original")},
 		Real: realRows,

@@ -306,3 +306,43 @@ func BenchmarkFaceThumb(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkColdTransformAuto: the cold f_auto thumbnail, a 1024² photo-like JPEG →
+// c_fill,w_200,h_200,f_auto, for a browser that accepts AVIF (Chrome, Firefox, Safari 16), one
+// that accepts WebP but not AVIF, and one that names neither (Safari 13, curl): AVIF, lossy WebP
+// and JPEG at the same visual quality (q_auto's default, JPEG quality 80 and its equivalents).
+// It reports the process's CPU per transform (cpu-ns/op, which load on a shared machine does
+// not inflate as it does ns/op), the bytes served and their SSIM against the same thumbnail
+// unencoded (the PNG).
+func BenchmarkColdTransformAuto(b *testing.B) {
+	WarmUp(WebP, AVIF)
+	src := benchPhoto(b, 1024)
+	chain := mustChain(b, benchChain+",q_auto/f_auto")
+	ctx := context.Background()
+	ref := decodeAny(b, run(b, src, benchChain, PNG))
+	for _, c := range []struct {
+		name   string
+		accept []Format
+	}{
+		{"avif", []Format{AVIF, WebP, PNG, JPEG, GIF}},
+		{"webp", []Format{WebP, PNG, JPEG, GIF}},
+		{"jpeg", []Format{PNG, JPEG, GIF}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			var out *Output
+			cpu0 := processCPU()
+			for range b.N {
+				var err error
+				if out, err = TransformWith(ctx, src, chain, FormatOriginal, Limits{}, Options{Accept: c.accept}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			cpu := processCPU() - cpu0
+			b.StopTimer()
+			b.ReportMetric(float64(cpu)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(len(out.Bytes)), "out-bytes")
+			b.ReportMetric(ssim(ref, decodeAny(b, out)), "ssim")
+		})
+	}
+}

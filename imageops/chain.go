@@ -196,26 +196,6 @@ func (a AspectRatio) String() string {
 	return formatDecimal(a.Dec)
 }
 
-// Quality is a q_ value: 0 (not given), 1–100, or QualityAuto.
-type Quality int
-
-// QualityAuto is q_auto: the encoder's default quality.
-const QualityAuto Quality = -1
-
-// DefaultQuality is the JPEG quality used without q_ and for q_auto.
-const DefaultQuality = 82
-
-// String returns "auto" or the number; "" when not given.
-func (q Quality) String() string {
-	switch {
-	case q == QualityAuto:
-		return "auto"
-	case q > 0:
-		return strconv.Itoa(int(q))
-	}
-	return ""
-}
-
 // Radius is an r_ value: a px radius, 2–4 radii for the corners ("a:b:c:d"), or max (a circle
 // or ellipse). The zero value means "not given".
 type Radius struct {

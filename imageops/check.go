@@ -184,9 +184,9 @@ func (s Step) checkValues() *Error {
 		return bad(keyDPR, "dpr")
 	case s.Zoom != 0 && !(s.Zoom > 0 && s.Zoom <= maxZoom):
 		return bad(keyZ, "zoom")
-	case s.Quality < QualityAuto || s.Quality > 100:
+	case s.Quality < lowestQuality || s.Quality > 100:
 		return bad(keyQ, "quality")
-	case s.Format > WebP || (s.FormatAuto && s.Format != FormatOriginal):
+	case s.Format > lastFormat || (s.FormatAuto && s.Format != FormatOriginal):
 		return bad(keyF, "format")
 	case s.Radius.N < 0 || s.Radius.N > len(s.Radius.Px):
 		return bad(keyR, "radius")

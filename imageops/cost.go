@@ -115,25 +115,30 @@ func estimate(src []byte, c Chain, ext Format, lim Limits, opt Options) (Cost, [
 	if f == FormatOriginal {
 		f = info.format
 	}
+	wk := webpKindOf(info, src, c)
 	var auto []Format
 	if c.FormatAuto() && len(opt.Accept) > 0 {
-		auto = autoFormats(cost, cur, opt.Accept, c.quality(), lim)
+		// One of them is encoded (chooseAuto picks it after decoding, by the picture's
+		// transparency): reckon with the dearest.
+		auto = autoFormats(cost, cur, opt.Accept, c.quality(), wk, lim)
+		var most Cost
 		for _, f := range auto {
-			b, ns := encodeCost(f, cur, c.quality())
-			cost.add(b, ns)
+			var e Cost
+			e.add(encodeCost(f, cur, c.quality(), wk))
+			most.Bytes, most.CPU = max(most.Bytes, e.Bytes), max(most.CPU, e.CPU)
 		}
+		cost.Bytes += most.Bytes
+		cost.CPU += most.CPU
 	} else {
-		b, ns := encodeCost(f, cur, c.quality())
-		cost.add(b, ns)
+		cost.add(encodeCost(f, cur, c.quality(), wk))
 	}
 	return cost, auto, cost.check(info, lim, "transforming")
 }
 
-// autoFormats returns the formats of accept that f_auto compares: each once, GIF only when
-// nothing else is acceptable (encodeSmallest's rule), and, in accept's order, only those whose
-// encoding still fits the limits on top of base and of the ones before. When none fits, the
-// cheapest one, which the limits then refuse.
-func autoFormats(base Cost, cur pixels, accept []Format, q Quality, lim Limits) []Format {
+// autoFormats returns the formats of accept that f_auto chooses among (chooseAuto): each once,
+// GIF only when nothing else is acceptable, and only those whose encoding fits the limits on top
+// of base. When none fits, the cheapest one, which the limits then refuse.
+func autoFormats(base Cost, cur pixels, accept []Format, q Quality, wk webpKind, lim Limits) []Format {
 	var cands []Format
 	for _, f := range accept {
 		if !slices.Contains(cands, f) && (f != GIF || !slices.ContainsFunc(accept, func(g Format) bool { return g != GIF })) {
@@ -143,7 +148,7 @@ func autoFormats(base Cost, cur pixels, accept []Format, q Quality, lim Limits) 
 	var fit []Format
 	cheapest, cheapestCPU := FormatOriginal, time.Duration(math.MaxInt64)
 	for _, f := range cands {
-		b, ns := encodeCost(f, cur, q)
+		b, ns := encodeCost(f, cur, q, wk)
 		if d := time.Duration(ns); d < cheapestCPU {
 			cheapest, cheapestCPU = f, d
 		}
@@ -151,7 +156,6 @@ func autoFormats(base Cost, cur pixels, accept []Format, q Quality, lim Limits) 
 		next.add(b, ns)
 		if next.Bytes <= lim.MaxWorkBytes && next.CPU <= lim.MaxCPU {
 			fit = append(fit, f)
-			base = next
 		}
 	}
 	if len(fit) == 0 && cheapest != FormatOriginal {
@@ -529,9 +533,31 @@ func effectCost(e Effect, n float64) (bytes, ns float64) {
 	return 4.5 * n, 14 * n
 }
 
+// webpKind is what a WebP output of a chain will be, as far as the estimate can tell before
+// decoding (lossyResult decides after).
+type webpKind uint8
+
+const (
+	webpKindLossy    webpKind = iota // a lossy source, or fl_lossy
+	webpKindLossless                 // a lossless source without fl_lossy or q_auto
+	webpKindEither                   // q_auto on a lossless source: by the picture's colours
+)
+
+// webpKindOf returns what WebP output of src through c will be.
+func webpKindOf(info source, src []byte, c Chain) webpKind {
+	switch {
+	case info.format == JPEG || (info.format == WebP && !webpLossless(src)) || c.lossyFlag():
+		return webpKindLossy
+	case c.quality().IsAuto():
+		return webpKindEither
+	}
+	return webpKindLossless
+}
+
 // encodeCost estimates encode of an image described by cur in format f: a conversion where the
-// encoder needs one, the encoder's state, and the output buffer as it grows.
-func encodeCost(f Format, cur pixels, q Quality) (bytes, ns float64) {
+// encoder needs one, the encoder's state, and the output buffer as it grows. WebP and AVIF take
+// the figures the encoders were measured at (encoderCost); wk says which WebP.
+func encodeCost(f Format, cur pixels, q Quality, wk webpKind) (bytes, ns float64) {
 	n := cur.n()
 	convert := func() {
 		if cur.kind != resize.KindRGBA && cur.kind != resize.KindGray {
@@ -564,10 +590,28 @@ func encodeCost(f Format, cur pixels, q Quality) (bytes, ns float64) {
 		}
 		bytes += 3.5*n + (64 << 10)
 		ns += 50 * n
-	case WebP:
-		convert()
-		bytes += 90*n + (12 << 20)
-		ns += 900 * n
+	case WebP, AVIF:
+		// The encoders read straight (WebP) or premultiplied (AVIF) RGBA: a copy unless the
+		// result is one already (counted whether it is or not).
+		bytes += 4 * n
+		ns += 6 * n
+		var cpu time.Duration
+		var mem int64
+		switch {
+		case f == AVIF || wk == webpKindLossy:
+			cpu, mem = encoderCost(f, cur.w, cur.h, true, q)
+		case wk == webpKindLossless:
+			cpu, mem = encoderCost(f, cur.w, cur.h, false, q)
+		default:
+			c1, m1 := encoderCost(f, cur.w, cur.h, true, q)
+			c2, m2 := encoderCost(f, cur.w, cur.h, false, q)
+			cpu, mem = max(c1, c2), max(m1, m2)
+		}
+		bytes += float64(mem)
+		ns += float64(cpu)
+		// Not counted: the one-time compilation of the WebAssembly module by the first encode
+		// of a process that WarmUp has not done (encoderStartCost): it is the process's cost,
+		// not the URL's, and refusing it would leave the encoder never compiled.
 	}
 	return bytes, ns
 }

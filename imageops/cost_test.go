@@ -117,6 +117,8 @@ func TestEstimateBoundsAllocations(t *testing.T) {
 		"w_300/e_unsharp_mask:2000", "w_300/e_vibrance", "w_200/e_outline:20", "w_200/r_max/e_shadow",
 		"w_300/a_-20", "e_trim", "w_300/e_vignette/e_improve", "c_pad,b_auto,h_100,w_300", "a_ignore/w_200",
 	}
+	// The WebAssembly encoders compile once per process, a cost the estimate leaves out.
+	WarmUp(WebP, AVIF)
 	var ratios []float64
 	for _, n := range sizes {
 		for name, src := range costSources(t, n) {

@@ -160,6 +160,8 @@ func formatName(f Format) string {
 		return "GIF"
 	case WebP:
 		return "WebP"
+	case AVIF:
+		return "AVIF"
 	}
 	return "image"
 }

@@ -208,13 +208,32 @@
 // masked), layer_apply, relative, region_relative, tiled, no_overflow, cutter, text_no_trim,
 // text_disallow_overflow (there are no overlays). Video flags and getinfo are refused. A
 // component left with nothing but such no-ops (fl_progressive, a_exif, dpr_1.0) goes away.
-// f_jpeg is accepted and printed as f_jpg. q_ sets JPEG quality (default and q_auto: 82); PNG,
-// GIF and WebP (lossless) ignore it. Output never carries metadata.
+// f_jpeg is accepted and printed as f_jpg. Output never carries metadata.
+//
+// Output formats: JPEG (image/jpeg, baseline 4:2:0), PNG, GIF (first frame, 216 colours), WebP
+// and AVIF. WebP is lossy (VP8) when the result is a photograph: a JPEG or lossy WebP source,
+// fl_lossy, or q_auto on a picture with the colours of a photograph; otherwise (a PNG, GIF or
+// lossless WebP source: drawings, logos, identicons) it is lossless (VP8L), as Cloudinary keeps
+// it. AVIF is always lossy (8-bit 4:2:0, alpha at most 5/255 off). The lossy WebP and AVIF
+// encoders are libwebp and libavif/libaom compiled to WebAssembly and run by wazero (pure Go, no
+// cgo): see [WarmUp] for their one-time start-up, and BENCHMARKS.md for what each costs.
+// Lossless WebP is nativewebp's, in Go.
+//
+// q_ (1–100, q_auto = q_auto:good, q_auto:best, q_auto:eco, q_auto:low) is on JPEG's scale in
+// every lossy format: the levels are JPEG qualities 90, 80, 70 and 60, and WebP and AVIF are
+// given the setting whose output has the same SSIM as that JPEG on photographs (measured; see
+// [Quality]). Without q_, JPEG quality 82 and its equivalents. PNG, GIF and lossless WebP
+// ignore q_. Encoders spend less effort on large outputs (libwebp method 4 up to 512², 2 up to
+// 1024², 0 above; libaom speed 8 up to 512², 10 above) so that one encode of the largest
+// output stays within about a second of CPU where the format allows it.
 //
 // f_auto (the chain's last f_) picks the format by the request: [Options].Accept lists the
-// formats the client accepts; the result is encoded in each and the smallest kept (see Options
-// for the rules on transparency and GIF); with an empty Accept the format is chosen as without
-// f_.
+// formats the client accepts, and the format that is smallest at the same visual quality is
+// served, predicted from measurements rather than tried: AVIF (for results of 64² to 512²),
+// then lossy WebP, then JPEG for a photograph (JPEG before WebP above quality 83, where WebP
+// of the same SSIM is larger); PNG, then lossless WebP, for a picture kept lossless; GIF
+// only when nothing else is acceptable, JPEG for a transparent result only when no format with
+// alpha is. With an empty Accept the format is chosen as without f_.
 //
 // # Named transformations and default pictures
 //

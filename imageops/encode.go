@@ -19,33 +19,65 @@ func maxSide(f Format) int {
 		return 65535
 	case WebP:
 		return 1 << 14
+	case AVIF:
+		return 1 << 15
 	}
 	return 1 << 30
 }
 
-// encode writes img in format f. quality is used by JPEG (0 or QualityAuto: DefaultQuality);
-// bg is what JPEG flattens alpha onto. The output carries no metadata.
-func encode(img image.Image, f Format, quality Quality, bg color.RGBA) ([]byte, error) {
+// encoding says how to write one output.
+type encoding struct {
+	format  Format
+	quality Quality    // q_, on JPEG's scale (see Quality)
+	bg      color.RGBA // what formats without alpha flatten it onto
+	// lossless makes WebP lossless (VP8L). JPEG and AVIF are always lossy, PNG and GIF
+	// always lossless.
+	lossless bool
+	// fast asks for the encoder's cheapest setting (see [Options].FastEncode).
+	fast bool
+}
+
+// isLossy reports whether e writes a lossy encoding, to which q_ applies.
+func (e encoding) isLossy() bool {
+	switch e.format {
+	case JPEG, AVIF:
+		return true
+	case WebP:
+		return !e.lossless
+	}
+	return false
+}
+
+// encode writes img as e says. The output carries no metadata.
+func encode(img image.Image, e encoding) ([]byte, error) {
 	b := img.Bounds()
+	f := e.format
 	if limit := maxSide(f); b.Dx() > limit || b.Dy() > limit {
 		return nil, errorf(KindOutputLimit, "", "%d×%d px is too large for %s (at most %d px a side)", b.Dx(), b.Dy(), formatName(f), limit)
 	}
 	var buf bytes.Buffer
 	var err error
+	px := b.Dx() * b.Dy()
 	switch f {
 	case JPEG:
-		q := int(quality)
-		if q <= 0 {
-			q = DefaultQuality
-		}
-		err = jpeg.Encode(&buf, jpegReady(img, bg), &jpeg.Options{Quality: q})
+		err = jpeg.Encode(&buf, jpegReady(img, e.bg), &jpeg.Options{Quality: e.quality.jpegEquivalent()})
 	case PNG:
 		enc := png.Encoder{CompressionLevel: pngLevel(b.Dx() * b.Dy())}
 		err = enc.Encode(&buf, fastImage(img))
 	case GIF:
 		err = gif.Encode(&buf, paletted(img), nil)
 	case WebP:
-		err = nativewebp.Encode(&buf, fastImage(img), nil)
+		if e.lossless {
+			// nativewebp, in Go: libwebp's lossless encoder is 2.5× faster but its memory
+			// depends on the picture (up to 600 bytes a pixel with a busy alpha channel),
+			// which the work limits cannot reckon with before decoding.
+			err = nativewebp.Encode(&buf, fastImage(img), nil)
+		} else {
+			err = webpEncode(&buf, img, webpQuality(e.quality.jpegEquivalent()), webpMethod(px, e.fast), false)
+		}
+	case AVIF:
+		speed := avifSpeed(px, e.fast)
+		err = avifEncode(&buf, img, avifQuality(e.quality.jpegEquivalent(), speed), speed)
 	default:
 		return nil, errorf(KindBadParam, "", "no output format")
 	}
@@ -114,7 +146,7 @@ func fillRGBA(dst *image.RGBA, c color.RGBA) {
 	}
 }
 
-// fastImage returns img as a type the PNG and WebP encoders read without a per-pixel interface
+// fastImage returns img as a type the PNG and lossless WebP encoders read without a per-pixel interface
 // call (*image.RGBA, *image.NRGBA, *image.Gray, *image.Paletted), converting others to *image.RGBA.
 func fastImage(img image.Image) image.Image {
 	switch img.(type) {

@@ -32,15 +32,15 @@ func alphaImage() *image.NRGBA {
 
 func TestEncodeEachFormat(t *testing.T) {
 	src := pngBytes(t, quadImage(64, 48))
-	for _, f := range []Format{JPEG, PNG, GIF, WebP} {
+	for _, f := range []Format{JPEG, PNG, GIF, WebP, AVIF} {
 		t.Run(f.String(), func(t *testing.T) {
 			out := run(t, src, "c_fill,w_32,h_32", f)
 			assert.Equal(t, f, out.Format)
 			assert.Equal(t, [2]int{32, 32}, [2]int{out.Width, out.Height})
-			assert.Equal(t, f, sniff(out.Bytes))
+			assert.Equal(t, f, sniffOutput(out.Bytes))
 			img := decodeAny(t, out)
-			tol := 2
-			if f == JPEG || f == GIF {
+			tol := 2 // a PNG source: lossless WebP
+			if f == JPEG || f == GIF || f == AVIF {
 				tol = 40
 			}
 			requireColor(t, img, 4, 4, qRed, tol, "top left")
@@ -53,15 +53,24 @@ func TestAlpha(t *testing.T) {
 	src := pngBytes(t, alphaImage())
 	white := color.NRGBA{0xff, 0xff, 0xff, 0xff}
 
-	// PNG and WebP keep alpha.
-	for _, f := range []Format{PNG, WebP} {
+	// PNG and WebP (lossless, from a PNG) keep alpha; AVIF keeps alpha nearly losslessly and the
+	// colours nearly.
+	for _, f := range []Format{PNG, WebP, AVIF} {
 		img := decodeAny(t, run(t, src, "", f))
-		requireColor(t, img, 5, 5, qRed, 0, f.String())
-		requireColor(t, img, 30, 5, color.NRGBA{0, 0, 0xff, 0x80}, 1, f.String())
-		requireColor(t, img, 30, 30, color.NRGBA{}, 0, f.String())
+		tol := 0
+		if f == AVIF {
+			tol = 12
+		}
+		requireColor(t, img, 5, 5, qRed, tol, f.String())
+		requireColor(t, img, 30, 5, color.NRGBA{0, 0, 0xff, 0x80}, max(tol, 1), f.String())
+		assert.Equal(t, uint8(0), nrgbaAt(img, 30, 30).A, f.String())
 	}
+	// Lossy WebP (from a JPEG source, so lossy) keeps alpha too.
+	img := decodeAny(t, run(t, jpegBytes(t, quadImage(40, 40), 95), "r_max", WebP))
+	assert.Equal(t, uint8(0), nrgbaAt(img, 0, 0).A, "outside the circle")
+	requireColor(t, img, 12, 12, qRed, 24, "inside the circle")
 	// Also through a resize (premultiplied alpha handled by the resizer).
-	img := decodeAny(t, run(t, src, "w_20", PNG))
+	img = decodeAny(t, run(t, src, "w_20", PNG))
 	requireColor(t, img, 15, 2, color.NRGBA{0, 0, 0xff, 0x80}, 2, "resized")
 	requireColor(t, img, 15, 17, color.NRGBA{}, 0, "resized")
 
@@ -100,7 +109,8 @@ func TestJPEGQuality(t *testing.T) {
 	low, def, auto, high := size("q_10"), size(""), size("q_auto"), size("q_95")
 	assert.Less(t, low, def)
 	assert.Less(t, def, high)
-	assert.Equal(t, def, auto, "q_auto is the default quality")
+	assert.Equal(t, size("q_80"), auto, "q_auto is q_auto:good, a quality-80 JPEG")
+	assert.Equal(t, size("q_auto:good"), auto)
 	assert.Equal(t, size("q_82"), def, "the default quality is 82")
 	assert.Equal(t, size("q_10/w_1.0"), size("q_95/w_1.0,q_10"), "the last q_ wins")
 }
@@ -189,9 +199,9 @@ func TestSourceImageTypes(t *testing.T) {
 	for name, img := range sources {
 		data := pngBytes(t, img)
 		for _, chain := range []string{"", "c_crop,w_5,h_5,x_1,y_1", "w_7", "c_pad,w_30,h_10,b_red", "c_fill,h_4,w_4"} {
-			for _, f := range []Format{JPEG, PNG, GIF, WebP} {
+			for _, f := range []Format{JPEG, PNG, GIF, WebP, AVIF} {
 				out := run(t, data, chain, f)
-				assert.Equal(t, f, sniff(out.Bytes), "%s %s %v", name, chain, f)
+				assert.Equal(t, f, sniffOutput(out.Bytes), "%s %s %v", name, chain, f)
 				decodeAny(t, out)
 			}
 		}

@@ -135,9 +135,10 @@ func transformRaw(t testing.TB, src []byte, chain string, ext Format, opt Option
 }
 
 func TestFormatAuto(t *testing.T) {
-	photo := jpegBytes(t, photoImage(128), 90)
+	photo := jpegBytes(t, photoImage(256), 90)
 	icon := Identicon("x")
-	all := []Format{WebP, PNG, JPEG, GIF}
+	all := []Format{AVIF, WebP, PNG, JPEG, GIF}
+	classic := []Format{PNG, JPEG, GIF} // what */* gives: no AVIF or WebP
 	tests := []struct {
 		name   string
 		src    []byte
@@ -146,17 +147,26 @@ func TestFormatAuto(t *testing.T) {
 		accept []Format
 		want   Format
 	}{
-		{"photo: JPEG is smallest", photo, "w_64/f_auto", FormatOriginal, all, JPEG},
-		{"flat picture: a lossless format is smallest", icon, "w_64/f_auto", FormatOriginal, all, PNG},
-		{"only one acceptable", photo, "w_64/f_auto", FormatOriginal, []Format{WebP}, WebP},
+		{"photo, everything: AVIF", photo, "w_128/f_auto", FormatOriginal, all, AVIF},
+		{"photo, WebP but no AVIF: lossy WebP", photo, "w_128/f_auto", FormatOriginal, []Format{WebP, PNG, JPEG, GIF}, WebP},
+		{"photo, */* only: JPEG", photo, "w_128/f_auto", FormatOriginal, classic, JPEG},
+		{"photo at q_auto:best: JPEG before WebP", photo, "w_128,q_auto:best/f_auto", FormatOriginal, []Format{WebP, PNG, JPEG}, JPEG},
+		{"photo at q_auto:best: AVIF still", photo, "w_128,q_auto:best/f_auto", FormatOriginal, all, AVIF},
+		{"tiny photo: no AVIF", photo, "w_48/f_auto", FormatOriginal, all, WebP},
+		{"large photo: no AVIF", photo, "w_600,c_scale/f_auto", FormatOriginal, all, WebP},
+		{"AVIF alone is AVIF at any size", photo, "w_48/f_auto", FormatOriginal, []Format{AVIF}, AVIF},
+		{"flat picture: PNG", icon, "w_64/f_auto", FormatOriginal, all, PNG},
+		{"flat picture, WebP only: lossless WebP", icon, "w_64/f_auto", FormatOriginal, []Format{WebP, JPEG}, WebP},
+		{"flat picture, */* only: PNG", icon, "w_64/f_auto", FormatOriginal, classic, PNG},
 		{"transparency: no JPEG when a format with alpha is acceptable", photo, "w_64,r_max/f_auto", FormatOriginal, []Format{JPEG, PNG}, PNG},
 		{"transparency, JPEG only", photo, "w_64,r_max/f_auto", FormatOriginal, []Format{JPEG}, JPEG},
+		{"transparency, */*: PNG", photo, "w_64,r_max/f_auto", FormatOriginal, classic, PNG},
 		{"GIF only when nothing else", icon, "w_64/f_auto", FormatOriginal, []Format{GIF, WebP}, WebP},
 		{"GIF alone", photo, "w_64/f_auto", FormatOriginal, []Format{GIF}, GIF},
 		{"no Accept: the extension", photo, "w_64/f_auto", WebP, nil, WebP},
 		{"no Accept: the source's format", icon, "w_64/f_auto", FormatOriginal, nil, PNG},
 		{"a later f_ wins over f_auto", photo, "f_auto/f_png,w_64", FormatOriginal, all, PNG},
-		{"f_auto after f_png wins", photo, "f_png,w_64/f_auto", FormatOriginal, []Format{WebP, JPEG}, JPEG},
+		{"f_auto after f_png wins", photo, "f_png,w_64/f_auto", FormatOriginal, []Format{WebP, JPEG}, WebP},
 		{"without f_auto Accept is ignored", photo, "w_64", PNG, []Format{JPEG}, PNG},
 	}
 	for _, tt := range tests {
@@ -164,11 +174,11 @@ func TestFormatAuto(t *testing.T) {
 			out, err := transformRaw(t, tt.src, tt.chain, tt.ext, Options{Accept: tt.accept})
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, out.Format)
-			assert.Equal(t, tt.want, sniff(out.Bytes))
-			if len(tt.accept) > 1 && strings.HasSuffix(tt.chain, "f_auto") {
-				// it is the smallest of the candidates
+			assert.Equal(t, tt.want, sniffOutput(out.Bytes))
+			if len(tt.accept) > 1 && strings.HasSuffix(tt.chain, "f_auto") && !strings.Contains(tt.name, "AVIF") {
+				// The format chosen gives the smallest of the acceptable encodings.
 				for _, f := range tt.accept {
-					if f == GIF || (strings.Contains(tt.chain, "r_max") && f == JPEG) {
+					if f == GIF || f == AVIF || (strings.Contains(tt.chain, "r_max") && f == JPEG) {
 						continue
 					}
 					other, err := transformRaw(t, tt.src, strings.TrimSuffix(tt.chain, "/f_auto"), f, Options{})

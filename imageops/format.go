@@ -12,11 +12,17 @@ const (
 	PNG
 	// GIF is a single frame with a 256-colour palette (one entry transparent when needed).
 	GIF
-	// WebP is lossless WebP (VP8L) on output; lossy and lossless WebP are accepted as input.
+	// WebP is lossy WebP (VP8) for photographs and lossless WebP (VP8L) for pictures kept
+	// lossless (see [Quality] and the package documentation); both are accepted as input.
 	WebP
+	// AVIF is lossy AVIF (AV1, 8-bit, 4:2:0, alpha kept). It is an output format only.
+	AVIF
 )
 
-// ParseFormat parses an extension or f_ value: "jpg", "jpeg", "png", "gif" or "webp"
+// lastFormat is the largest valid Format.
+const lastFormat = AVIF
+
+// ParseFormat parses an extension or f_ value: "jpg", "jpeg", "png", "gif", "webp" or "avif"
 // (lower case only). Anything else, "" included, is an *Error of kind KindBadParam.
 func ParseFormat(s string) (Format, error) {
 	switch s {
@@ -28,11 +34,13 @@ func ParseFormat(s string) (Format, error) {
 		return GIF, nil
 	case "webp":
 		return WebP, nil
+	case "avif":
+		return AVIF, nil
 	}
-	return FormatOriginal, badParam(s, "unknown image format: use jpg, png, gif or webp")
+	return FormatOriginal, badParam(s, "unknown image format: use jpg, png, gif, webp or avif")
 }
 
-// String returns the canonical extension without a dot ("jpg", "png", "gif", "webp"),
+// String returns the canonical extension without a dot ("jpg", "png", "gif", "webp", "avif"),
 // or "" for FormatOriginal.
 func (f Format) String() string {
 	switch f {
@@ -44,11 +52,14 @@ func (f Format) String() string {
 		return "gif"
 	case WebP:
 		return "webp"
+	case AVIF:
+		return "avif"
 	}
 	return ""
 }
 
-// ContentType returns the MIME type ("image/jpeg", "image/png", "image/gif", "image/webp"),
+// ContentType returns the MIME type ("image/jpeg", "image/png", "image/gif", "image/webp",
+// "image/avif"),
 // or "" for FormatOriginal.
 func (f Format) ContentType() string {
 	switch f {
@@ -60,9 +71,11 @@ func (f Format) ContentType() string {
 		return "image/gif"
 	case WebP:
 		return "image/webp"
+	case AVIF:
+		return "image/avif"
 	}
 	return ""
 }
 
 // hasAlpha reports whether the format can carry transparency.
-func (f Format) hasAlpha() bool { return f == PNG || f == GIF || f == WebP }
+func (f Format) hasAlpha() bool { return f == PNG || f == GIF || f == WebP || f == AVIF }

@@ -39,6 +39,8 @@ func FuzzParseChain(f *testing.F) {
 		"e_blackwhite:30", "e_tint:equalize:80:red:20p:rgb:0000ff:80p", "co_rgb:ff0000,e_colorize:40",
 		"co_red,e_outline:outer:4:200", "e_shadow:50,x_-15,y_15", "e_trim::", "e_trim:20:white",
 		"e_background_removal", "e_gen_remove:prompt_x", "b_gen_fill,c_pad,w_1",
+		"q_auto:good", "q_auto:best,f_avif", "q_auto:eco/f_webp", "q_auto:low,f_auto", "q_auto:", "q_auto:eco:1",
+		"q_auto:GOOD", "q_auto:best/q_auto:good", "f_avif,q_1", "f_avif/f_auto",
 	} {
 		f.Add(s)
 	}
@@ -89,11 +91,13 @@ func onlyGrammarBytes(s string) bool {
 // fuzzChain is the fixed chain FuzzTransform applies: it crops, resizes and keeps the source's
 // format (so every encoder runs). fuzzFaceChain also analyses the source (faces and detail) and
 // applies every finishing touch. fuzzPixelChain runs what depends on the pixels: e_trim, b_auto,
-// the fill_pad of the faces, outlines, shadows and free rotations.
+// the fill_pad of the faces, outlines, shadows and free rotations. fuzzWebPChain writes WebP at
+// q_auto:eco, lossy or lossless by the source.
 const (
 	fuzzChain      = "c_fill,g_north_east,h_16,w_24"
 	fuzzFaceChain  = "c_thumb,g_auto,h_16,w_24,z_1.5/e_sepia,r_max,bo_1px_solid_red,a_90"
 	fuzzPixelChain = "a_ignore,e_trim/b_auto,c_fill_pad,h_16,w_24/e_outline:2,r_max/a_-20/e_shadow:50,x_2,y_2/e_improve:indoor"
+	fuzzWebPChain  = "c_fill,h_16,w_24,q_auto:eco/f_webp"
 )
 
 // FuzzTransform: arbitrary bytes never make Transform panic, errors are typed, and an accepted
@@ -124,9 +128,10 @@ func FuzzTransform(f *testing.F) {
 	}
 
 	chain, faceChain, pixelChain := mustChain(f, fuzzChain), mustChain(f, fuzzFaceChain), mustChain(f, fuzzPixelChain)
+	webpChain := mustChain(f, fuzzWebPChain)
 	lim := Limits{MaxOutputSide: 64, MaxSourceBytes: 64 << 10, MaxSourcePixels: 256 * 256}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		for _, c := range []Chain{chain, {}, faceChain, pixelChain} {
+		for _, c := range []Chain{chain, {}, faceChain, pixelChain, webpChain} {
 			out, err := Transform(context.Background(), data, c, FormatOriginal, lim)
 			if err != nil {
 				var e *Error
@@ -140,10 +145,10 @@ func FuzzTransform(f *testing.F) {
 			require.Positive(t, out.Width)
 			require.Positive(t, out.Height)
 			require.Equal(t, out.Format, sniff(out.Bytes))
-			switch len(c.Steps) {
-			case 1:
+			switch {
+			case len(c.Steps) == 1, c.Format() == WebP:
 				require.Equal(t, [2]int{24, 16}, [2]int{out.Width, out.Height})
-			case 2:
+			case len(c.Steps) == 2:
 				require.Equal(t, [2]int{18, 26}, [2]int{out.Width, out.Height})
 			}
 		}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gen2brain/avif"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/image/webp"
 )
@@ -74,12 +75,23 @@ func decodeAny(t testing.TB, out *Output) image.Image {
 		img, err = gif.Decode(r)
 	case WebP:
 		img, err = webp.Decode(r)
+	case AVIF:
+		img, err = avif.Decode(r)
 	default:
 		t.Fatalf("output format %v", out.Format)
 	}
 	require.NoError(t, err)
 	require.Equal(t, image.Rect(0, 0, out.Width, out.Height), img.Bounds(), "decoded size differs from Output")
 	return img
+}
+
+// sniffOutput returns the format of an encoded output by its magic bytes: what sniff says,
+// and AVIF (an ISO-BMFF "ftyp" box of brand avif), which is not a source format.
+func sniffOutput(b []byte) Format {
+	if len(b) >= 12 && string(b[4:12]) == "ftypavif" {
+		return AVIF
+	}
+	return sniff(b)
 }
 
 // mustChain parses a "/"-separated transformation ("" is the empty chain).

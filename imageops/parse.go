@@ -409,16 +409,9 @@ func (s *Step) setParam(k int, val string) (noop bool, msg string) {
 		s.DPR = f
 		return false, ""
 	case keyQ:
-		if val == "auto" {
-			s.Quality = QualityAuto
-			return false, ""
-		}
-		n, msg := parseUint(val)
-		if msg != "" || n < 1 || n > 100 {
-			return false, "quality must be a whole number from 1 to 100, or auto"
-		}
-		s.Quality = Quality(n)
-		return false, ""
+		q, msg := parseQuality(val)
+		s.Quality = q
+		return false, msg
 	case keyF:
 		if val == "auto" {
 			s.FormatAuto = true
@@ -426,7 +419,7 @@ func (s *Step) setParam(k int, val string) (noop bool, msg string) {
 		}
 		f, err := ParseFormat(val)
 		if err != nil {
-			return false, "unknown format; use jpg, png, gif, webp or auto"
+			return false, "unknown format; use jpg, png, gif, webp, avif or auto"
 		}
 		s.Format = f
 		return false, ""

@@ -48,11 +48,16 @@ func TestParseChainAccepted(t *testing.T) {
 		{"w_100,dpr_4.0", "dpr_4.0,w_100"},
 		{"q_80", "q_80"},
 		{"q_auto", "q_auto"},
+		{"q_auto:good", "q_auto"},
+		{"q_auto:best", "q_auto:best"},
+		{"q_auto:eco", "q_auto:eco"},
+		{"q_auto:low", "q_auto:low"},
 		{"q_1,f_jpg", "f_jpg,q_1"},
 		{"f_jpeg", "f_jpg"},
 		{"f_png", "f_png"},
 		{"f_gif", "f_gif"},
 		{"f_webp", "f_webp"},
+		{"f_avif", "f_avif"},
 		{"c_fill,h_200,w_200/c_scale,w_0.5/f_png", "c_fill,h_200,w_200/w_0.5/f_png"},
 		{"w_1/h_1", "w_1/h_1"},
 		// faces, zoom and the finishing touches
@@ -228,9 +233,11 @@ func TestParseChainRejected(t *testing.T) {
 		// q_, f_
 		{"q_0", "q_0", "quality"},
 		{"q_101", "q_101", "quality"},
-		{"q_auto:good", "q_auto:good", "quality"},
+		{"q_auto:fine", "q_auto:fine", "quality"},
+		{"q_auto:", "q_auto:", "quality"},
+		{"q_auto:Good", "q_auto:Good", "quality"},
 		{"q_080", "q_080", "quality"},
-		{"f_avif", "f_avif", "unknown format"},
+		{"f_heic", "f_heic", "unknown format"},
 		{"f_JPG", "f_JPG", "unknown format"},
 		// r_, b_, bo_, a_, e_, d_, t_
 		{"r_abc", "r_abc", "radius"},
@@ -353,12 +360,12 @@ func TestChainFormat(t *testing.T) {
 }
 
 func TestParseFormat(t *testing.T) {
-	for s, want := range map[string]Format{"jpg": JPEG, "jpeg": JPEG, "png": PNG, "gif": GIF, "webp": WebP} {
+	for s, want := range map[string]Format{"jpg": JPEG, "jpeg": JPEG, "png": PNG, "gif": GIF, "webp": WebP, "avif": AVIF} {
 		f, err := ParseFormat(s)
 		require.NoError(t, err)
 		assert.Equal(t, want, f)
 	}
-	for _, s := range []string{"", "JPG", "avif", "bmp", "auto", ".jpg"} {
+	for _, s := range []string{"", "JPG", "AVIF", "heic", "bmp", "auto", ".jpg"} {
 		_, err := ParseFormat(s)
 		requireKind(t, err, KindBadParam, s)
 	}

@@ -3,7 +3,6 @@ package imageops
 import (
 	"context"
 	"image"
-	"image/color"
 	"image/draw"
 	"slices"
 
@@ -24,15 +23,21 @@ type Options struct {
 	// ([Chain.NeedsAnalysis]). An Analysis of a picture of another size than src is refused
 	// (KindBadParam), as is an invalid one.
 	Analysis *Analysis
-	// Accept lists the output formats the client accepts (from its Accept header), in the order
-	// to prefer on a tie. It is used only when the chain's last f_ is f_auto: the result is
-	// encoded in each acceptable format and the smallest encoding is kept. First GIF (216
-	// colours) is left out when another format is acceptable; then, when the result has
-	// transparency, JPEG (no alpha) is left out when a format with alpha remains. An empty
-	// Accept with f_auto means "anything": the format is then chosen as without f_ (the URL's
+	// Accept lists the output formats the client accepts. It is used only when the chain's last
+	// f_ is f_auto, which serves the format that is smallest at the same visual quality among
+	// them, predicted rather than tried (see the package documentation): AVIF, lossy WebP,
+	// JPEG for a photograph; lossless WebP, PNG for a picture kept lossless. GIF is served
+	// only when no other format is acceptable; a result with transparency is JPEG only when no
+	// format with alpha is acceptable. The caller decides what counts as accepted (avatarkit's
+	// handler counts AVIF and WebP only when the Accept header names them). An empty Accept
+	// with f_auto means "anything": the format is then chosen as without f_ (the URL's
 	// extension, else the source's format). FormatOriginal or an unknown Format in Accept is
 	// KindBadParam.
 	Accept []Format
+	// FastEncode asks the WebP and AVIF encoders for their cheapest setting (libwebp method 0,
+	// libaom speed 10): larger files for a fraction of the CPU (see EncodeCost). The output
+	// is then not the one a call without it gives.
+	FastEncode bool
 }
 
 // Transform decodes src (JPEG, PNG, GIF first frame, WebP), turns a JPEG upright by its EXIF
@@ -73,7 +78,7 @@ func TransformWith(ctx context.Context, src []byte, c Chain, ext Format, lim Lim
 
 // transform is TransformWith after the chain's checks (lim has its defaults).
 func transform(ctx context.Context, src []byte, c Chain, ext Format, lim Limits, opt Options) (*Output, error) {
-	if ext > WebP {
+	if ext > lastFormat {
 		return nil, errorf(KindBadParam, "", "unknown output format %d", ext)
 	}
 	for _, s := range c.Steps {
@@ -86,7 +91,7 @@ func transform(ctx context.Context, src []byte, c Chain, ext Format, lim Limits,
 	}
 	auto := c.FormatAuto()
 	for _, f := range opt.Accept {
-		if f == FormatOriginal || f > WebP {
+		if f == FormatOriginal || f > lastFormat {
 			return nil, errorf(KindBadParam, "", "Options.Accept holds an unknown format %d", f)
 		}
 	}
@@ -189,60 +194,23 @@ func transform(ctx context.Context, src []byte, c Chain, ext Format, lim Limits,
 	if f == FormatOriginal {
 		f = info.format
 	}
-	if f == PNG && !(auto && len(opt.Accept) > 0) {
+	b = img.Bounds()
+	q := c.quality()
+	lossy := true // what WebP is, the only format with both
+	if f == WebP || (auto && len(opt.Accept) > 0) {
+		lossy = lossyResult(info, src, c.lossyFlag(), q, img)
+	}
+	if auto && len(opt.Accept) > 0 {
+		f = chooseAuto(opt.Accept, lossy, q.jpegEquivalent(), opaque(img), b.Dx(), b.Dy())
+	}
+	if f == PNG {
 		img = pngDepth(img, c.Flags(), c.background())
 	}
-	var out []byte
-	if auto && len(opt.Accept) > 0 {
-		out, f, err = encodeSmallest(img, opt.Accept, c.quality(), c.background())
-	} else {
-		out, err = encode(img, f, c.quality(), c.background())
-	}
+	out, err := encode(img, encoding{format: f, quality: q, bg: c.background(), lossless: !lossy, fast: opt.FastEncode})
 	if err != nil {
 		return nil, err
 	}
-	b = img.Bounds()
 	return &Output{Bytes: out, Format: f, Width: b.Dx(), Height: b.Dy()}, nil
-}
-
-// encodeSmallest encodes img in each format of accept that f_auto considers (see
-// Options.Accept) and returns the smallest encoding (the earliest on a tie).
-func encodeSmallest(img image.Image, accept []Format, quality Quality, bg color.RGBA) ([]byte, Format, error) {
-	var cands []Format
-	seen := map[Format]bool{}
-	for _, f := range accept {
-		if !seen[f] {
-			seen[f] = true
-			cands = append(cands, f)
-		}
-	}
-	drop := func(keep func(Format) bool) {
-		var kept []Format
-		for _, f := range cands {
-			if keep(f) {
-				kept = append(kept, f)
-			}
-		}
-		if len(kept) > 0 {
-			cands = kept
-		}
-	}
-	drop(func(f Format) bool { return f != GIF })
-	if !opaque(img) {
-		drop(Format.hasAlpha)
-	}
-	var best []byte
-	var bestF Format
-	for _, f := range cands {
-		out, err := encode(img, f, quality, bg)
-		if err != nil {
-			return nil, FormatOriginal, err
-		}
-		if best == nil || len(out) < len(best) {
-			best, bestF = out, f
-		}
-	}
-	return best, bestF, nil
 }
 
 // opaque reports whether every pixel of img is opaque.
