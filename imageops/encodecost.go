@@ -69,9 +69,9 @@ var (
 	costJPEG         = costLine{cpuFixed: 400 * time.Microsecond, cpuPerPixel: 32, memFixed: 5 << 19, memPerPixel: 1}
 	costPNG          = costLine{cpuFixed: 1 * time.Millisecond, cpuPerPixel: 230, memFixed: 6 << 20, memPerPixel: 8}
 	costGIF          = costLine{cpuFixed: 500 * time.Microsecond, cpuPerPixel: 38, memFixed: 5 << 20, memPerPixel: 4}
-	costWebPMethod4  = costLine{cpuFixed: 6 * time.Millisecond, cpuPerPixel: 700, memFixed: 8 << 20, memPerPixel: 120}
-	costWebPMethod2  = costLine{cpuFixed: 6 * time.Millisecond, cpuPerPixel: 220, memFixed: 8 << 20, memPerPixel: 120}
-	costWebPMethod0  = costLine{cpuFixed: 6 * time.Millisecond, cpuPerPixel: 115, memFixed: 8 << 20, memPerPixel: 120}
+	costWebPMethod4  = costLine{cpuFixed: 6 * time.Millisecond, cpuPerPixel: 700, memFixed: 10 << 20, memPerPixel: 120}
+	costWebPMethod2  = costLine{cpuFixed: 6 * time.Millisecond, cpuPerPixel: 220, memFixed: 10 << 20, memPerPixel: 120}
+	costWebPMethod0  = costLine{cpuFixed: 6 * time.Millisecond, cpuPerPixel: 115, memFixed: 10 << 20, memPerPixel: 120}
 	costWebPLossless = costLine{cpuFixed: 4 * time.Millisecond, cpuPerPixel: 1100, memFixed: 12 << 20, memPerPixel: 90}
 	costAVIFSpeed8   = costLine{cpuFixed: 70 * time.Millisecond, cpuPerPixel: 820, memFixed: 24 << 20, memPerPixel: 135}
 	costAVIFSpeed10  = costLine{cpuFixed: 25 * time.Millisecond, cpuPerPixel: 560, memFixed: 24 << 20, memPerPixel: 142}
