@@ -46,8 +46,10 @@ import "time"
 // is about 1.7 Mpx (1320²) at the default quality, under 1.5 s about 2.6 Mpx (1620²); its
 // memory (about 140 bytes a pixel, 370 MiB at 1620²) is the tighter bound. A 2048² lossy WebP
 // costs 0.5 s at the default quality and 1.3 s at q_100, libwebp's fastest method already.
-// Lossless WebP of a 2048² photograph costs 1.3 s and 620 MiB; f_auto serves PNG instead above
-// 1024² (see chooseAuto), and AVIF only up to 512².
+// Lossless WebP (nativewebp) of a 2048² photograph costs 4.6 s. f_auto serves AVIF only up to
+// 512² (see chooseAuto), and the estimator (cost.go) leaves out of f_auto's choice the formats
+// that do not fit the limits. The JPEG, PNG and GIF lines are informative: the estimator keeps
+// its own figures for them; it takes these for WebP and AVIF (encoderCost).
 //
 // The first WebP or AVIF encode of a process also compiles its WebAssembly module, unless
 // WarmUp did (see encoderStartCost).
