@@ -597,14 +597,16 @@ func encodeCost(f Format, cur pixels, q Quality, wk webpKind) (bytes, ns float64
 		ns += 6 * n
 		var cpu time.Duration
 		var mem int64
+		// A JPEG's planes, resized or cropped, have no alpha; anything else may.
+		alpha := !isYCbCr(cur.kind) && cur.kind != resize.KindGray
 		switch {
 		case f == AVIF || wk == webpKindLossy:
-			cpu, mem = encoderCost(f, cur.w, cur.h, true, q)
+			cpu, mem = encoderCost(f, cur.w, cur.h, true, alpha, q)
 		case wk == webpKindLossless:
-			cpu, mem = encoderCost(f, cur.w, cur.h, false, q)
+			cpu, mem = encoderCost(f, cur.w, cur.h, false, alpha, q)
 		default:
-			c1, m1 := encoderCost(f, cur.w, cur.h, true, q)
-			c2, m2 := encoderCost(f, cur.w, cur.h, false, q)
+			c1, m1 := encoderCost(f, cur.w, cur.h, true, alpha, q)
+			c2, m2 := encoderCost(f, cur.w, cur.h, false, alpha, q)
 			cpu, mem = max(c1, c2), max(m1, m2)
 		}
 		bytes += float64(mem)

@@ -109,9 +109,26 @@ func (c costLine) at(px int) (time.Duration, int64) {
 // lossyResult); the other formats ignore it. It does not include the one-time start-up of the
 // WebAssembly encoders (encoderStartCost). The figures are for photographs, the expensive case.
 // The estimator of the work limits (cost.go) uses it for WebP and AVIF.
-func encoderCost(f Format, w, h int, lossy bool, q Quality) (cpu time.Duration, bytes int64) {
-	return encoderCostOf(encoding{format: f, lossless: !lossy, quality: q}, w, h)
+//
+// alpha says whether the result may have an alpha channel: opaque lossy WebP needs about 40
+// bytes a pixel, with alpha (its plane compressed losslessly) about 100.
+func encoderCost(f Format, w, h int, lossy, alpha bool, q Quality) (cpu time.Duration, bytes int64) {
+	cpu, bytes = encoderCostOf(encoding{format: f, lossless: !lossy, quality: q}, w, h)
+	if f == WebP && lossy && !alpha {
+		_, opaque := costWebPOpaque.at(w * h)
+		_, opaque100 := costWebPOpaqueq100.at(w * h)
+		t := min(max(float64(q.jpegEquivalent()-DefaultQuality)/float64(100-DefaultQuality), 0), 1)
+		bytes = min(bytes, opaque+int64(t*float64(opaque100-opaque)))
+	}
+	return cpu, bytes
 }
+
+// The memory of opaque lossy WebP (the CPU is the method's line): what it allocates in all,
+// 26 bytes a pixel at the default quality and 42 at q_100 at 1000² and 2048².
+var (
+	costWebPOpaque     = costLine{memFixed: 6 << 20, memPerPixel: 40}
+	costWebPOpaqueq100 = costLine{memFixed: 8 << 20, memPerPixel: 55}
+)
 
 // encoderCostOf is encoderCost for an encoding, FastEncode included. Between the default
 // quality (JPEG 82 and its equivalents) and q_100 the cost is interpolated; below the default

@@ -286,7 +286,7 @@ func TestEncodeCost(t *testing.T) {
 		for _, lossy := range []bool{true, false} {
 			prevCPU, prevMem := time.Duration(0), int64(0)
 			for _, n := range []int{1, 64, 200, 256, 300, 512, 600, 1024, 1100, 2048} {
-				cpu, mem := encoderCost(f, n, n, lossy, 100)
+				cpu, mem := encoderCost(f, n, n, lossy, true, 100)
 				if steps := lossy && (f == WebP || f == AVIF) || f == AVIF; !steps || (n != 600 && n != 1100) {
 					assert.Greater(t, cpu, prevCPU, "%v lossy=%v %d²", f, lossy, n)
 				}
@@ -297,14 +297,14 @@ func TestEncodeCost(t *testing.T) {
 			}
 		}
 	}
-	cpu, _ := encoderCost(AVIF, 2048, 2048, true, 0)
+	cpu, _ := encoderCost(AVIF, 2048, 2048, true, true, 0)
 	assert.Greater(t, cpu, 1500*time.Millisecond, "a 2048² AVIF is over the budget")
 	// The quality: q_100 is the dearest; lower qualities cost no more.
 	for _, f := range []Format{JPEG, WebP, AVIF} {
-		top, topMem := encoderCost(f, 512, 512, true, 100)
+		top, topMem := encoderCost(f, 512, 512, true, true, 100)
 		prev := time.Duration(0)
 		for _, q := range []Quality{QualityAutoLow, QualityAuto, 0, 90, 100} {
-			cpu, mem := encoderCost(f, 512, 512, true, q)
+			cpu, mem := encoderCost(f, 512, 512, true, true, q)
 			assert.GreaterOrEqual(t, cpu, prev, "%v %v", f, q)
 			assert.LessOrEqual(t, cpu, top)
 			assert.LessOrEqual(t, mem, topMem)
@@ -312,7 +312,7 @@ func TestEncodeCost(t *testing.T) {
 		}
 		assert.Equal(t, top, prev)
 	}
-	cpu, mem := encoderCost(JPEG, 200, 200, true, 0)
+	cpu, mem := encoderCost(JPEG, 200, 200, true, true, 0)
 	assert.Less(t, cpu, 5*time.Millisecond)
 	assert.Less(t, mem, int64(4<<20))
 	WarmUp(WebP, AVIF)

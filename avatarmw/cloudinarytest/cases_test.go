@@ -26,8 +26,6 @@ type kase struct {
 	needs string
 }
 
-const needs11b = "needs 11b (q_auto levels, lossy WebP, AVIF, f_auto by Accept)"
-
 const browserAccept = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8"
 
 func same(src image.Point) image.Point { return src }
@@ -181,9 +179,9 @@ var cases = []kase{
 	{name: "format_webp", tr: "c_fill,h_100,w_100/f_webp", size: fixed(100, 100), format: "webp"},
 	{name: "quality_80", tr: "c_fill,h_100,q_80,w_100", ext: "jpg", size: fixed(100, 100)},
 	{name: "quality_auto", tr: "c_fill,h_100,w_100/q_auto", ext: "jpg", size: fixed(100, 100)},
-	{name: "quality_auto_good", tr: "c_fill,h_100,w_100/q_auto:good", ext: "jpg", size: fixed(100, 100), needs: needs11b},
-	{name: "format_auto", tr: "c_fill,h_100,w_100/f_auto", size: fixed(100, 100), format: "avif|webp", accept: browserAccept, needs: needs11b},
-	{name: "format_quality_auto", tr: "c_fill,g_face,h_100,w_100/r_max/f_auto/q_auto:good", size: fixed(100, 100), format: "avif|webp", accept: browserAccept, needs: needs11b},
-	{name: "format_avif", tr: "c_fill,f_avif,h_100,w_100", size: fixed(100, 100), format: "avif", needs: needs11b},
+	{name: "quality_auto_good", tr: "c_fill,h_100,w_100/q_auto:good", ext: "jpg", size: fixed(100, 100)},
+	{name: "format_auto", tr: "c_fill,h_100,w_100/f_auto", size: fixed(100, 100), format: "avif|webp", accept: browserAccept},
+	{name: "format_quality_auto", tr: "c_fill,g_face,h_100,w_100/r_max/f_auto/q_auto:good", size: fixed(100, 100), format: "avif|webp", accept: browserAccept},
+	{name: "format_avif", tr: "c_fill,f_avif,h_100,w_100", size: fixed(100, 100), format: "avif"},
 	{name: "format_auto_safari13", tr: "c_fill,h_100,w_100/f_auto", size: fixed(100, 100), format: "jpeg", accept: "image/*,*/*;q=0.8"},
 }
