@@ -269,8 +269,10 @@ func mib(b int64) string { return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20)) }
 // TestLoad runs the scenarios of a host app's bad day against the example and reports the
 // figures against their bounds.
 func TestLoad(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the example and loads it for a minute")
+	if testing.Short() || raceEnabled {
+		// Under the race detector only the load generator would be instrumented, and slowed:
+		// the figures would be the generator's, not the example's.
+		t.Skip("builds the example and loads it for a minute; not under the race detector")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute)
 	t.Cleanup(cancel)
