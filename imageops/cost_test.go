@@ -107,11 +107,15 @@ func TestEstimateBoundsAllocations(t *testing.T) {
 		// objects): what it measures is not what the estimate bounds.
 		t.Skip("allocations are not the program's own under the race detector")
 	}
-	// The short form tries every source and chain at one small size and every third format; the
-	// long form every combination at three sizes (several minutes).
-	sizes, every := []int{97}, 7
-	if !testing.Short() {
+	// The short form tries one combination in 97 at one small size, the default one in 11 at two
+	// sizes, and the long form (AVATARKIT_COST=long, several minutes) every combination of
+	// source, chain and format at three sizes.
+	sizes, every := []int{97}, 97
+	switch {
+	case os.Getenv("AVATARKIT_COST") == "long":
 		sizes, every = []int{97, 512, 1536}, 1
+	case !testing.Short():
+		sizes, every = []int{97, 512}, 11
 	}
 	i := 0
 	chains := []string{
@@ -172,7 +176,11 @@ func TestEstimateAnalysisBounds(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocations are not the program's own under the race detector")
 	}
-	for name, src := range costSources(t, 512) {
+	n := 512
+	if testing.Short() {
+		n = 128
+	}
+	for name, src := range costSources(t, n) {
 		est, err := EstimateAnalysis(src, Limits{})
 		require.NoError(t, err, name)
 		m := measure(func() {
@@ -228,15 +236,15 @@ func TestHeaderLayouts(t *testing.T) {
 
 // TestFormatAutoLeavesOutWhatDoesNotFit: f_auto on a large picture compares only the encodings
 // that fit the limits, instead of refusing the picture because one of them would not (a
-// lossless WebP of 1500² px, what a PNG original gets, takes some 200 MiB and seconds).
+// lossless WebP takes some 90 bytes a pixel: 44 MiB at 700², more than this test's 24 MiB).
 func TestFormatAutoLeavesOutWhatDoesNotFit(t *testing.T) {
-	src := pngBytes(t, photoImage(1500))
+	src := pngBytes(t, photoImage(700)) // a PNG: its WebP would be lossless
 	c := mustChain(t, "f_auto")
-	lim := Limits{MaxWorkBytes: 128 << 20}
+	lim := Limits{MaxWorkBytes: 24 << 20}
 	opt := Options{Accept: []Format{WebP, PNG, JPEG}}
 	est, err := Estimate(src, c, JPEG, lim, opt)
 	require.NoError(t, err)
-	assert.LessOrEqual(t, est.Bytes, int64(128<<20))
+	assert.LessOrEqual(t, est.Bytes, int64(24<<20))
 	out, err := TransformWith(context.Background(), src, c, JPEG, lim, opt)
 	require.NoError(t, err)
 	assert.NotEqual(t, WebP, out.Format, "WebP would not fit, so it was not tried")
