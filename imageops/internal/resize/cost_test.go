@@ -105,9 +105,16 @@ var costSizes = [][4]int{ // sw, sh, w, h
 // 1.25·measured + 16 KiB, for every kind and geometry.
 func TestCostBoundsAllocations(t *testing.T) {
 	Resize(image.NewRGBA(image.Rect(0, 0, 9, 9)), 3, 3) // the kernel's table, allocated once
+	limit := math.MaxInt // the largest source and result, in pixels, checked
+	if testing.Short() {
+		limit = 1 << 19
+	}
+	if raceEnabled {
+		limit = 1 << 16
+	}
 	var worst float64
 	for _, sz := range costSizes {
-		if testing.Short() && sz[0]*sz[1]+sz[2]*sz[3] > 1<<20 {
+		if sz[0]*sz[1]+sz[2]*sz[3] > limit {
 			continue
 		}
 		for _, k := range allKinds {

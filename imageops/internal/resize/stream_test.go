@@ -5,10 +5,16 @@ import (
 	"image"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 )
+
+// quick says whether the long matrices of this file and cost_test.go are cut short: with -short,
+// and under the race detector, which makes them ten times slower and has nothing to find in code
+// that runs in one goroutine.
+func quick() bool { return testing.Short() || raceEnabled }
 
 // atOnly hides every method of an image but those of image.Image, so that Resize takes its most
 // generic path (At).
@@ -44,11 +50,11 @@ func TestMatchesOracle(t *testing.T) {
 		{1200, 900, 5, 4}, {128, 128, 129, 127}, {50, 700, 25, 20},
 	}
 	offsets := [][2]int{{0, 0}, {1, 3}, {6, 1}}
-	if testing.Short() {
+	if quick() {
 		offsets = offsets[1:2]
 	}
 	for _, sz := range sizes {
-		if testing.Short() && sz[0]*sz[1] > 50_000 {
+		if quick() && sz[0]*sz[1] > 50_000 || raceEnabled && max(sz[0]*sz[1], sz[2]*sz[3]) > 10_000 {
 			continue
 		}
 		for _, off := range offsets {
@@ -67,18 +73,22 @@ func TestMatchesOracle(t *testing.T) {
 func TestMatchesOracleRandom(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	n := 300
-	if testing.Short() {
+	if quick() {
 		n = 60
 	}
+	side := 600 // the largest side of a source or result
+	if raceEnabled {
+		n, side = 30, 150
+	}
 	for i := range n {
-		sw, sh := 1+rng.IntN(600), 1+rng.IntN(600)
+		sw, sh := 1+rng.IntN(side), 1+rng.IntN(side)
 		if i%10 == 0 { // extreme aspect ratios
 			sw, sh = 1+rng.IntN(3000), 1+rng.IntN(4)
 			if i%20 == 0 {
 				sw, sh = sh, sw
 			}
 		}
-		w, h := 1+rng.IntN(500), 1+rng.IntN(500)
+		w, h := 1+rng.IntN(side), 1+rng.IntN(side)
 		ox, oy := rng.IntN(5), rng.IntN(5)
 		r := image.Rect(ox, oy, ox+sw, oy+sh)
 		var src image.Image
@@ -152,8 +162,8 @@ func TestRingBound(t *testing.T) {
 		}
 	}
 	n := 3000
-	if testing.Short() {
-		n = 300
+	if quick() {
+		n = 100
 	}
 	for range n {
 		n, out := 1+rng.IntN(3000), 1+rng.IntN(3000)
@@ -184,7 +194,9 @@ func TestTrimKeepsWeights(t *testing.T) {
 			for k, v := range wt.w[x*wt.taps : (x+1)*wt.taps] {
 				got[int(wt.start[x])+k] = v
 			}
-			require.Equal(t, want, got, "%v output %d", c, x)
+			if !slices.Equal(want, got) {
+				t.Fatalf("%v output %d: weights %v, want %v", c, x, got, want)
+			}
 			require.GreaterOrEqual(t, wt.start[x], full.start[x])
 			require.LessOrEqual(t, int(wt.start[x])+wt.taps, int(full.start[x])+full.taps)
 		}
@@ -216,7 +228,10 @@ func TestMemoryOldNew(t *testing.T) {
 		{"RGBA 100² → 400²", rgba(100, 100), 400, 400, false},
 		{"YCbCr 4:2:0 100² → 400²", ycc(100, 100), 400, 400, false},
 	}
-	if testing.Short() {
+	switch {
+	case raceEnabled:
+		cases = nil // slow, and the height check below says enough
+	case testing.Short():
 		cases = cases[:2]
 	}
 	t.Logf("| case | before | after | result | after − result |")
@@ -235,9 +250,9 @@ func TestMemoryOldNew(t *testing.T) {
 	// Twice the height, same output: the box step takes twice as many rows per boxed row, and
 	// nothing else changes.
 	for _, mk := range []func(w, h int) image.Image{rgba, ycc} {
-		short, tall := mk(1024, 1024), mk(1024, 2048)
-		a := allocated(func() { Resize(short, 300, 200) }, 0)
-		b := allocated(func() { Resize(tall, 300, 200) }, 0)
+		short, tall := mk(600, 600), mk(600, 1200)
+		a := allocated(func() { Resize(short, 200, 150) }, 0)
+		b := allocated(func() { Resize(tall, 200, 150) }, 0)
 		require.LessOrEqual(t, b, a+a/16, "%T", short)
 	}
 }
