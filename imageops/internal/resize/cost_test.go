@@ -105,7 +105,7 @@ var costSizes = [][4]int{ // sw, sh, w, h
 // 1.25·measured + 16 KiB, for every kind and geometry.
 func TestCostBoundsAllocations(t *testing.T) {
 	Resize(image.NewRGBA(image.Rect(0, 0, 9, 9)), 3, 3) // the kernel's table, allocated once
-	limit := math.MaxInt // the largest source and result, in pixels, checked
+	limit := math.MaxInt                                // the largest source and result, in pixels, checked
 	if testing.Short() {
 		limit = 1 << 19
 	}
