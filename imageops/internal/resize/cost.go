@@ -57,11 +57,12 @@ func KindOf(img image.Image) Kind {
 // through At, may allocate a color.Color per pixel), nor the kernel's table, allocated once per
 // process.
 //
-// The processor time is a linear model, fitted to single Resize calls measured on the reference
-// machine (a 2-core AMD EPYC VM): see cpuModel. It is an estimate, typically within ±30 % of a
-// measurement on a quiet machine. Converting a source row by row costs from 1 ns per pixel
-// (Paletted) to 12 (NYCbCrA) and 25 (a type read through At); KindConverted is costed at a
-// 16-bit image's 6.
+// The processor time is a linear model of what Resize does (source samples read, multiply-adds of
+// each pass, weight taps, output pixels; see cpuModel), fitted to single calls measured on the
+// reference machine, a 2-vCPU AMD EPYC VM. Over the cases of TestCostModel the measurements fall
+// within 0.7× to 2× of it. Converting a source row by row costs from 1 ns per pixel (Paletted)
+// to 12 (NYCbCrA) and 25 (a type read through At only); KindConverted is costed at the 7.5 of a
+// 16-bit image, what a 16-bit PNG decodes to.
 //
 // Cost does not allocate, takes O(1) time and is safe for concurrent use.
 func Cost(k Kind, sw, sh, w, h int) (bytes int64, cpu time.Duration) {
@@ -77,30 +78,36 @@ func Cost(k Kind, sw, sh, w, h int) (bytes int64, cpu time.Duration) {
 // The features of the processor time model: what Resize does, counted.
 const (
 	featCall      = iota // calls
-	featSrc              // source samples added into box sums
+	featSrc              // source samples read: added into box sums, or packed
 	featConv             // source pixels converted row by row (KindConverted)
-	featBoxed            // boxed samples: box averages, or source samples packed
 	featV                // multiply-adds of the pass along y (packed words × taps)
 	featH                // multiply-adds of the pass along x (packed words × taps)
 	featTaps             // weight taps computed
 	featOut              // output pixels stored (YCbCr: converted to RGB)
 	featCopy             // pixels of a same-size copy
+	featCopyGray         // pixels of a same-size copy converted from grey
 	featCopyYCbCr        // pixels of a same-size copy converted from YCbCr
 	numFeatures
 )
 
 type features [numFeatures]float64
 
-// cpuModel holds the nanoseconds per unit of each feature, fitted by TestCostModel on the
-// reference machine:
+// cpuModel holds the nanoseconds per unit of each feature. It was fitted by
 //
 //	go test -run=TestCostModel -v ./imageops/internal/resize -fit
 //
-// (non-negative least squares of the relative error over the cases of TestCostModel, each
-// measured as the least processor time of its thread over several calls).
+// which measures Resize over the cases of TestCostModel (RGBA, Gray, YCbCr 4:2:0 and 4:4:4 and
+// NRGBA64 sources over 14 geometries from 8² → 4² to 2048² → 1024², up, down, same size and
+// mixed, and the other subsamplings on two), each as the least processor time of its thread over
+// several calls, and minimises the squared relative error with non-negative coefficients
+// (coordinate descent). The figures below are the rounded mean of two fits made while the machine
+// was shared (load average about 20 on its 2 cores), whose coefficients agreed within about 20 %
+// but for the per-call and per-tap ones, which trade off against each other on small cases. On a
+// quiet machine calls take less: 1024² YCbCr → 200², 2.2 ms here during the fit, was 1.63 ms in
+// BENCHMARKS.md's quiet run, so there the model errs on the safe side by about 1.4×.
 var cpuModel = features{
-	featCall: 2000, featSrc: 0.6, featConv: 6, featBoxed: 1.5, featV: 0.5, featH: 0.5,
-	featTaps: 6, featOut: 2, featCopy: 2, featCopyYCbCr: 16,
+	featCall: 1000, featSrc: 0.4, featConv: 7.5, featV: 0.6, featH: 1.1, featTaps: 18, featOut: 1,
+	featCopy: 0.6, featCopyGray: 1.3, featCopyYCbCr: 6.3,
 }
 
 // costOf returns Cost's bytes and counts the features of the processor time model into f.
@@ -124,7 +131,10 @@ func costOf(k Kind, sw, sh, w, h int, f *features) int64 {
 	}
 	if sw == w && sh == h {
 		f[featCopy] = float64(w * h)
-		if k >= KindYCbCr444 {
+		switch {
+		case k == KindGray:
+			f[featCopyGray] = float64(w * h)
+		case k >= KindYCbCr444:
 			f[featCopyYCbCr] = float64(w * h)
 		}
 		return c.bytes
@@ -230,10 +240,7 @@ func (c *costing) vpass(p planCost) {
 	c.alloc(8 * p.rows * p.n)
 	c.allocPtr(24 * p.rows)
 	c.allocPtr(24 * p.ty)
-	if p.box {
-		c.f[featSrc] += float64(p.samples)
-	}
-	c.f[featBoxed] += float64(p.bh * p.ns)
+	c.f[featSrc] += float64(p.samples)
 	c.f[featV] += float64(p.h * p.n * p.ty)
 	c.f[featH] += float64(p.w * (p.h + 1) / 2 * p.c * p.tx)
 }

@@ -105,7 +105,8 @@ var costSizes = [][4]int{ // sw, sh, w, h
 // 1.25·measured + 16 KiB, for every kind and geometry.
 func TestCostBoundsAllocations(t *testing.T) {
 	Resize(image.NewRGBA(image.Rect(0, 0, 9, 9)), 3, 3) // the kernel's table, allocated once
-	limit := math.MaxInt                                // the largest source and result, in pixels, checked
+	// The largest source and result checked, in pixels.
+	limit := math.MaxInt
 	if testing.Short() {
 		limit = 1 << 19
 	}
@@ -134,4 +135,25 @@ func TestCostBoundsAllocations(t *testing.T) {
 		}
 	}
 	t.Logf("largest Cost/measured: %.3f", worst)
+}
+
+// Cost is cheap enough to call for every request: no allocation, and odd arguments are fine.
+func TestCostIsCheap(t *testing.T) {
+	var sink int64
+	allocs := testing.AllocsPerRun(100, func() {
+		for _, k := range allKinds {
+			b, _ := Cost(k, 2048, 1536, 200, 200)
+			sink += b
+		}
+	})
+	assert.Zero(t, allocs)
+	for _, a := range [][4]int{{0, 0, 0, 0}, {-5, 3, -1, -1}, {3, 3, 0, 0}, {1, 1, 1, 1}} {
+		b, cpu := Cost(Kind(200), a[0], a[1], a[2], a[3])
+		assert.Positive(t, b)
+		assert.Positive(t, cpu)
+	}
+	// Empty sources and the result's own size.
+	b, _ := Cost(KindRGBA, 0, 10, 20, 30)
+	assert.Equal(t, allocSize(4*20*30)+allocSize(rgbaHeader), b)
+	_ = sink
 }
