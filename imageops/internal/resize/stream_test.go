@@ -234,14 +234,16 @@ func TestMemoryOldNew(t *testing.T) {
 	case testing.Short():
 		cases = cases[:2]
 	}
-	t.Logf("| case | before | after | result | after − result |")
-	t.Logf("|---|---|---|---|---|")
+	t.Logf("| case | before | after | of which the result | after − result | Cost |")
+	t.Logf("|---|---|---|---|---|---|")
 	for _, c := range cases {
 		old := allocated(func() { oracleResize(c.src, c.w, c.h) }, math.MaxInt64) // one call: slow
 		now := allocated(func() { Resize(c.src, c.w, c.h) }, 0)
 		result := int64(4 * c.w * c.h)
-		t.Logf("| %s | %.1f MB | %.2f MB | %.2f MB | %.2f MB |", c.name, float64(old)/1e6, float64(now)/1e6,
-			float64(result)/1e6, float64(now-result)/1e6)
+		b := c.src.Bounds()
+		est, _ := Cost(KindOf(c.src), b.Dx(), b.Dy(), c.w, c.h)
+		t.Logf("| %s | %.1f MB | %.2f MB | %.2f MB | %.2f MB | %.2f MB |", c.name, float64(old)/1e6, float64(now)/1e6,
+			float64(result)/1e6, float64(now-result)/1e6, float64(est)/1e6)
 		require.Less(t, now, old, c.name)
 		if c.strict {
 			require.Less(t, now-result, (old-result)/4, c.name)
