@@ -9,16 +9,18 @@ import (
 // Kind is the pixel layout of a Resize source, for Cost.
 type Kind uint8
 
+// The kinds of source Resize tells apart. An *image.YCbCr with a negative origin is converted row
+// by row (KindConverted), whatever its subsampling.
 const (
 	KindRGBA      Kind = iota // *image.RGBA
 	KindConverted             // any type Resize converts row by row (NRGBA, NYCbCrA, RGBA64, NRGBA64, Paletted, CMYK, others)
 	KindGray                  // *image.Gray
-	KindYCbCr444
-	KindYCbCr422
-	KindYCbCr420
-	KindYCbCr440
-	KindYCbCr411
-	KindYCbCr410
+	KindYCbCr444              // *image.YCbCr, 4:4:4 (no chroma subsampling)
+	KindYCbCr422              // *image.YCbCr, 4:2:2 (chroma halved horizontally)
+	KindYCbCr420              // *image.YCbCr, 4:2:0 (halved both ways: most JPEGs)
+	KindYCbCr440              // *image.YCbCr, 4:4:0 (halved vertically)
+	KindYCbCr411              // *image.YCbCr, 4:1:1 (quartered horizontally)
+	KindYCbCr410              // *image.YCbCr, 4:1:0 (quartered horizontally, halved vertically)
 )
 
 // ycbcrKinds maps subsampling ratios to kinds, in the order of the Kind constants.
@@ -60,12 +62,17 @@ func KindOf(img image.Image) Kind {
 // The processor time is a linear model of what Resize does (source samples read, multiply-adds of
 // each pass, weight taps, output pixels; see cpuModel), fitted to single calls measured on the
 // reference machine, a 2-vCPU AMD EPYC VM. Over the cases of TestCostModel the measurements fall
-// within 0.7× to 2× of it. Converting a source row by row costs from 1 ns per pixel (Paletted)
-// to 12 (NYCbCrA) and 25 (a type read through At only); KindConverted is costed at the 7.5 of a
-// 16-bit image, what a 16-bit PNG decodes to.
+// within 0.5× to 2× of it. Converting a source row by row costs from about 1 ns per pixel
+// (Paletted) to 3 (NRGBA), 5 (CMYK), 7 (NRGBA64, what a 16-bit PNG decodes to), 10 (NYCbCrA) and
+// 30 (a type read through At only); KindConverted is costed at 7.5, the 16-bit figure.
 //
-// Cost does not allocate, takes O(1) time and is safe for concurrent use.
+// Cost does not allocate, takes O(1) time and is safe for concurrent use. Sides above 2³⁰ or
+// areas above 2⁴⁰ pixels (which Resize could not allocate) give the largest int64 and Duration.
 func Cost(k Kind, sw, sh, w, h int) (bytes int64, cpu time.Duration) {
+	const side, area = 1 << 30, 1 << 40
+	if sw > side || sh > side || w > side || h > side || int64(sw)*int64(sh) > area || int64(w)*int64(h) > area {
+		return math.MaxInt64, math.MaxInt64
+	}
 	var f features
 	bytes = costOf(k, sw, sh, w, h, &f)
 	var ns float64

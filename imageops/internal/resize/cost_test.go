@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -151,6 +152,12 @@ func TestCostIsCheap(t *testing.T) {
 		b, cpu := Cost(Kind(200), a[0], a[1], a[2], a[3])
 		assert.Positive(t, b)
 		assert.Positive(t, cpu)
+	}
+	// Absurd sizes (a lying image header) saturate rather than overflow.
+	for _, a := range [][4]int{{math.MaxInt, math.MaxInt, 200, 200}, {200, 200, math.MaxInt, 1}, {1 << 21, 1 << 20, 1, 1}} {
+		b, cpu := Cost(KindRGBA, a[0], a[1], a[2], a[3])
+		assert.Equal(t, int64(math.MaxInt64), b, "%v", a)
+		assert.Equal(t, time.Duration(math.MaxInt64), cpu, "%v", a)
 	}
 	// Empty sources and the result's own size.
 	b, _ := Cost(KindRGBA, 0, 10, 20, 30)

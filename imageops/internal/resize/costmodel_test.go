@@ -172,7 +172,7 @@ func TestCostModel(t *testing.T) {
 		t.Logf("%-9s %4d×%-4d → %4d×%-4d  measured %9.3f ms  Cost %9.3f ms  measured/Cost %.2f",
 			c.src, c.sw, c.sh, c.w, c.h, float64(meas)/1e6, float64(est)/1e6, ratio)
 		// A same-size copy of a converted source is all conversion, which costs from 1 ns per
-		// pixel (Paletted) to 12 (NYCbCrA): one figure for KindConverted cannot be within 3× of
+		// pixel (Paletted) to 10 (NYCbCrA): one figure for KindConverted cannot be within 3× of
 		// all of them, and is not meant to.
 		loose := !c.fit && c.sw == c.w && c.sh == c.h
 		if !*fitModel && !loose {
