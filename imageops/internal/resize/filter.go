@@ -187,9 +187,9 @@ func quantize(dst []int32, f []float64, sum float64) {
 // tap per sample instead of six.
 //
 // Each output's new window of span taps holds all its non-zero weights and lies inside its old
-// window, so inside [0, n) (ringBound relies on this too). trim works in place: compacting in increasing x never overwrites
-// weights still to be read, because output x's new weights end at or before (x+1)·span, where
-// output x+1's old weights have not begun.
+// window, so inside [0, n) (ringBound relies on this too). trim works in place: compacting in
+// increasing x never overwrites weights still to be read, because output x's new weights end at
+// or before (x+1)·span, where output x+1's old weights have not begun.
 func (wt *weights) trim() {
 	span := 0 // the widest run from first to last non-zero weight of any output
 	for x := range wt.start {
