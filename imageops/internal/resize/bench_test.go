@@ -94,29 +94,8 @@ func BenchmarkPipeline(b *testing.B) {
 //	go test -run='^$' -bench=Streaming -benchmem -count=6 -cpu=1 ./imageops/internal/resize > s.txt
 //	benchstat -col /impl s.txt
 func BenchmarkStreaming(b *testing.B) {
-	cases := []struct {
-		name   string
-		n      int // source side (the photo, as a JPEG decodes it)
-		w      int // output side
-		upFrom int // for enlargements: the source is the photo reduced to this side first
-	}{
-		{"1024To200", 1024, 200, 0},
-		{"2048To200", 2048, 200, 0},
-		{"2048To1024", 2048, 1024, 0},
-		{"100To400", 1024, 400, 100},
-	}
-	for _, c := range cases {
-		var ycc *image.YCbCr
-		if c.upFrom > 0 {
-			ycc = viaJPEG(b, Resize(photoJPEG(b, c.n), c.upFrom, c.upFrom))
-		} else {
-			ycc = photoJPEG(b, c.n)
-		}
-		srcs := []struct {
-			kind string
-			img  image.Image
-		}{{"rgba", toRGBA(ycc)}, {"ycbcr", ycc}}
-		for _, s := range srcs {
+	for _, c := range streamingCases {
+		for _, s := range c.sources(b) {
 			for _, impl := range []struct {
 				name string
 				f    func(image.Image, int, int) *image.RGBA
@@ -134,4 +113,35 @@ func BenchmarkStreaming(b *testing.B) {
 			}
 		}
 	}
+}
+
+// streamingCases are the cases BenchmarkStreaming and TestCompareOldNew time.
+var streamingCases = []streamingCase{
+	{"1024To200", 1024, 200, 0},
+	{"2048To200", 2048, 200, 0},
+	{"2048To1024", 2048, 1024, 0},
+	{"100To400", 1024, 400, 100},
+}
+
+type streamingCase struct {
+	name   string
+	n      int // source side (the photo, as a JPEG decodes it)
+	w      int // output side
+	upFrom int // for enlargements: the source is the photo reduced to this side first
+}
+
+type streamingSource struct {
+	kind string
+	img  image.Image
+}
+
+// sources returns the case's source as image/jpeg decodes it (YCbCr 4:2:0) and as RGBA.
+func (c streamingCase) sources(t testing.TB) []streamingSource {
+	var ycc *image.YCbCr
+	if c.upFrom > 0 {
+		ycc = viaJPEG(t, Resize(photoJPEG(t, c.n), c.upFrom, c.upFrom))
+	} else {
+		ycc = photoJPEG(t, c.n)
+	}
+	return []streamingSource{{"rgba", toRGBA(ycc)}, {"ycbcr", ycc}}
 }

@@ -91,11 +91,12 @@ func (pl *plan) box() bool { return pl.kx > 1 || pl.ky > 1 }
 
 // Strips. The output is made stripPairs pairs of rows at a time: the vertical pass fills a strip
 // of its transposed output for those rows, then the final pass filters the strip along x into
-// dst. A strip of stripWords words (less than the L2 cache of common CPUs, with the ring) keeps
-// both passes in cache; a strip of fewer than minStripPairs pairs would make the final pass's rows
-// too short to stream well.
+// dst. A strip of stripWords words (256 KiB: with the ring, within the L2 cache of common CPUs)
+// keeps both passes in cache; a strip of fewer than minStripPairs pairs would make the final
+// pass's rows too short to stream well. (Half the words cost small enlargements of JPEGs about 3 %
+// in speed, by making those rows shorter, for 0.1 MB less memory.)
 const (
-	stripWords    = 1 << 14
+	stripWords    = 1 << 15
 	minStripPairs = 4
 )
 
