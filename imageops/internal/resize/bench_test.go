@@ -5,6 +5,7 @@ import (
 	"image"
 	"image/jpeg"
 	"io"
+	"runtime"
 	"testing"
 
 	"github.com/disintegration/imaging"
@@ -84,4 +85,63 @@ func BenchmarkPipeline(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkStreaming compares the streaming resizer with the one it replaced (oracle_test.go),
+// in one run, on one core. Besides wall time it reports the processor time of the benchmark's
+// thread (cpu-ns/op), which waiting for a core on a busy machine does not inflate:
+//
+//	go test -run='^$' -bench=Streaming -benchmem -count=6 -cpu=1 ./imageops/internal/resize > s.txt
+//	benchstat -col /impl s.txt
+func BenchmarkStreaming(b *testing.B) {
+	for _, c := range streamingCases {
+		for _, s := range c.sources(b) {
+			for _, impl := range []struct {
+				name string
+				f    func(image.Image, int, int) *image.RGBA
+			}{{"old", oracleResize}, {"new", Resize}} {
+				b.Run(c.name+"/"+s.kind+"/impl="+impl.name, func(b *testing.B) {
+					b.ReportAllocs()
+					runtime.LockOSThread()
+					defer runtime.UnlockOSThread()
+					t0 := threadCPU()
+					for range b.N {
+						impl.f(s.img, c.w, c.w)
+					}
+					b.ReportMetric(float64(threadCPU()-t0)/float64(b.N), "cpu-ns/op")
+				})
+			}
+		}
+	}
+}
+
+// streamingCases are the cases BenchmarkStreaming and TestCompareOldNew time.
+var streamingCases = []streamingCase{
+	{"1024To200", 1024, 200, 0},
+	{"2048To200", 2048, 200, 0},
+	{"2048To1024", 2048, 1024, 0},
+	{"100To400", 1024, 400, 100},
+}
+
+type streamingCase struct {
+	name   string
+	n      int // source side (the photo, as a JPEG decodes it)
+	w      int // output side
+	upFrom int // for enlargements: the source is the photo reduced to this side first
+}
+
+type streamingSource struct {
+	kind string
+	img  image.Image
+}
+
+// sources returns the case's source as image/jpeg decodes it (YCbCr 4:2:0) and as RGBA.
+func (c streamingCase) sources(t testing.TB) []streamingSource {
+	var ycc *image.YCbCr
+	if c.upFrom > 0 {
+		ycc = viaJPEG(t, Resize(photoJPEG(t, c.n), c.upFrom, c.upFrom))
+	} else {
+		ycc = photoJPEG(t, c.n)
+	}
+	return []streamingSource{{"rgba", toRGBA(ycc)}, {"ycbcr", ycc}}
 }

@@ -122,9 +122,16 @@ type weights struct {
 // are dropped and the remaining weights renormalised to sum to one, so edges neither darken nor
 // brighten.
 func makeWeights(ax axis) weights {
+	wt := untrimmedWeights(ax)
+	wt.trim()
+	return wt
+}
+
+// untrimmedWeights is makeWeights without the trim.
+func untrimmedWeights(ax axis) weights {
 	scale := max(ax.s, 1)
 	support := lanczosSupport * scale
-	taps := min(int(math.Ceil(2*support))+1, ax.n)
+	taps := untrimmedTaps(ax)
 
 	wt := weights{taps: taps, start: make([]int32, ax.out), w: make([]int32, ax.out*taps)}
 	fw := make([]float64, taps)
@@ -156,7 +163,6 @@ func makeWeights(ax axis) weights {
 		ws := wt.w[x*taps : (x+1)*taps]
 		quantize(ws[lo-start:lo-start+hi-lo+1], fw[:hi-lo+1], sum)
 	}
-	wt.trim(ax.n)
 	return wt
 }
 
@@ -179,7 +185,12 @@ func quantize(dst []int32, f []float64, sum float64) {
 // trim removes tap columns that are zero for every output (for example, Lanczos3 at scale 1 and
 // integer phase is a single tap of weight one), so that identity and near-identity axes cost one
 // tap per sample instead of six.
-func (wt *weights) trim(n int) {
+//
+// Each output's new window of span taps holds all its non-zero weights and lies inside its old
+// window, so inside [0, n) (ringBound relies on this too). trim works in place: compacting in
+// increasing x never overwrites weights still to be read, because output x's new weights end at
+// or before (x+1)·span, where output x+1's old weights have not begun.
+func (wt *weights) trim() {
 	span := 0 // the widest run from first to last non-zero weight of any output
 	for x := range wt.start {
 		f, l := firstLastNonZero(wt.w[x*wt.taps : (x+1)*wt.taps])
@@ -188,20 +199,50 @@ func (wt *weights) trim(n int) {
 	if span >= wt.taps || span <= 0 {
 		return
 	}
-	nw := make([]int32, len(wt.start)*span)
 	for x := range wt.start {
-		ws := wt.w[x*wt.taps : (x+1)*wt.taps]
-		f, l := firstLastNonZero(ws)
-		start := int(wt.start[x]) + f
-		off := 0 // keep the new window inside [0, n) by shifting it left
-		if start+span > n {
-			off = start + span - n
-			start -= off
-		}
-		copy(nw[x*span+off:(x+1)*span], ws[f:l+1])
-		wt.start[x] = int32(start)
+		f, l := firstLastNonZero(wt.w[x*wt.taps : (x+1)*wt.taps])
+		// The window starts at the first non-zero weight, or earlier when that would run past
+		// the old window's end.
+		s := min(f, wt.taps-span)
+		d := wt.w[x*span : (x+1)*span]
+		m := copy(d[f-s:], wt.w[x*wt.taps+f:x*wt.taps+l+1]) // a memmove: overlaps are fine
+		clear(d[:f-s])
+		clear(d[f-s+m:])
+		wt.start[x] += int32(s)
 	}
-	wt.taps, wt.w = span, nw
+	wt.taps, wt.w = span, wt.w[:len(wt.start)*span]
+}
+
+// ringRows returns how many consecutive source samples (rows, for the vertical pass) must be at
+// hand at once to compute the outputs in pairs, 2j and 2j+1, in order, when samples are produced
+// in order and only as far as needed: the largest distance from the first sample a pair needs to
+// the last sample produced by then. Windows normally move forward; after trim they may step back
+// by a few samples, which this accounts for.
+func (wt *weights) ringRows() int {
+	t, maxEnd, need := wt.taps, 0, 1
+	for y := 0; y < len(wt.start); y += 2 {
+		lo := int(wt.start[y])
+		maxEnd = max(maxEnd, lo+t)
+		if y+1 < len(wt.start) {
+			s := int(wt.start[y+1])
+			lo = min(lo, s)
+			maxEnd = max(maxEnd, s+t)
+		}
+		need = max(need, maxEnd-lo)
+	}
+	return need
+}
+
+// untrimmedTaps is the number of taps makeWeights allocates for an axis, before trim.
+func untrimmedTaps(ax axis) int {
+	return min(int(math.Ceil(2*lanczosSupport*max(ax.s, 1)))+1, ax.n)
+}
+
+// ringBound is an upper bound of makeWeights(ax).ringRows() that needs no weights: windows of t
+// untrimmed taps start at most ⌈s⌉ apart and never step back, and trimmed windows lie inside
+// them, so a pair of outputs needs at most t + ⌈s⌉ samples at hand.
+func ringBound(ax axis) int {
+	return min(untrimmedTaps(ax)+int(math.Ceil(ax.s)), ax.n)
 }
 
 // firstLastNonZero returns the offsets of the first and last non-zero weight (last < first when all

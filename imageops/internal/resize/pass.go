@@ -2,49 +2,157 @@ package resize
 
 import "encoding/binary"
 
-// boxReduce averages boxes of kx×ky samples of src into a new plane. A box row is built by first
-// adding its ky source rows column by column (colSums) — the only work done per source sample —
-// and then adding kx column sums per box. The last box of a row or column may be partial and is
-// then the average of the samples it has.
+// vpass streams one plane through the first two steps of the pipeline: source rows are
+// box-averaged (or just packed) one boxed row at a time into a ring that holds only the boxed rows
+// the Lanczos filter along y still needs, and each pair of output rows is filtered from the ring
+// and written, transposed, into a strip (see pair). The memory it holds is the ring and the
+// buffers of rowWork: a few rows, whatever the height of the source.
 //
-// The averages keep interBits fractional bits, so the box step adds no rounding error worth the
-// name, and are returned packed (see "Packed samples" below), bh rows of ⌈bw·c/2⌉ words, ready
-// for passV.
-func boxReduce(src source, kx, ky int, sc *scratch) (out []int64, bw, bh int) {
-	p := src.p
-	c := p.c
-	bw, bh = (p.w+kx-1)/kx, (p.h+ky-1)/ky
-	nw := (bw*c + 1) / 2 // words per packed row
-	out = grow(&sc.plane, nw*bh)
-	n := p.w * c
+// A box row is built by first adding its ky source rows column by column (colSums) — the only
+// work done per source sample — and then adding kx column sums per box. The last box of a row or
+// column may be partial and is then the average of the samples it has. The averages keep
+// interBits fractional bits, so the box step adds no rounding error worth the name, and are
+// packed (see "Packed samples" below): a boxed row is ⌈bw·c/2⌉ words.
+type vpass struct {
+	src    source
+	kx, ky int
+	ns, n  int // samples and packed words per boxed row
+	wy     *weights
+	ring   [][]int64 // boxed row r is ring[r%len(ring)]
+	next   int       // the boxed rows produced so far
+	window [][]int64 // the ring rows of one output row's taps
+	rw     *rowWork
+}
 
-	acc := make(colSums, 2*((n+7)/8))
-	cols := make([]uint16, len(acc)*4)
-	var buf0, buf1 []uint8
-	if src.conv != nil {
-		buf0, buf1 = sc.rowBufs(n)
+// rowWork holds the buffers the vpasses of one Resize call share. Each is used only within one
+// call of vpass.pair, so the planes of an image can take turns with them.
+type rowWork struct {
+	sums       colSums  // column sums of the source rows of one box row
+	cols       []uint16 // the same, extracted in column order
+	buf0, buf1 []uint8  // converted source rows
+	acc0, acc1 []int64  // two output rows of the Lanczos pass along y
+}
+
+// newRowWork returns the buffers for vpasses of at most n words per boxed row, over sources of at
+// most ns samples per row; box says whether any plane is box-averaged, conv whether the source
+// is converted row by row (then twice says whether box rows of several source rows are added).
+func newRowWork(n, ns int, box, conv, twice bool) *rowWork {
+	rw := &rowWork{acc0: make([]int64, n), acc1: make([]int64, n)}
+	if box {
+		rw.sums = make(colSums, 2*((ns+7)/8))
+		rw.cols = make([]uint16, len(rw.sums)*4)
 	}
-	rowAt := func(y int, buf []uint8) []uint8 {
-		if src.conv == nil {
-			return p.row(y)
+	if conv {
+		rw.buf0 = make([]uint8, ns)
+		if box && twice {
+			rw.buf1 = make([]uint8, ns)
 		}
-		src.conv(buf, y)
-		return buf
 	}
-	for j := range bh {
-		y0, y1 := j*ky, min(j*ky+ky, p.h)
-		clear(acc)
+	return rw
+}
+
+// newVPass prepares the vertical pass of src, whose size must match the axes pl was made for.
+func newVPass(src source, pl *plan, rw *rowWork) vpass {
+	ns := pl.bw * src.p.c
+	n := (ns + 1) / 2
+	rows := pl.wy.ringRows()
+	ring := make([]int64, rows*n)
+	v := vpass{src: src, kx: pl.kx, ky: pl.ky, ns: ns, n: n, wy: &pl.wy,
+		ring: make([][]int64, rows), window: make([][]int64, pl.wy.taps), rw: rw}
+	for i := range v.ring {
+		v.ring[i] = ring[i*n : (i+1)*n : (i+1)*n]
+	}
+	return v
+}
+
+// row returns source row y (0-based), converting it into buf if need be.
+func (v *vpass) row(y int, buf []uint8) []uint8 {
+	if v.src.conv == nil {
+		return v.src.p.row(y)
+	}
+	v.src.conv(buf, y)
+	return buf
+}
+
+// produce computes boxed rows up to (not including) end into the ring.
+func (v *vpass) produce(end int) {
+	p, rw := &v.src.p, v.rw
+	for ; v.next < end; v.next++ {
+		r := v.next
+		dst := v.ring[r%len(v.ring)]
+		if v.kx == 1 && v.ky == 1 {
+			packRow(dst, v.row(r, rw.buf0))
+			continue
+		}
+		y0, y1 := r*v.ky, min(r*v.ky+v.ky, p.h)
+		// This plane's share of the sums (the buffers fit the widest plane).
+		sums := rw.sums[:2*((p.w*p.c+7)/8)]
+		clear(sums)
 		y := y0
 		for ; y+1 < y1; y += 2 {
-			acc.add2(rowAt(y, buf0), rowAt(y+1, buf1))
+			sums.add2(v.row(y, rw.buf0), v.row(y+1, rw.buf1))
 		}
 		if y < y1 {
-			acc.add1(rowAt(y, buf0))
+			sums.add1(v.row(y, rw.buf0))
 		}
-		acc.extract(cols)
-		boxRow(out[j*nw:(j+1)*nw], cols[:n], p.w, c, kx, y1-y0)
+		cols := rw.cols[:4*len(sums)]
+		sums.extract(cols)
+		boxRow(dst, cols[:p.w*p.c], p.w, p.c, v.kx, y1-y0)
 	}
-	return out, bw, bh
+}
+
+// taps returns the ring rows of output row y's window (which must have been produced, and not yet
+// overwritten) and its weights.
+func (v *vpass) taps(y int) ([][]int64, []int32) {
+	t := v.wy.taps
+	i := int(v.wy.start[y]) % len(v.ring)
+	for k := range v.window {
+		v.window[k] = v.ring[i]
+		if i++; i == len(v.ring) {
+			i = 0
+		}
+	}
+	return v.window, v.wy.w[y*t : y*t+t]
+}
+
+// pair filters output rows 2j and 2j+1 along y (the second is zero when the output has an odd
+// number of rows and 2j+1 is past it) and writes them transposed and packed into a strip of jl
+// pairs, as pair jj of it: sample s of the two rows goes to word s·jl + jj of out. For c
+// interleaved channels, the c·jl words from x·c·jl on are then one packed "row" for pixel column
+// x, which is what the final pass along x (finishRGBA, finishGray, resizeYCbCr) streams over.
+//
+// The boxed rows are produced as the windows reach them; ringRows guarantees that the rows a pair
+// needs are still in the ring.
+func (v *vpass) pair(j int, out []int64, jl, jj int) {
+	wy, rw := v.wy, v.rw
+	oh, t := len(wy.start), wy.taps
+	y := 2 * j
+	end := int(wy.start[y]) + t
+	if y+1 < oh {
+		end = max(end, int(wy.start[y+1])+t)
+	}
+	v.produce(end)
+	acc0, acc1 := rw.acc0[:v.n], rw.acc1[:v.n]
+	rows, ws := v.taps(y)
+	accumulateRows(acc0, rows, ws)
+	if y+1 < oh {
+		rows, ws := v.taps(y + 1)
+		accumulateRows(acc1, rows, ws)
+	} else {
+		clear(acc1)
+	}
+	// The 2×2 transpose: words (a, b) of rows y and y+1 become words (a_y, a_y+1) and
+	// (b_y, b_y+1).
+	ns := v.ns
+	for i, a := range acc0 {
+		lo0, hi0 := unpack(a)
+		lo1, hi1 := unpack(acc1[i])
+		s := 2 * i
+		out[s*jl+jj] = pack(lane(lo0), lane(lo1))
+		if s+1 < ns {
+			out[(s+1)*jl+jj] = pack(lane(hi0), lane(hi1))
+		}
+	}
 }
 
 // boxRow turns the column sums of one box row (rows source rows of w pixels with c channels) into
@@ -275,41 +383,43 @@ func accumulate(acc, in []int64, n, st int, ws []int32) {
 	}
 }
 
+// accumulateRows is accumulate over rows that are not consecutive in memory: it sets
+// acc[i] = round + Σ_k ws[k]·rows[k][i].
+func accumulateRows(acc []int64, rows [][]int64, ws []int32) {
+	const round = 1<<(weightBits-1) + 1<<(weightBits-1)<<32
+	rows = rows[:len(ws)]
+	k := 0
+	if len(ws) >= 2 {
+		w0, w1 := int64(ws[0]), int64(ws[1])
+		r0, r1 := rows[0][:len(acc)], rows[1][:len(acc)]
+		for i := range acc {
+			acc[i] = round + r0[i]*w0 + r1[i]*w1
+		}
+		k = 2
+	} else {
+		for i := range acc {
+			acc[i] = round
+		}
+	}
+	for ; k+3 < len(ws); k += 4 {
+		w0, w1, w2, w3 := int64(ws[k]), int64(ws[k+1]), int64(ws[k+2]), int64(ws[k+3])
+		r0, r1, r2, r3 := rows[k][:len(acc)], rows[k+1][:len(acc)], rows[k+2][:len(acc)], rows[k+3][:len(acc)]
+		for i := range acc {
+			acc[i] += r0[i]*w0 + r1[i]*w1 + r2[i]*w2 + r3[i]*w3
+		}
+	}
+	for ; k < len(ws); k++ {
+		w0 := int64(ws[k])
+		r0 := rows[k][:len(acc)]
+		for i := range acc {
+			acc[i] += r0[i] * w0
+		}
+	}
+}
+
 // lane returns a lane of an accumulated word scaled back to interBits fractional bits.
 func lane(v int32) int32 {
 	return min(max(v>>weightBits, -1<<15), 1<<15-1)
-}
-
-// passV filters a packed plane of rows of n words (ns samples per row) along its columns with wy,
-// and writes the result transposed and packed: sample s of output rows 2j and 2j+1 goes to word
-// s·J + j of out, J = ⌈len(wy.start)/2⌉. For c interleaved channels, the c·J words from
-// x·c·J on are then one packed "row" for pixel column x, which is what the final pass along x
-// (finishRGBA, finishGray, resizeYCbCr) streams over.
-func passV(in []int64, n, ns int, wy *weights, out []int64, acc0, acc1 []int64) {
-	oh := len(wy.start)
-	t := wy.taps
-	J := (oh + 1) / 2
-	acc0, acc1 = acc0[:n], acc1[:n]
-	for j := range J {
-		y := 2 * j
-		accumulate(acc0, in, n, int(wy.start[y]), wy.w[y*t:y*t+t])
-		if y+1 < oh {
-			accumulate(acc1, in, n, int(wy.start[y+1]), wy.w[(y+1)*t:(y+1)*t+t])
-		} else {
-			clear(acc1)
-		}
-		// The 2×2 transpose: words (a, b) of rows y and y+1 become words (a_y, a_y+1) and
-		// (b_y, b_y+1).
-		for i, a := range acc0 {
-			lo0, hi0 := unpack(a)
-			lo1, hi1 := unpack(acc1[i])
-			s := 2 * i
-			out[s*J+j] = pack(lane(lo0), lane(lo1))
-			if s+1 < ns {
-				out[(s+1)*J+j] = pack(lane(hi0), lane(hi1))
-			}
-		}
-	}
 }
 
 // final8 returns an accumulated lane as an 8-bit value, rounded (accumulate already added one

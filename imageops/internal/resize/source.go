@@ -3,6 +3,7 @@ package resize
 import (
 	"image"
 	"image/color"
+	"math/bits"
 )
 
 // plane is an 8-bit image in memory with c interleaved channels (c = 1: grey, or one of Y, Cb, Cr;
@@ -172,12 +173,13 @@ func ycbcrRow(dst []uint8, s *image.YCbCr, y int, alpha []uint8) {
 	r := s.Rect
 	w := r.Dx()
 	fx, _ := subsampling(s.SubsampleRatio)
+	shift := bits.TrailingZeros(uint(fx)) // fx is 1, 2 or 4, and x ≥ 0: a shift divides
 	yp := s.Y[s.YOffset(r.Min.X, y):][:w]
 	co := s.COffset(r.Min.X, y)
 	cb, cr := s.Cb[co:], s.Cr[co:]
-	c0 := r.Min.X / fx
+	c0 := r.Min.X >> shift
 	for x, yy := range yp {
-		ci := (r.Min.X+x)/fx - c0
+		ci := (r.Min.X+x)>>shift - c0
 		d := dst[x*4 : x*4+4 : x*4+4]
 		d[0], d[1], d[2] = ycbcrToRGB(yy, cb[ci], cr[ci])
 		d[3] = 0xff
@@ -188,8 +190,9 @@ func ycbcrRow(dst []uint8, s *image.YCbCr, y int, alpha []uint8) {
 	}
 }
 
-// ycbcrToRGB is color.YCbCrToRGB (same constants, same rounding, same results), written so that
-// the compiler inlines it.
+// ycbcrToRGB is color.YCbCrToRGB (same constants, same rounding, same results) with clamps that
+// compile to conditional moves rather than branches, which out-of-gamut colours would make
+// unpredictable.
 func ycbcrToRGB(y, cb, cr uint8) (uint8, uint8, uint8) {
 	yy1 := int32(y) * 0x10101
 	cb1 := int32(cb) - 128
@@ -202,10 +205,7 @@ func ycbcrToRGB(y, cb, cr uint8) (uint8, uint8, uint8) {
 
 // clampShift16 returns v>>16 clamped to [0, 255].
 func clampShift16(v int32) uint8 {
-	if uint32(v)&0xff000000 == 0 {
-		return uint8(v >> 16)
-	}
-	return uint8(^(v >> 31))
+	return uint8(min(max(v>>16, 0), 255))
 }
 
 // ycbcrFracToRGB is ycbcrToRGB for Y, Cb and Cr with interBits fractional bits (and possibly
