@@ -581,7 +581,7 @@ func encodeCost(f Format, cur pixels, q Quality, wk webpKind) (bytes, ns float64
 		ns += 40 * n
 	case PNG:
 		convert()
-		bytes += 8.5*n + (1 << 20)
+		bytes += 10*n + (1200 << 10) // zlib at BestSpeed takes more than at the default level
 		ns += pngEncodeNs(n) * n
 	case GIF:
 		if cur.kind != resize.KindRGBA {
