@@ -133,7 +133,7 @@ func (b *budget) acquireWithin(ctx context.Context, bytes int64, cpu time.Durati
 	select {
 	case <-w.ready:
 	case <-t.C:
-		err = b.busy(maxWait, maxWait)
+		err = b.waitedOut(maxWait)
 	case <-ctx.Done():
 		err = fmt.Errorf("cache: waiting for room in the work budget: %w", ctx.Err())
 	}
@@ -155,11 +155,22 @@ func (b *budget) acquireWithin(ctx context.Context, bytes int64, cpu time.Durati
 	return func() { b.release(w) }, nil
 }
 
-// busy is the error of work refused for a wait of about d, more than maxWait.
+// busy is the error of work refused because it would wait about d, more than maxWait.
 func (b *budget) busy(d, maxWait time.Duration) *BusyError {
-	s := max(time.Second, (d+time.Second-1)/time.Second*time.Second)
-	return &BusyError{RetryAfter: s, Msg: fmt.Sprintf("this server is busy with other images: its work budget is full and the wait would be about %v (more than %v); retry in %v",
-		d.Round(100*time.Millisecond), maxWait, s)}
+	s := retryIn(d)
+	return &BusyError{RetryAfter: s, Msg: fmt.Sprintf("this server is busy with other images: the wait for room to work would be about %.1f s, more than the %.1f s a request waits; retry in %v",
+		d.Seconds(), maxWait.Seconds(), s)}
+}
+
+// waitedOut is the error of work that waited maxWait without getting room.
+func (b *budget) waitedOut(maxWait time.Duration) *BusyError {
+	s := retryIn(maxWait)
+	return &BusyError{RetryAfter: s, Msg: fmt.Sprintf("this server is busy with other images: no room to work came within %.1f s; retry in %v", maxWait.Seconds(), s)}
+}
+
+// retryIn rounds a wait up to whole seconds, at least one.
+func retryIn(d time.Duration) time.Duration {
+	return max(time.Second, (d+time.Second-1)/time.Second*time.Second)
 }
 
 // mayPass reports whether new work w may start before the work queued now: when nothing is

@@ -159,6 +159,10 @@ func startNode(ctx context.Context, t *testing.T, bin string, o *origin, cacheMB
 		"-cache-mb", strconv.FormatInt(cacheMB, 10), "-work-mb", strconv.FormatInt(workMB, 10), "-refresh", "8760h"}, extra...)
 	p := startProcess(ctx, t, bin, "example", base, args...)
 	p.waitHealthy(ctx, t)
+	// The example compiles its WebP and AVIF encoders in the background at start (seconds of
+	// CPU and a temporary heap): the scenarios start once that is over.
+	require.Eventually(t, func() bool { return strings.Contains(p.logs(), "encoders ready") }, time.Minute, 50*time.Millisecond,
+		"the example's encoders were not ready within a minute")
 	tr := &http.Transport{MaxIdleConnsPerHost: 256, MaxConnsPerHost: 0}
 	t.Cleanup(tr.CloseIdleConnections)
 	return &node{process: p, pid: p.cmd.Process.Pid, cacheMB: cacheMB, workMB: workMB, client: &http.Client{Transport: tr, Timeout: 60 * time.Second}}
@@ -335,12 +339,18 @@ func TestLoad(t *testing.T) {
 		}
 		id := o.add("slow", face)
 		nd := startNode(ctx, t, bin, o, 16, 128)
-		// Warm the variants: each is computed once, before the slow readers come.
+		// Warm the variants, then the small one a normal client asks for meanwhile (last, so
+		// that the large ones do not push it out of the small cache): each is computed once,
+		// before the slow readers come.
 		for i := range readers {
 			for range 2 {
 				a := nd.get(ctx, fmt.Sprintf("/avatars/gravatar/w_%d/%s.png", 1400+i, id))
 				require.Equal(t, http.StatusOK, a.code, a.reason)
 			}
+		}
+		small := "/avatars/gravatar/c_fill,h_48,w_48/" + id + ".jpg"
+		for range 2 {
+			require.Equal(t, http.StatusOK, nd.get(ctx, small).code)
 		}
 		addr := strings.TrimPrefix(nd.base, "http://")
 		var conns []net.Conn
@@ -371,9 +381,6 @@ func TestLoad(t *testing.T) {
 		}
 		// Meanwhile, hits of a small avatar by a normal client.
 		var hitWaits []time.Duration
-		small := "/avatars/gravatar/c_fill,h_48,w_48/" + id + ".jpg"
-		nd.get(ctx, small)
-		nd.get(ctx, small)
 		for end := time.Now().Add(hold); time.Now().Before(end); {
 			a := nd.get(ctx, small)
 			require.Equal(t, http.StatusOK, a.code)
