@@ -42,6 +42,8 @@ type graphAnswer struct {
 		IsSilhouette bool    `json:"is_silhouette"`
 		Width        int     `json:"width"`
 		Height       int     `json:"height"`
+		// CacheKey is ProfilePictureSource's cache_key: it changes when the picture changes.
+		CacheKey string `json:"cache_key"`
 	} `json:"data"`
 	Error *graphError `json:"error"`
 }
@@ -61,25 +63,37 @@ func (e *graphError) Error() string {
 	return fmt.Sprintf("Graph API error %d (subcode %d, %s, fbtrace_id %s): %s", e.Code, e.Subcode, e.Type, e.FBTraceID, e.Message)
 }
 
-// graphPicture is what a lookup tells: where the picture is, and whether it is the silhouette.
+// graphPicture is what a lookup tells: where the picture is, whether it is the silhouette, and
+// its cache_key ("" when Graph gave none).
 type graphPicture struct {
 	url        string
 	silhouette bool
+	cacheKey   string
 }
 
 // Fetch asks the Graph API for the picture's URL, then downloads it. Both calls go through
-// Facebook's rate-limit gate, and each is retried once when it fails transiently.
+// Facebook's rate-limit gate, and each is retried once when it fails transiently. The picture's
+// Validator is the cache_key of the lookup, when Graph gave one.
 func (f *facebook) Fetch(ctx context.Context, id string) (*Picture, error) {
+	return f.FetchIfChanged(ctx, id, "")
+}
+
+// FetchIfChanged implements Revalidator: when the lookup's cache_key is validator, the picture
+// has not changed and is not downloaded. A lookup without a cache_key downloads.
+func (f *facebook) FetchIfChanged(ctx context.Context, id, validator string) (*Picture, error) {
 	gp, err := call(ctx, f.net, TypeFacebook, func(ctx context.Context) (graphPicture, error) { return f.lookup(ctx, id) })
 	if err != nil {
 		return nil, err
+	}
+	if validator != "" && gp.cacheKey == validator {
+		return &Picture{Default: gp.silhouette, Validator: validator, Unchanged: true}, nil
 	}
 	return call(ctx, f.net, TypeFacebook, func(ctx context.Context) (*Picture, error) {
 		pic, err := f.client.Picture(ctx, gp.url, f.allow)
 		if err != nil {
 			return nil, WithProvider(TypeFacebook, err)
 		}
-		pic.Default = gp.silhouette
+		pic.Default, pic.Validator = gp.silhouette, gp.cacheKey
 		return pic, nil
 	})
 }
@@ -115,23 +129,40 @@ func (f *facebook) lookup(ctx context.Context, id string) (graphPicture, error) 
 	case *ans.Data.URL == "":
 		return graphPicture{}, errorf(KindNoPicture, TypeFacebook, nil, "user %s has no picture", id)
 	}
-	return graphPicture{url: *ans.Data.URL, silhouette: ans.Data.IsSilhouette}, nil
+	return graphPicture{url: *ans.Data.URL, silhouette: ans.Data.IsSilhouette, cacheKey: validator(ans.Data.CacheKey)}, nil
 }
 
 // graphOutcome maps a Graph API error object to an *Error.
+//
+// What is a fact about the user is told apart from what is our configuration's problem: "no such
+// user" (100) and "user not visible" (210: their privacy settings hide them from our app) are
+// facts, answered 404 and remembered like a picture; a permission our app lacks (10, 200–299 but
+// 210) and a token that does not work (190, 102, and the subcodes of its session such as 459, the
+// token's user checkpointed) are ours, answered 503 and asked again after a back-off, since
+// every user would get the same answer until an operator fixes them.
 func (f *facebook) graphOutcome(id string, resp *APIResponse, ge *graphError) error {
 	switch c := ge.Code; {
 	case c == 100:
 		// "Unsupported get request. Object with ID '…' does not exist, cannot be loaded due to
 		// missing permissions, or does not support this operation."
 		return errorf(KindNotFound, TypeFacebook, ge, "no such user %s", id)
+	case c == 210:
+		// "(#210) User not visible": the user hides from our app (privacy settings, a block).
+		// It is the user's choice and may change; a "no such user" is re-checked after
+		// NegativeTTL.
+		return errorf(KindNotFound, TypeFacebook, ge, "user %s is not visible to this app (Graph error 210)", id)
+	case ge.Subcode == 459:
+		// "The user has been checkpointed": the user of our access token must log in at
+		// facebook.com and pass a security check. Every lookup fails until then.
+		return errorf(KindCredentials, TypeFacebook, ge, "the access token's Facebook account is checkpointed: log in at facebook.com to clear it (Graph error %d, subcode 459)", c)
 	case c == 190 || c == 102:
 		if f.token == "" {
 			return errorf(KindCredentials, TypeFacebook, ge, "Graph API wants an access token (error %d) and none is configured", c)
 		}
 		return errorf(KindCredentials, TypeFacebook, ge, "Graph API rejected our access token (error %d)", c)
 	case c == 10 || 200 <= c && c <= 299:
-		return errorf(KindCredentials, TypeFacebook, ge, "Graph API denied our app permission (error %d)", c)
+		// "(#200) Permissions error", "(#10) Permission denied": our app lacks a permission.
+		return errorf(KindCredentials, TypeFacebook, ge, "Graph API denied our app a permission it needs (error %d)", c)
 	case c == 4 || c == 17 || c == 32 || c == 341 || c == 613:
 		return rateLimited(TypeFacebook, fmt.Sprintf("Graph API rate limit (error %d)", c), graphRetryAfter(resp.Header, f.now()), ge)
 	case c == 1 || c == 2:

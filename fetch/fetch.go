@@ -17,8 +17,8 @@
 //     returns at once a KindRateLimited *Error whose RetryAfter is the time left, in whole
 //     seconds and never 0. When the wait is over, one call goes first and the fetches that come
 //     meanwhile wait for its answer, so that a network still rate-limiting us gets one call per
-//     window. The twitter and twitter_name providers share X's gate (one API,
-//     one token). Waits are computed with Config.Now, so tests can step over them. A fleet
+//     window. The X providers (twitter, twitter_name and the banner types) share X's gate (one
+//     API, one token). Waits are computed with Config.Now, so tests can step over them. A fleet
 //     shares what it learns: Holder closes a gate for a rate limit another node was given.
 //   - A transient failure of a call — a 5xx, a failed or cut connection, a timeout of the client —
 //     is retried once, after a random delay (Config.RetryDelay), and only when the context's
@@ -28,6 +28,11 @@
 //   - X removes the old file when a user changes their picture: when the picture URL of a lookup
 //     answers 403 or 404, the X providers look the user up once more and download the URL that
 //     lookup gives.
+//   - A picture that has not changed is not downloaded again: the facebook, twitter and
+//     twitter_name providers and the banner types are Revalidators. Each Picture they return
+//     carries a Validator (Graph's cache_key, X's picture or banner URL), and given it back,
+//     FetchIfChanged makes the lookup only and answers Unchanged when the network still names that
+//     picture.
 package fetch
 
 import (
@@ -53,6 +58,24 @@ type Provider interface {
 	// Fetch looks the user up at the network and downloads their picture. id is a canonical id
 	// returned by CheckID. Every failure is an *Error.
 	Fetch(ctx context.Context, id string) (*Picture, error)
+}
+
+// A Revalidator is a Provider whose network tells, in its lookup, which picture a user has now,
+// by something that changes when the picture changes: Graph's cache_key, X's picture URL. The
+// Pictures it returns carry that as their Validator, and FetchIfChanged, given it back, makes the
+// lookup only when the user still has that picture. A refresh of a picture that has not changed
+// then costs the network one lookup and no download.
+//
+// The built-in facebook (when Graph gives a cache_key), twitter, twitter_name, twitter_banner and
+// twitter_name_banner providers are Revalidators; gravatar is not (Gravatar has no lookup: its
+// one request is the download).
+type Revalidator interface {
+	Provider
+	// FetchIfChanged is Fetch for a caller that holds the picture whose Validator is validator.
+	// When the network's lookup still names that picture, it downloads nothing and returns a
+	// Picture with Unchanged set, Validator set and no Bytes; otherwise (a changed picture, a
+	// lookup that names none to compare, an empty validator) it returns what Fetch would.
+	FetchIfChanged(ctx context.Context, id, validator string) (*Picture, error)
 }
 
 // IdleCloser is implemented by a Provider that keeps connections open for reuse (the built-in
@@ -82,6 +105,26 @@ type Picture struct {
 	// Default reports that the network answered with its generic picture (Facebook's silhouette,
 	// X's default egg/person) rather than one the user uploaded.
 	Default bool
+	// Validator names this picture at its network, so that a later FetchIfChanged can tell
+	// whether the user still has it without downloading it (see Revalidator): Graph's cache_key,
+	// X's picture or banner URL. Opaque, at most MaxValidatorLen bytes; empty when the network
+	// gave nothing to compare.
+	Validator string
+	// Unchanged reports an answer of FetchIfChanged: the network still names the picture of the
+	// validator it was given, and nothing was downloaded (Bytes and ContentType are empty).
+	Unchanged bool
+}
+
+// MaxValidatorLen bounds Picture.Validator: a longer one is dropped (the picture then has none),
+// so that a network's odd answer cannot make every cached picture carry kilobytes of it.
+const MaxValidatorLen = 512
+
+// validator returns v when it is usable as a Picture.Validator, and "" otherwise.
+func validator(v string) string {
+	if len(v) > MaxValidatorLen {
+		return ""
+	}
+	return v
 }
 
 // Kind classifies an origin outcome that is not a picture.

@@ -39,8 +39,9 @@ type Config struct {
 	FacebookToken string
 	// XURL is the X API base URL. Default DefaultXURL.
 	XURL string
-	// XToken is the X API bearer token (OAuth 2.0 app-only). The twitter and twitter_name types
-	// need it: without it their CheckID returns KindNotConfigured.
+	// XToken is the X API bearer token (OAuth 2.0 app-only). The twitter, twitter_name,
+	// twitter_banner and twitter_name_banner types need it: without it their CheckID returns
+	// KindNotConfigured.
 	XToken string
 	// GravatarURL is the Gravatar base URL. Default DefaultGravatarURL.
 	GravatarURL string
@@ -90,13 +91,14 @@ const (
 )
 
 // NewProviders validates cfg and returns the built-in providers by delivery type: "facebook",
-// "twitter", "twitter_name", "gravatar", and the withdrawn "gplus" and "instagram_name" (whose
+// "twitter", "twitter_name", "gravatar", the X profile banners "twitter_banner" and
+// "twitter_name_banner", and the withdrawn "gplus" and "instagram_name" (whose
 // CheckID always returns KindGone naming the network and when it withdrew its API). All of them share
 // one Client built from cfg.Client; a provider whose base URL is set uses a Client derived from it
 // that trusts that base URL's host (Client.WithTrustedBaseURL).
 //
-// The providers of one network share a rate-limit gate: "twitter" and "twitter_name" share X's
-// (one API, one token); "facebook" and "gravatar" have one each. It is per call of NewProviders:
+// The providers of one network share a rate-limit gate: the four X types share X's (one API, one
+// token); "facebook" and "gravatar" have one each. It is per call of NewProviders:
 // two sets of providers do not know about each other's gates.
 func NewProviders(cfg Config) (map[string]Provider, error) {
 	switch {
@@ -178,16 +180,22 @@ func NewProviders(cfg Config) (map[string]Provider, error) {
 		net: xNet, now: cfg.Now}
 	twName := &xProvider{name: TypeTwitterName, byName: true, base: xURL, token: cfg.XToken, client: xClient, allow: xAllow,
 		net: xNet, now: cfg.Now}
+	twBanner := &xBanner{xProvider{name: TypeTwitterBanner, byName: false, base: xURL, token: cfg.XToken, client: xClient,
+		allow: xAllow, net: xNet, now: cfg.Now}}
+	twNameBanner := &xBanner{xProvider{name: TypeTwitterNameBanner, byName: true, base: xURL, token: cfg.XToken, client: xClient,
+		allow: xAllow, net: xNet, now: cfg.Now}}
 	gr := &gravatar{base: gURL, size: cfg.SourceSize, client: gClient,
 		allow: append(Allowlist{gURL.Host}, gravatarImageHosts...), net: newNetwork("Gravatar")}
 
 	return map[string]Provider{
-		TypeFacebook:      logged(TypeFacebook, fb, log),
-		TypeTwitter:       logged(TypeTwitter, tw, log),
-		TypeTwitterName:   logged(TypeTwitterName, twName, log),
-		TypeGravatar:      logged(TypeGravatar, gr, log),
-		TypeGPlus:         gone{name: TypeGPlus, msg: "Google+ shut down its API in March 2019"},
-		TypeInstagramName: gone{name: TypeInstagramName, msg: "Instagram withdrew its legacy API in June 2020"},
+		TypeFacebook:          logged(TypeFacebook, fb, log),
+		TypeTwitter:           logged(TypeTwitter, tw, log),
+		TypeTwitterName:       logged(TypeTwitterName, twName, log),
+		TypeGravatar:          logged(TypeGravatar, gr, log),
+		TypeTwitterBanner:     logged(TypeTwitterBanner, twBanner, log),
+		TypeTwitterNameBanner: logged(TypeTwitterNameBanner, twNameBanner, log),
+		TypeGPlus:             gone{name: TypeGPlus, msg: "Google+ shut down its API in March 2019"},
+		TypeInstagramName:     gone{name: TypeInstagramName, msg: "Instagram withdrew its legacy API in June 2020"},
 	}, nil
 }
 
@@ -260,7 +268,26 @@ type loggedProvider struct {
 }
 
 func logged(name string, p Provider, log *slog.Logger) Provider {
-	return loggedProvider{name: name, p: p, log: log}
+	l := loggedProvider{name: name, p: p, log: log}
+	if _, ok := p.(Revalidator); ok {
+		return loggedRevalidator{l}
+	}
+	return l
+}
+
+// loggedRevalidator is a loggedProvider whose provider is a Revalidator.
+type loggedRevalidator struct{ loggedProvider }
+
+// FetchIfChanged checks id, calls the wrapped provider's FetchIfChanged with its canonical form
+// and logs the outcome, as Fetch does.
+func (l loggedRevalidator) FetchIfChanged(ctx context.Context, id, validator string) (*Picture, error) {
+	canon, err := l.p.CheckID(id)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	pic, err := l.p.(Revalidator).FetchIfChanged(ctx, canon, validator)
+	return l.log1(ctx, canon, start, pic, err)
 }
 
 // CheckID calls the wrapped provider's.
@@ -289,6 +316,11 @@ func (l loggedProvider) Fetch(ctx context.Context, id string) (*Picture, error) 
 	}
 	start := time.Now()
 	pic, err := l.p.Fetch(ctx, canon)
+	return l.log1(ctx, canon, start, pic, err)
+}
+
+// log1 logs the outcome of one fetch of canon that started at start, and returns it.
+func (l loggedProvider) log1(ctx context.Context, canon string, start time.Time, pic *Picture, err error) (*Picture, error) {
 	attrs := []any{"type", l.name, "id", canon, "duration", time.Since(start)}
 	if err != nil {
 		attrs = append(attrs, "outcome", KindOf(err).String(), "err", err)
@@ -302,6 +334,10 @@ func (l loggedProvider) Fetch(ctx context.Context, id string) (*Picture, error) 
 		}
 		l.log.Log(ctx, level, "avatar origin fetch failed", attrs...)
 		return nil, err
+	}
+	if pic.Unchanged {
+		l.log.Debug("avatar origin fetch", append(attrs, "outcome", "unchanged")...)
+		return pic, nil
 	}
 	attrs = append(attrs, "outcome", "picture", "bytes", len(pic.Bytes), "content_type", pic.ContentType, "default", pic.Default)
 	l.log.Debug("avatar origin fetch", attrs...)

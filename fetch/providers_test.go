@@ -86,7 +86,7 @@ func TestNewProvidersTypes(t *testing.T) {
 	for typ := range ps {
 		types = append(types, typ)
 	}
-	assert.ElementsMatch(t, []string{"facebook", "twitter", "twitter_name", "gravatar", "gplus", "instagram_name"}, types)
+	assert.ElementsMatch(t, []string{"facebook", "twitter", "twitter_name", "gravatar", "twitter_banner", "twitter_name_banner", "gplus", "instagram_name"}, types)
 }
 
 func TestNewProvidersConfig(t *testing.T) {
@@ -414,6 +414,22 @@ func outcomes() []outcome {
 		add(outcome{name: fmt.Sprint("fb lookup ", status), typ: "facebook", id: fbID, kind: fetchtest.FacebookLookup,
 			fault: fetchtest.Fault{Status: status}, want: fetch.KindUpstream})
 	}
+	// Graph's permission and visibility errors: what is our app's problem is a 503, what is the
+	// user's choice a 404.
+	add(outcome{name: "fb 200 permissions", typ: "facebook", id: fbID, kind: fetchtest.FacebookLookup,
+		fault: fetchtest.Fault{GraphCode: 200}, want: fetch.KindCredentials,
+		msg: "facebook: Graph API denied our app a permission it needs (error 200)"})
+	add(outcome{name: "fb 10 permission denied", typ: "facebook", id: fbID, kind: fetchtest.FacebookLookup,
+		fault: fetchtest.Fault{GraphCode: 10}, want: fetch.KindCredentials, msg: "(error 10)"})
+	add(outcome{name: "fb 210 user not visible", typ: "facebook", id: fbID, kind: fetchtest.FacebookLookup,
+		fault: fetchtest.Fault{GraphCode: 210}, want: fetch.KindNotFound,
+		msg: "facebook: user " + fbID + " is not visible to this app (Graph error 210)"})
+	add(outcome{name: "fb 459 checkpointed", typ: "facebook", id: fbID, kind: fetchtest.FacebookLookup,
+		fault: fetchtest.Fault{GraphCode: 190, GraphSubcode: 459}, want: fetch.KindCredentials,
+		msg: "the access token's Facebook account is checkpointed: log in at facebook.com to clear it (Graph error 190, subcode 459)"})
+	add(outcome{name: "fb 460 password changed", typ: "facebook", id: fbID, kind: fetchtest.FacebookLookup,
+		fault: fetchtest.Fault{GraphCode: 190, GraphSubcode: 460}, want: fetch.KindCredentials,
+		msg: "rejected our access token (error 190)"})
 	// X API.
 	add(outcome{name: "x no such id", typ: "twitter", id: fetchtest.MissingXID, want: fetch.KindNotFound,
 		msg: "twitter: no such user " + fetchtest.MissingXID})
@@ -432,6 +448,26 @@ func outcomes() []outcome {
 		add(outcome{name: fmt.Sprint("x lookup ", status), typ: "twitter", id: xID, kind: fetchtest.XLookup,
 			fault: fetchtest.Fault{Status: status}, want: fetch.KindUpstream, msg: fmt.Sprint("HTTP ", status)})
 	}
+	// X banners.
+	noBanner := fetchtest.UsersOf("x")[1] // NewUser48213
+	add(outcome{name: "banner none", typ: "twitter_banner", id: noBanner.ID, want: fetch.KindNoPicture,
+		msg: "twitter_banner: user " + noBanner.ID + " has no profile banner"})
+	add(outcome{name: "banner none by name", typ: "twitter_name_banner", id: noBanner.Name, want: fetch.KindNoPicture,
+		msg: "twitter_name_banner: user " + strings.ToLower(noBanner.Name) + " has no profile banner"})
+	add(outcome{name: "banner no such id", typ: "twitter_banner", id: fetchtest.MissingXID, want: fetch.KindNotFound,
+		msg: "twitter_banner: no such user " + fetchtest.MissingXID})
+	add(outcome{name: "banner no such name", typ: "twitter_name_banner", id: fetchtest.MissingXName, want: fetch.KindNotFound})
+	add(outcome{name: "banner 401", typ: "twitter_banner", id: xID, kind: fetchtest.XBanner, fault: fetchtest.Fault{BadToken: true},
+		want: fetch.KindCredentials, msg: "twitter_banner: X API rejected our bearer token"})
+	add(outcome{name: "banner wrong token", typ: "twitter_name_banner", id: xName, cfg: func(c *fetch.Config) { c.XToken = "wrong" },
+		want: fetch.KindCredentials})
+	add(outcome{name: "banner 429", typ: "twitter_banner", id: xID, kind: fetchtest.XBanner,
+		fault: fetchtest.Fault{RateLimit: true, RetryAfter: 12 * time.Minute}, want: fetch.KindRateLimited,
+		msg: "twitter_banner: X API rate limit, retry in 12m", retry: 12 * time.Minute})
+	for _, status := range []int{500, 503} {
+		add(outcome{name: fmt.Sprint("banner lookup ", status), typ: "twitter_banner", id: xID, kind: fetchtest.XBanner,
+			fault: fetchtest.Fault{Status: status}, want: fetch.KindUpstream, msg: fmt.Sprint("HTTP ", status)})
+	}
 	// Picture downloads: every other non-2xx is a failure of the network (X's 403 and 404 after a
 	// second lookup and download).
 	for _, status := range []int{403, 404, 500} {
@@ -439,6 +475,8 @@ func outcomes() []outcome {
 			fault: fetchtest.Fault{Status: status}, want: fetch.KindUpstream, msg: fmt.Sprint("HTTP ", status)})
 		add(outcome{name: fmt.Sprint("fb image ", status), typ: "facebook", id: fbID, kind: fetchtest.FacebookImage,
 			fault: fetchtest.Fault{Status: status}, want: fetch.KindUpstream})
+		add(outcome{name: fmt.Sprint("banner image ", status), typ: "twitter_banner", id: xID, kind: fetchtest.XBannerImage,
+			fault: fetchtest.Fault{Status: status}, want: fetch.KindUpstream, msg: fmt.Sprint("HTTP ", status)})
 	}
 	// Gravatar.
 	add(outcome{name: "gravatar 404", typ: "gravatar", id: fetchtest.MissingGravatarHash, want: fetch.KindNoPicture,
@@ -457,6 +495,7 @@ func outcomes() []outcome {
 		{"facebook", fbID, fetchtest.FacebookImage},
 		{"twitter", xID, fetchtest.XImage},
 		{"gravatar", gravID, fetchtest.GravatarImage},
+		{"twitter_banner", xID, fetchtest.XBannerImage},
 	}
 	short := func(c *fetch.Config) { c.Client.Timeout = 100 * time.Millisecond }
 	capped := func(c *fetch.Config) { c.Client.MaxBytes = 1 << 20 }

@@ -87,23 +87,51 @@ type xAnswer struct {
 // When the image host answers 403 or 404 for the picture URL the lookup gave, the user changed
 // their picture in between (X removes the old file): Fetch looks the user up once more and
 // downloads the URL that lookup gives. If that fails too, its failure is returned as it is.
+//
+// The picture's Validator is the URL of its original: X gives a new picture a new URL.
 func (p *xProvider) Fetch(ctx context.Context, id string) (*Picture, error) {
+	return p.FetchIfChanged(ctx, id, "")
+}
+
+// FetchIfChanged implements Revalidator: when the original of the picture URL the lookup gives is
+// validator, the picture has not changed and is not downloaded.
+func (p *xProvider) FetchIfChanged(ctx context.Context, id, validator string) (*Picture, error) {
 	if p.token == "" {
 		return nil, p.notConfigured()
 	}
-	lookup := func(ctx context.Context) (string, error) { return p.lookup(ctx, id) }
-	raw, err := call(ctx, p.net, p.name, lookup)
+	lookup := func(ctx context.Context) (string, error) {
+		raw, err := p.lookup(ctx, id)
+		return originalPictureURL(raw), err
+	}
+	return fetchLooked(ctx, p.net, p.name, lookup, p.download, validator)
+}
+
+// fetchLooked is the fetch of the X providers: lookup names the picture's URL (the original's),
+// which is downloaded; when the download answers 403 or 404, the user changed their picture in
+// between (X removes the old file), and the user is looked up once more and the URL that lookup
+// gives is downloaded. If that fails too, its failure is returned as it is. When the URL a lookup
+// gives is validator, nothing is downloaded: the Picture says Unchanged. Every call goes through
+// X's rate-limit gate, and each is retried once when it fails transiently.
+func fetchLooked(ctx context.Context, n *network, name string, lookup func(context.Context) (string, error),
+	download func(context.Context, string) (*Picture, error), validator string) (*Picture, error) {
+	get := func(raw string) (*Picture, error) {
+		if validator != "" && raw == validator {
+			return &Picture{Validator: raw, Unchanged: true, Default: isDefaultXPicture(raw)}, nil
+		}
+		return call(ctx, n, name, func(ctx context.Context) (*Picture, error) { return download(ctx, raw) })
+	}
+	raw, err := call(ctx, n, name, lookup)
 	if err != nil {
 		return nil, err
 	}
-	pic, err := call(ctx, p.net, p.name, func(ctx context.Context) (*Picture, error) { return p.download(ctx, raw) })
+	pic, err := get(raw)
 	if err == nil || !pictureMoved(err) {
 		return pic, err
 	}
-	if raw, err = call(ctx, p.net, p.name, lookup); err != nil {
+	if raw, err = call(ctx, n, name, lookup); err != nil {
 		return nil, err
 	}
-	return call(ctx, p.net, p.name, func(ctx context.Context) (*Picture, error) { return p.download(ctx, raw) })
+	return get(raw)
 }
 
 // pictureMoved reports whether err is a download's 403 or 404: the file the lookup named is gone.
@@ -172,13 +200,13 @@ func (p *xProvider) lookup(ctx context.Context, id string) (string, error) {
 	return "", errorf(KindUpstream, p.name, nil, "X API answer without profile_image_url")
 }
 
-// download fetches the original of the picture at the URL the API named.
-func (p *xProvider) download(ctx context.Context, raw string) (*Picture, error) {
-	pic, err := p.client.Picture(ctx, originalPictureURL(raw), p.allow)
+// download fetches the picture at orig, the original of the picture URL the API named.
+func (p *xProvider) download(ctx context.Context, orig string) (*Picture, error) {
+	pic, err := p.client.Picture(ctx, orig, p.allow)
 	if err != nil {
 		return nil, WithProvider(p.name, err)
 	}
-	pic.Default = isDefaultXPicture(raw)
+	pic.Default, pic.Validator = isDefaultXPicture(orig), validator(orig)
 	return pic, nil
 }
 
