@@ -11,8 +11,8 @@ import (
 
 // Fault makes the fake misbehave for every request of one Kind (see SetFault). The zero Fault is
 // normal behaviour. Fields combine: Latency applies first, then the first of RateLimit, BadToken,
-// Status, NotImage, Huge, Truncate that is set, in that order. Fields that do not apply to a kind
-// (BadToken on an image host, NotImage on an API) are ignored.
+// GraphCode, Status, NotImage, Huge, Truncate that is set, in that order. Fields that do not
+// apply to a kind (BadToken on an image host, NotImage on an API) are ignored.
 type Fault struct {
 	// Latency delays the answer. The sleep ends early when the client goes away or the server closes
 	// (the request then gets no answer).
@@ -60,6 +60,13 @@ type Fault struct {
 	// BadToken (API endpoints) answers as if our credentials were wrong: Graph error code 190
 	// (OAuthException, HTTP 400), X 401 problem JSON.
 	BadToken bool
+
+	// GraphCode (Graph API only) answers with the Graph error of this code, and GraphSubcode
+	// (error_subcode, 0 for none), with the HTTP status, type and message Graph uses for it: 10 and
+	// 200 (our app lacks a permission, HTTP 403), 210 (user not visible, 400), 190 (the access
+	// token: with subcode 459 its user is checkpointed, 460 changed their password), 368, or any
+	// other code (400, a generic message). It comes after BadToken and before Status.
+	GraphCode, GraphSubcode int
 }
 
 // SetFault sets the fault of every later request of kind k; the zero Fault clears it.

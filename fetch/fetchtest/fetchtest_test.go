@@ -213,7 +213,7 @@ func TestGraph(t *testing.T) {
 		r := get(t, c, graphURL(s, amelia.ID, 100, ""))
 		require.Equal(t, http.StatusOK, r.status)
 		assert.Equal(t, "application/json; charset=UTF-8", r.header.Get("Content-Type"))
-		assert.Regexp(t, `^\{"data":\{"height":100,"is_silhouette":false,"url":"http://[^"]+/fbcdn/[^"]+\.jpg\?[^"]*&[^"]*","width":100\}\}$`, string(r.body))
+		assert.Regexp(t, `^\{"data":\{"cache_key":"[A-Za-z0-9_-]+","height":100,"is_silhouette":false,"url":"http://[^"]+/fbcdn/[^"]+\.jpg\?[^"]*&[^"]*","width":100\}\}$`, string(r.body))
 	})
 	t.Run("token in header", func(t *testing.T) {
 		r := do(t, c, http.MethodGet, graphURL(s, amelia.ID, 100, ""), http.Header{"Authorization": {"Bearer " + FacebookToken}})

@@ -104,6 +104,9 @@ func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request, f Fault) {
 	case f.BadToken:
 		graphBadToken(w, r)
 		return
+	case f.GraphCode != 0:
+		graphError(w, r, graphCodeStatus(f.GraphCode, f.GraphSubcode), graphCodeBody(f.GraphCode, f.GraphSubcode))
+		return
 	case f.Status != 0:
 		switch {
 		case f.Status == http.StatusBadGateway || f.Status == http.StatusGatewayTimeout:
@@ -215,16 +218,88 @@ func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request, f Fault) {
 		return
 	}
 	type data struct {
+		CacheKey     string `json:"cache_key,omitempty"`
 		Height       int    `json:"height"`
 		IsSilhouette bool   `json:"is_silhouette"`
 		URL          string `json:"url"`
 		Width        int    `json:"width"`
 	}
+	d := data{Height: size, IsSilhouette: isDefault(u, gen), URL: picURL, Width: size}
+	if !s.noCacheKeys.Load() {
+		d.CacheKey = fbCacheKey(u, i, gen)
+	}
 	w.Header().Set("facebook-api-version", "v19.0")
 	w.Header().Set("x-fb-trace-id", fbTraceID())
-	writeJSON(w, r, http.StatusOK, graphJSON, map[string]data{"data": {
-		Height: size, IsSilhouette: isDefault(u, gen), URL: picURL, Width: size,
-	}})
+	writeJSON(w, r, http.StatusOK, graphJSON, map[string]data{"data": d})
+}
+
+// fbCacheKey returns the cache_key of the picture of generation gen of u, user i of the
+// population: opaque, the same for every size and every lookup of one picture, another one for
+// each picture (ChangePicture).
+func fbCacheKey(u User, i, gen int) string {
+	asset := fbAsset(u, i, gen)
+	r := newPRNG("cache_key", asset)
+	var b [12]byte
+	for j := range b {
+		b[j] = byte(r.next())
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// CacheKey returns the cache_key the Graph API gives with a facebook user's current picture, as
+// ProfilePictureSource's cache_key: it changes when the picture changes (ChangePicture). ok is
+// false for an unknown user.
+func (s *Server) CacheKey(id string) (key string, ok bool) {
+	i := s.userIndex(Facebook, id)
+	if i < 0 {
+		return "", false
+	}
+	return fbCacheKey(s.user(i), i, s.gen(i)), true
+}
+
+// OmitCacheKeys makes the Graph API leave cache_key out of its answers (omit true), as it may for
+// some pictures, or put it back (false, the default).
+func (s *Server) OmitCacheKeys(omit bool) { s.noCacheKeys.Store(omit) }
+
+// graphCodeErrors are the Graph API errors Fault.GraphCode answers with, by code and subcode (0:
+// any other subcode): the HTTP status, type and message the API uses.
+var graphCodeErrors = map[[2]int]struct {
+	status       int
+	typ, message string
+}{
+	{10, 0}:  {http.StatusForbidden, "OAuthException", "(#10) Application does not have permission for this action"},
+	{200, 0}: {http.StatusForbidden, "OAuthException", "(#200) Permissions error"},
+	{210, 0}: {http.StatusBadRequest, "OAuthException", "(#210) User not visible"},
+	{190, 0}: {http.StatusBadRequest, "OAuthException", "Error validating access token: Session has expired"},
+	{190, 459}: {http.StatusBadRequest, "OAuthException",
+		"Error validating access token: You cannot access the app till you log in to www.facebook.com and follow the instructions given."},
+	{190, 460}: {http.StatusBadRequest, "OAuthException",
+		"Error validating access token: The session has been invalidated because the user changed their password or Facebook has changed the session for security reasons."},
+	{368, 0}: {http.StatusBadRequest, "OAuthException", "(#368) The action attempted has been deemed abusive or is otherwise disallowed"},
+}
+
+// graphCodeStatus returns the HTTP status of the Graph error code (and subcode): the API's when
+// known, else 400.
+func graphCodeStatus(code, subcode int) int {
+	if e, ok := graphCodeErrors[[2]int{code, subcode}]; ok {
+		return e.status
+	}
+	if e, ok := graphCodeErrors[[2]int{code, 0}]; ok {
+		return e.status
+	}
+	return http.StatusBadRequest
+}
+
+// graphCodeBody returns the error object of the Graph error code (and subcode).
+func graphCodeBody(code, subcode int) graphErrorBody {
+	e, ok := graphCodeErrors[[2]int{code, subcode}]
+	if !ok {
+		e, ok = graphCodeErrors[[2]int{code, 0}]
+	}
+	if !ok {
+		e.typ, e.message = "OAuthException", fmt.Sprintf("(#%d) An error occurred", code)
+	}
+	return graphErrorBody{Message: e.message, Type: e.typ, Code: code, ErrorSubcode: subcode}
 }
 
 // fbAsset returns the CDN asset name of the picture of generation gen of u, user i of the

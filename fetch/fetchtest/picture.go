@@ -29,14 +29,15 @@ const (
 	sceneMysteryPerson                  // Gravatar's d=mp
 	sceneIdenticon                      // Gravatar's d=identicon (and the other generated defaults)
 	sceneBlank                          // Gravatar's d=blank: fully transparent
+	sceneBanner                         // an X user's profile banner: a landscape
 )
 
 // picKey identifies one encoded picture. Equal keys give byte-identical files.
 type picKey struct {
 	scene  sceneKind
-	user   User   // the user (sceneUser)
-	idx    int    // the user's index in its server's population (sceneUser): picks the hues
-	gen    int    // picture generation (sceneUser)
+	user   User   // the user (sceneUser, sceneBanner)
+	idx    int    // the user's index in its server's population (sceneUser, sceneBanner): picks the hues
+	gen    int    // picture generation (sceneUser), banner generation (sceneBanner)
 	seed   string // sceneIdenticon: the hash
 	w, h   int
 	format string // "jpeg", "png", "gif", "webp"
@@ -522,6 +523,8 @@ func render(k picKey, f int) *image.NRGBA {
 		renderIdenticon(m, k.seed)
 	case sceneBlank:
 		// all zero: transparent
+	case sceneBanner:
+		renderBanner(m, k)
 	}
 	return m
 }

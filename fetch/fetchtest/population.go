@@ -29,7 +29,8 @@ import (
 // 2048×2048 originals are fine. AddUser panics on a user that cannot exist — an unknown network, an
 // id or screen name that breaks its rule or is taken (screen names compare case-insensitively), a
 // size outside 1..4096, a format the network does not serve, Frames on a non-GIF, Transparent on a
-// JPEG or GIF, NoPicture outside gravatar, Default on gravatar: that is a bug in the test.
+// JPEG or GIF, NoPicture outside gravatar, Default on gravatar, Banner outside x: that is a bug in
+// the test.
 func (s *Server) AddUser(u User) User {
 	fail := func(format string, args ...any) {
 		panic("fetchtest: AddUser: " + fmt.Sprintf(format, args...))
@@ -58,6 +59,8 @@ func (s *Server) AddUser(u User) User {
 		fail("NoPicture is for gravatar users (Default is the others' generic picture)")
 	case u.Default && u.Network == Gravatar:
 		fail("Default is not for gravatar users (NoPicture is)")
+	case u.Banner && u.Network != X:
+		fail("Banner is for x users")
 	}
 	switch {
 	case u.NoPicture && u.Width == 0 && u.Height == 0:

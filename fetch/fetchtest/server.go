@@ -28,6 +28,9 @@
 //	/pbs/profile_images/{n}/{slug}[_size].{ext}   pbs.twimg.com profile images     XImage
 //	/abs/sticky/default_profile_images/default_profile[_size].png
 //	                                              abs.twimg.com default picture    XImage
+//	/x/1.1/users/profile_banner.json?user_id=…    X API v1.1 banner lookup         XBanner
+//	                                  (or screen_name=…)
+//	/pbs/profile_banners/{uid}/{stamp}/{size}     pbs.twimg.com banners (JPEG)     XBannerImage
 //	/gravatar/avatar/{hash}[.jpg]?s=W&d=404       Gravatar                         GravatarImage
 //	anything else                                 404                              Other
 //
@@ -54,6 +57,15 @@
 //     and -reset (by the clock of SetNow). profile_image_url is the "_normal" variant; the image
 //     host also serves "_bigger" (73), "_mini" (24), "_200x200", "_400x400" and the original
 //     (suffix removed) at native size. After ChangePicture the old pbs URLs answer 404.
+//   - X banners: profile_banner.json lists the nine sizes of a Banner user's banner (ipad 626×313,
+//     ipad_retina, web 520×260, web_retina, mobile 320×160, mobile_retina, 300x100, 600x200,
+//     1500x500), each a URL without extension that serves a JPEG landscape of that size (the 2:1
+//     sizes are the middle of the 3:1 ones). A user without a banner gets 404 with error 34, an
+//     unknown user 404 with error 50, a missing or wrong bearer 401 with error 89, a rate limit
+//     429 with error 88. ChangeBanner gives a user a new banner under a new URL; the old one
+//     answers 404.
+//   - Graph: the picture edge's data carries a cache_key that changes when the picture does
+//     (ChangePicture); OmitCacheKeys leaves it out.
 //   - Gravatar: s (or size) defaults to 80; values below 1 or not numbers give 80, values above
 //     2048 are clamped to 2048 (no 400). The hash must be lower-case hex, MD5 or SHA-256: an
 //     upper-case hash is deliberately treated as unknown, to catch a client that forgets to
@@ -97,15 +109,20 @@ const (
 	FacebookImage Kind = "facebook-image"
 	// XLookup: GET /x/2/users/{id} and /x/2/users/by/username/{name}.
 	XLookup Kind = "x-lookup"
-	// XImage: a picture download from the pbs/abs paths, whatever the size variant.
+	// XImage: a picture download from the pbs/abs paths, whatever the size variant (banners
+	// aside: XBannerImage).
 	XImage Kind = "x-image"
+	// XBanner: GET /x/1.1/users/profile_banner.json, the X API's banner lookup.
+	XBanner Kind = "x-banner"
+	// XBannerImage: a banner download from /pbs/profile_banners/, whatever the size.
+	XBannerImage Kind = "x-banner-image"
 	// GravatarImage: GET /gravatar/avatar/{hash}.
 	GravatarImage Kind = "gravatar-image"
 	// Other: any other path (answered 404). Recorded and counted like the others.
 	Other Kind = "other"
 )
 
-var allKinds = []Kind{FacebookLookup, FacebookImage, XLookup, XImage, GravatarImage, Other}
+var allKinds = []Kind{FacebookLookup, FacebookImage, XLookup, XImage, XBanner, XBannerImage, GravatarImage, Other}
 
 // Request is one request the fake received.
 type Request struct {
@@ -143,10 +160,13 @@ type Server struct {
 	hooks      map[Kind][]func()   // OnNext: run during the next requests, in order
 	now        func() time.Time    // SetNow; nil: time.Now
 	gens       map[int]int         // index in users -> picture generation
+	bannerGens map[int]int         // index in users -> banner generation (x users)
 	imageHosts map[string]string   // "facebook", "x", "x-abs" -> host
 	hijacked   map[net.Conn]struct{}
 	xWindow    int64 // the current X rate-limit window (15-minute periods since start)
 	xUsed      int64 // X API calls in that window
+
+	noCacheKeys atomic.Bool // OmitCacheKeys
 }
 
 // NewServer starts a fake on a loopback port, like httptest.NewServer. Close it when done.
@@ -168,6 +188,7 @@ func NewServer() *Server {
 		next:       make(map[Kind]*nextFault),
 		hooks:      make(map[Kind][]func()),
 		gens:       make(map[int]int),
+		bannerGens: make(map[int]int),
 		imageHosts: make(map[string]string),
 		hijacked:   make(map[net.Conn]struct{}),
 	}
@@ -529,8 +550,12 @@ func kindOf(path string) Kind {
 		return FacebookLookup
 	case strings.HasPrefix(path, "/fbcdn/"):
 		return FacebookImage
+	case strings.HasPrefix(path, "/x/1.1/"):
+		return XBanner
 	case strings.HasPrefix(path, "/x/"):
 		return XLookup
+	case isBannerPath(path):
+		return XBannerImage
 	case strings.HasPrefix(path, "/pbs/"), strings.HasPrefix(path, "/abs/"):
 		return XImage
 	case strings.HasPrefix(path, "/gravatar/"):
@@ -577,6 +602,10 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, k Kind, f Fault)
 		s.serveXAPI(w, r, f)
 	case XImage:
 		s.serveXImage(w, r, f)
+	case XBanner:
+		s.serveXBanner(w, r, f)
+	case XBannerImage:
+		s.serveXBannerImage(w, r, f)
 	case GravatarImage:
 		s.serveGravatar(w, r, f)
 	default:

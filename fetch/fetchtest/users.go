@@ -61,6 +61,10 @@ type User struct {
 	// NoPicture reports a gravatar user without an avatar: d=404 gives a 404. (Until
 	// Server.ChangePicture gives them one.)
 	NoPicture bool
+	// Banner reports an x user with a profile banner (a 1500×500 landscape and its smaller
+	// sizes); the others have none: profile_banner.json answers 404. (Until
+	// Server.ChangeBanner gives them one.)
+	Banner bool
 	// Width and Height are the native size of the user's original picture.
 	Width, Height int
 	// Format is the format of the original picture: "jpeg", "png", "gif" or "webp". Facebook's
@@ -119,15 +123,15 @@ func gravatarUser(name, email, format string, size int, noPicture bool) User {
 //
 // x (Name is the screen name):
 //
-//	1453287346851024897  AvatarKit     800×800   JPEG
-//	1587654321098765312  NewUser48213  default profile image (PNG, 400×400)
-//	1298765432109876544  wide_lens     1200×900  JPEG (not square)
-//	1412345678901234567  Pixel_Pip     512×512   PNG with a transparent background
-//	1123456789012345678  gif_party     400×400   GIF, 3 frames
-//	1534567890123456789  WebPioneer    400×400   WebP (lossless)
-//	1376543210987654321  BigPicture    2000×2000 JPEG
-//	1498765432101234567  PanoramaPat   3000×2000 JPEG (a side > 2048)
-//	14159265             pi_day        400×400   JPEG (an old, short id)
+//	1453287346851024897  AvatarKit     800×800   JPEG                                  banner
+//	1587654321098765312  NewUser48213  default profile image (PNG, 400×400)          no banner
+//	1298765432109876544  wide_lens     1200×900  JPEG (not square)                   banner
+//	1412345678901234567  Pixel_Pip     512×512   PNG with a transparent background   banner
+//	1123456789012345678  gif_party     400×400   GIF, 3 frames                       no banner
+//	1534567890123456789  WebPioneer    400×400   WebP (lossless)                     banner
+//	1376543210987654321  BigPicture    2000×2000 JPEG                                banner
+//	1498765432101234567  PanoramaPat   3000×2000 JPEG (a side > 2048)                banner
+//	14159265             pi_day        400×400   JPEG (an old, short id)             no banner
 //
 // gravatar (ID is the MD5 of Email):
 //
@@ -141,7 +145,7 @@ func gravatarUser(name, email, format string, size int, noPicture bool) User {
 //
 //	facebook 10152030405060708    Pat Photo          640×640   JPEG, the face centred
 //	x        1602030405060708090  face_far_left      1500×500  JPEG, the face far left on a plain
-//	                                                 backdrop: a centre crop misses it
+//	                                                 backdrop: a centre crop misses it; a banner
 //
 // Server.AddUser adds users to one server at run time; they are not in Users.
 var Users = []User{
@@ -152,14 +156,14 @@ var Users = []User{
 	{Network: Facebook, ID: "10157766554433221", Name: "Emeka Obi", DisplayName: "Emeka Obi", Width: 320, Height: 320, Format: "jpeg"},
 	{Network: Facebook, ID: "10214455667788990", Name: "Fiona Walsh", DisplayName: "Fiona Walsh", Default: true, Width: 720, Height: 720, Format: "jpeg"},
 
-	{Network: X, ID: "1453287346851024897", Name: "AvatarKit", DisplayName: "AvatarKit Project", Width: 800, Height: 800, Format: "jpeg"},
+	{Network: X, ID: "1453287346851024897", Name: "AvatarKit", DisplayName: "AvatarKit Project", Width: 800, Height: 800, Format: "jpeg", Banner: true},
 	{Network: X, ID: "1587654321098765312", Name: "NewUser48213", DisplayName: "New User", Default: true, Width: 400, Height: 400, Format: "png"},
-	{Network: X, ID: "1298765432109876544", Name: "wide_lens", DisplayName: "Wide Lens", Width: 1200, Height: 900, Format: "jpeg"},
-	{Network: X, ID: "1412345678901234567", Name: "Pixel_Pip", DisplayName: "Pip the Pixel", Width: 512, Height: 512, Format: "png", Transparent: true},
+	{Network: X, ID: "1298765432109876544", Name: "wide_lens", DisplayName: "Wide Lens", Width: 1200, Height: 900, Format: "jpeg", Banner: true},
+	{Network: X, ID: "1412345678901234567", Name: "Pixel_Pip", DisplayName: "Pip the Pixel", Width: 512, Height: 512, Format: "png", Transparent: true, Banner: true},
 	{Network: X, ID: "1123456789012345678", Name: "gif_party", DisplayName: "GIF Party", Width: 400, Height: 400, Format: "gif", Frames: 3},
-	{Network: X, ID: "1534567890123456789", Name: "WebPioneer", DisplayName: "WebP Pioneer", Width: 400, Height: 400, Format: "webp"},
-	{Network: X, ID: "1376543210987654321", Name: "BigPicture", DisplayName: "Big Picture", Width: 2000, Height: 2000, Format: "jpeg"},
-	{Network: X, ID: "1498765432101234567", Name: "PanoramaPat", DisplayName: "Pat Panorama", Width: 3000, Height: 2000, Format: "jpeg"},
+	{Network: X, ID: "1534567890123456789", Name: "WebPioneer", DisplayName: "WebP Pioneer", Width: 400, Height: 400, Format: "webp", Banner: true},
+	{Network: X, ID: "1376543210987654321", Name: "BigPicture", DisplayName: "Big Picture", Width: 2000, Height: 2000, Format: "jpeg", Banner: true},
+	{Network: X, ID: "1498765432101234567", Name: "PanoramaPat", DisplayName: "Pat Panorama", Width: 3000, Height: 2000, Format: "jpeg", Banner: true},
 	{Network: X, ID: "14159265", Name: "pi_day", DisplayName: "Pi Day", Width: 400, Height: 400, Format: "jpeg"},
 
 	gravatarUser("Ada Lovelace", "ada.lovelace@example.com", "jpeg", 1024, false),
@@ -169,7 +173,7 @@ var Users = []User{
 	gravatarUser("No Body", "nobody@example.com", "jpeg", 0, true),
 
 	{Network: Facebook, ID: "10152030405060708", Name: "Pat Photo", DisplayName: "Pat Photo", Width: 640, Height: 640, Format: "jpeg", Photo: true},
-	{Network: X, ID: "1602030405060708090", Name: "face_far_left", DisplayName: "Face Far Left", Width: 1500, Height: 500, Format: "jpeg", Photo: true},
+	{Network: X, ID: "1602030405060708090", Name: "face_far_left", DisplayName: "Face Far Left", Width: 1500, Height: 500, Format: "jpeg", Photo: true, Banner: true},
 }
 
 // isDefault reports whether u's picture of generation gen is the network's default: a Default user
