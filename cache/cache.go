@@ -288,6 +288,7 @@ type Cache struct {
 	storePeeks *lruMap    // "type|id" -> storePeek
 
 	originFetches  atomic.Int64
+	unchanged      atomic.Int64 // origin fetches whose network said the picture had not changed (revalidate.go)
 	transforms     atomic.Int64
 	analyses       atomic.Int64
 	staleServed    atomic.Int64
@@ -758,6 +759,10 @@ func (c *Cache) defaultSource(name, typ, id string) (string, error) {
 type Stats struct {
 	// OriginFetches counts the calls to a provider (network lookups and downloads) this node made.
 	OriginFetches int64 `json:"origin_fetches"`
+	// Unchanged counts the origin fetches that downloaded nothing: the network's lookup said the
+	// avatar still had the picture the cache held (Graph's cache_key, X's picture URL), which
+	// was kept for another period.
+	Unchanged int64 `json:"unchanged"`
 	// Transforms counts the variants this node computed.
 	Transforms int64 `json:"transforms"`
 	// Peers is the number of nodes of the cluster as this node sees it, itself included; 0 when
@@ -837,6 +842,7 @@ type CacheStats struct {
 func (c *Cache) Stats() Stats {
 	s := Stats{
 		OriginFetches:      c.originFetches.Load(),
+		Unchanged:          c.unchanged.Load(),
 		Transforms:         c.transforms.Load(),
 		ServedForPeers:     c.servedForPeers.Load(),
 		PeerAuthRefusals:   c.peerAuthRefusals.Load(),

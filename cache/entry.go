@@ -30,6 +30,12 @@ import (
 //	[14:14+n] meta: picture: the quoted strong ETag; fetch error: the message;
 //	          image error: param + "\x00" + message
 //	[14+n:] body (pictures only)
+//
+// An original whose provider gave a validator (fetch.Picture.Validator: Graph's cache_key, X's
+// picture URL) has flagValidator, and its body ends with the validator and the validator's
+// length (2 bytes, big-endian): a refresh asks the network whether the picture is still that one
+// before it downloads it (revalidate.go). The picture's own bytes come first, so that a node that
+// does not know the flag reads a picture with a few bytes after its end, which decoders ignore.
 const (
 	entryMagic      = 0xA7
 	entryHeaderSize = 14
@@ -38,7 +44,8 @@ const (
 	classFetchError = 2
 	classImageError = 3
 
-	flagDefault = 1 << 0
+	flagDefault   = 1 << 0
+	flagValidator = 1 << 1
 )
 
 // encodePicture returns the entry of a picture.
@@ -48,6 +55,21 @@ func encodePicture(f imageops.Format, isDefault bool, stamp int64, etag string, 
 		flags |= flagDefault
 	}
 	return encodeEntry(classPicture, byte(f), flags, stamp, etag, body)
+}
+
+// encodeOriginal returns the entry of an original picture: encodePicture, with the validator
+// its provider gave ("" for none).
+func encodeOriginal(f imageops.Format, isDefault bool, stamp int64, hash, validator string, body []byte) []byte {
+	if validator == "" || len(validator) > fetch.MaxValidatorLen {
+		return encodePicture(f, isDefault, stamp, hash, body)
+	}
+	flags := byte(flagValidator)
+	if isDefault {
+		flags |= flagDefault
+	}
+	b := encodeEntry(classPicture, byte(f), flags, stamp, hash, body)
+	b = append(b, validator...)
+	return binary.BigEndian.AppendUint16(b, uint16(len(validator)))
 }
 
 // encodeError returns the entry of an outcome that is a fact: a *fetch.Error that states
@@ -115,12 +137,14 @@ type byteViewLayout struct {
 	s string
 }
 
-// entry is a decoded view of an encoded entry. It copies nothing but the small meta string.
+// entry is a decoded view of an encoded entry. It copies nothing but the small meta and
+// validator strings.
 type entry struct {
 	class, kind, flags byte
 	stamp              int64
 	meta               string
 	body               groupcache.ByteView
+	validator          string // an original's (flagValidator), "" when none
 }
 
 var errCorrupt = errors.New("cache: corrupt entry")
@@ -142,6 +166,20 @@ func decodeEntry(v groupcache.ByteView) (entry, error) {
 		stamp: int64(binary.BigEndian.Uint64(hdr[4:12])),
 		meta:  v.Slice(entryHeaderSize, entryHeaderSize+n).String(),
 		body:  v.SliceFrom(entryHeaderSize + n),
+	}
+	if e.flags&flagValidator != 0 {
+		n := e.body.Len()
+		if n < 2 {
+			return entry{}, errCorrupt
+		}
+		var l [2]byte
+		e.body.Slice(n-2, n).Copy(l[:])
+		vl := int(binary.BigEndian.Uint16(l[:]))
+		if vl > n-2 {
+			return entry{}, errCorrupt
+		}
+		e.validator = e.body.Slice(n-2-vl, n-2).String()
+		e.body = e.body.Slice(0, n-2-vl)
 	}
 	switch e.class {
 	case classPicture, classFetchError, classImageError:

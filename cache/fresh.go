@@ -246,7 +246,7 @@ func (c *Cache) reindex(ctx context.Context, key string) (entry, error) {
 	if err != nil {
 		return entry{}, err
 	}
-	e.body = groupcache.ByteView{}
+	e.body, e.validator, e.flags = groupcache.ByteView{}, "", e.flags&^flagValidator
 	c.memo.add(key, e)
 	return e, nil
 }

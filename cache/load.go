@@ -102,7 +102,7 @@ func (c *Cache) loadOriginal(ctx context.Context, key string, dest groupcache.Si
 
 	c.originFetches.Add(1)
 	start := time.Now()
-	pic, err := k.p.Fetch(ctx, k.id)
+	pic, err := c.fetchOriginal(ctx, k, key, mem)
 	fetched := c.now()
 	stamp := fetched.Unix()
 	var busy *BusyError
@@ -132,7 +132,7 @@ func (c *Cache) loadOriginal(ctx context.Context, key string, dest groupcache.Si
 	}
 	f, _ := formatOfContentType(pic.ContentType)
 	c.log.Debug("avatarkit: origin fetched", "type", k.typ, "id", k.id, "bytes", len(pic.Bytes), "took", time.Since(start))
-	b := encodePicture(f, pic.Default, stamp, contentHash(pic.Bytes), pic.Bytes)
+	b := encodeOriginal(f, pic.Default, stamp, contentHash(pic.Bytes), pic.Validator, pic.Bytes)
 	c.storeOutcome(k, key, fetched, pic, nil)
 	return setOwned(dest, b)
 }
@@ -199,7 +199,7 @@ func (c *Cache) loadIndex(ctx context.Context, key string, dest groupcache.Sink)
 	if err != nil {
 		return err
 	}
-	return setOwned(dest, encodeEntry(e.class, e.kind, e.flags, e.stamp, e.meta, nil))
+	return setOwned(dest, encodeEntry(e.class, e.kind, e.flags&^flagValidator, e.stamp, e.meta, nil))
 }
 
 // sourceBytes returns the picture a source names. For an original's content it needs the hint,

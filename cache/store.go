@@ -556,7 +556,7 @@ func entryOfStored(o *StoredOriginal) []byte {
 		return b
 	}
 	f, _ := formatOfContentType(m.ContentType)
-	return encodePicture(f, m.Default, stamp, contentHash(o.Bytes), o.Bytes)
+	return encodeOriginal(f, m.Default, stamp, contentHash(o.Bytes), m.Validator, o.Bytes)
 }
 
 // fromStore is the originals loader's first step: the avatar's stored entry, when the cache has a
@@ -622,6 +622,9 @@ func (c *Cache) storeOutcome(k avatarKey, key string, fetched time.Time, pic *fe
 		sum := sha256.Sum256(pic.Bytes)
 		o.Meta.Outcome, o.Meta.ContentType, o.Meta.Default = OutcomePicture, pic.ContentType, pic.Default
 		o.Meta.Size, o.Meta.SHA256 = int64(len(pic.Bytes)), hex.EncodeToString(sum[:])
+		if len(pic.Validator) <= fetch.MaxValidatorLen {
+			o.Meta.Validator = pic.Validator
+		}
 		o.Bytes = pic.Bytes
 	default:
 		return
