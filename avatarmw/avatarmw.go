@@ -123,13 +123,16 @@ type Config struct {
 	Restricted []string
 
 	// StrictTransformations makes unsigned URLs of every type use named transformations only
-	// (t_<name>); any other transformation needs a signature (403). It needs Secrets.
+	// (t_<name>, the built-in ones included); any other transformation needs a signature (403).
+	// It needs Secrets.
 	StrictTransformations bool
 
 	// NamedTransformations are the transformations URLs name with t_<name>, by name, each a
 	// transformation as a URL writes it ("c_fill,g_face,h_90,w_90/r_max"). A t_ stands alone in
-	// its component and expands to its definition; definitions contain no t_. With
-	// StrictTransformations they are all unsigned URLs may use.
+	// its component and expands to its definition; definitions contain no t_. The networks' own
+	// size names are built in (BuiltinTransformations: t_x_normal, t_fb_large, t_banner_web...);
+	// a name defined here replaces the built-in one. With StrictTransformations they, built-in
+	// ones included, are all unsigned URLs may use.
 	NamedTransformations map[string]string
 
 	// DefaultImages are the default pictures URLs name with d_<name> (letters, digits, '_', '-'):
@@ -313,7 +316,8 @@ func New(cfg Config) (*Handler, error) {
 	for name := range cfg.DefaultImages {
 		defaults[name] = true
 	}
-	named := make(map[string]imageops.Chain, len(cfg.NamedTransformations))
+	named := make(map[string]imageops.Chain, len(builtinChains)+len(cfg.NamedTransformations))
+	maps.Copy(named, builtinChains) // the configured ones replace them
 	for name, tr := range cfg.NamedTransformations {
 		ch, err := parseNamed(name, tr, cfg.Limits, defaults)
 		if err != nil {

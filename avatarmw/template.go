@@ -27,8 +27,9 @@ import (
 //
 // avatarSrcset TYPE ID TRANSFORMATION [FORMAT] returns the same picture at 1×, 2× and 3× for an
 // img srcset attribute: "<url> 1x, <url dpr_2.0> 2x, <url dpr_3.0> 3x". It adds dpr_ to the last
-// component that sets a size in pixels (w_ or h_), so the transformation must set one outside t_,
-// and must not set dpr_ itself. dpr_ multiplies that component's w_ and h_ only: a bo_ border or
+// component that sets a size in pixels (w_ or h_), so the transformation must set one, and must
+// not set dpr_ itself; when the size is inside named transformations (t_fb_square), the URLs
+// spell them out (c_fill,g_face,h_50,w_50). dpr_ multiplies that component's w_ and h_ only: a bo_ border or
 // an r_ radius in pixels keeps its thickness on the 2× picture, so it looks half as thick, and on
 // a c_crop component a larger region is cut (size a crop in a component of its own: c_crop,.../w_90).
 // A density whose size would exceed Config.Limits' output limit is left out (the browser scales
@@ -88,17 +89,20 @@ func (h *Handler) templateSrcset(typ string, id any, rest ...string) (template.S
 	if err != nil {
 		return fail(err)
 	}
-	sized := -1 // the component that gets dpr_
-	for i, s := range chain.Steps {
-		if s.DPR != 0 {
-			return fail(fmt.Errorf("avatarSrcset sets dpr_ itself: remove dpr_ from %q", s.String()))
+	sized := srcsetSized(chain)
+	if sized == -1 {
+		// The size is inside a named transformation (t_x_normal): the URLs spell it out.
+		if chain, err = chain.Expand(h.named); err != nil {
+			return fail(err)
 		}
-		if s.Width.Px > 0 || s.Height.Px > 0 {
-			sized = i
-		}
+		a.Transformation = chain.String()
+		sized = srcsetSized(chain)
 	}
-	if sized < 0 {
-		return fail(fmt.Errorf("avatarSrcset needs a size in pixels (w_ or h_, outside t_) to multiply"))
+	switch {
+	case sized == -2:
+		return fail(fmt.Errorf("avatarSrcset sets dpr_ itself: remove dpr_ from %q", a.Transformation))
+	case sized < 0:
+		return fail(fmt.Errorf("avatarSrcset needs a size in pixels (w_ or h_) to multiply"))
 	}
 	var b strings.Builder
 	for _, d := range srcsetDensities {
@@ -124,6 +128,21 @@ func (h *Handler) templateSrcset(typ string, id any, rest ...string) (template.S
 		b.WriteString(" " + strconv.Itoa(d) + "x")
 	}
 	return template.Srcset(b.String()), nil
+}
+
+// srcsetSized returns the index of the last component of chain that sets a size in pixels: the
+// one avatarSrcset gives dpr_; -1 when there is none, -2 when a component sets dpr_.
+func srcsetSized(chain imageops.Chain) int {
+	sized := -1
+	for i, s := range chain.Steps {
+		if s.DPR != 0 {
+			return -2
+		}
+		if s.Width.Px > 0 || s.Height.Px > 0 {
+			sized = i
+		}
+	}
+	return sized
 }
 
 // templateAvatar reads the arguments of a template function: TYPE ID [TRANSFORMATION [FORMAT]].

@@ -2,11 +2,70 @@ package avatarmw
 
 import (
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 
 	"github.com/avatarkit/avatarkit/imageops"
 )
+
+// builtinTransformations are the named transformations every handler knows: the networks' own
+// size names. X's profile picture sizes and Facebook's square are face-centred squares; Facebook's
+// small, normal and large are widths; the banner screens are X's sizes of a profile banner, filled
+// (cropped to their ratio around the centre, as X crops them).
+var builtinTransformations = map[string]string{
+	"x_mini":               "c_fill,g_face,h_24,w_24",
+	"x_normal":             "c_fill,g_face,h_48,w_48",
+	"x_bigger":             "c_fill,g_face,h_73,w_73",
+	"fb_square":            "c_fill,g_face,h_50,w_50",
+	"fb_small":             "c_scale,w_50",
+	"fb_normal":            "c_scale,w_100",
+	"fb_large":             "c_scale,w_200",
+	"banner_web":           "c_fill,h_260,w_520",
+	"banner_web_retina":    "c_fill,h_520,w_1040",
+	"banner_ipad":          "c_fill,h_313,w_626",
+	"banner_ipad_retina":   "c_fill,h_626,w_1252",
+	"banner_mobile":        "c_fill,h_160,w_320",
+	"banner_mobile_retina": "c_fill,h_320,w_640",
+	"banner_300x100":       "c_fill,h_100,w_300",
+	"banner_600x200":       "c_fill,h_200,w_600",
+	"banner_1500x500":      "c_fill,h_500,w_1500",
+}
+
+// builtinChains are builtinTransformations, parsed.
+var builtinChains = func() map[string]imageops.Chain {
+	m := make(map[string]imageops.Chain, len(builtinTransformations))
+	for name, tr := range builtinTransformations {
+		ch, err := imageops.ParseChain(strings.Split(tr, "/"))
+		if err != nil {
+			panic("avatarmw: built-in transformation t_" + name + ": " + err.Error())
+		}
+		m[name] = ch
+	}
+	return m
+}()
+
+// BuiltinTransformations returns the named transformations every handler knows, by name (a
+// copy): the networks' own size names, so that an app that used to write X's _normal or
+// Facebook's ?type=large asks for t_x_normal or t_fb_large, on any type, and gets that size.
+//
+//	t_x_mini, t_x_normal, t_x_bigger    X's profile picture sizes: 24, 48 and 73 px squares
+//	t_fb_square                         Facebook's square: 50×50
+//	t_fb_small, t_fb_normal, t_fb_large Facebook's widths: 50, 100 and 200 px wide
+//	t_banner_web, t_banner_web_retina   X's banner sizes: 520×260, 1040×520,
+//	t_banner_ipad, t_banner_ipad_retina 626×313, 1252×626,
+//	t_banner_mobile, ..._mobile_retina  320×160, 640×320,
+//	t_banner_300x100, t_banner_600x200, 300×100, 600×200
+//	t_banner_1500x500                   and 1500×500
+//
+// The squares are face-centred (c_fill,g_face), the widths scaled (c_scale), the banner sizes
+// filled around the centre (c_fill). Config.NamedTransformations may define a name of its own
+// the same as a built-in one: it replaces it. Like every named transformation they are what
+// unsigned URLs may use under StrictTransformations, and the limits are checked when a request
+// names them (with Limits.MaxOutputSide under 1500, t_banner_1500x500 is a 400).
+func BuiltinTransformations() map[string]string {
+	return maps.Clone(builtinTransformations)
+}
 
 // parseNamed parses the definition of a named transformation (Config.NamedTransformations) and
 // checks it as a request would be: within lim, and naming only default pictures that exist.

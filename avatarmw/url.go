@@ -13,8 +13,8 @@ import (
 //
 // ParsePath reads it; Path writes it. Both agree on one canonical form, which is what the cache keys.
 type Avatar struct {
-	// Type is the delivery type: "facebook", "twitter", "twitter_name", "gravatar", or one an app
-	// registered.
+	// Type is the delivery type: "facebook", "twitter", "twitter_name", "gravatar", the X profile
+	// banners "twitter_banner" and "twitter_name_banner", or one an app registered.
 	Type string
 	// Signature is the signature segment's text between "s--" and "--" (8 or 32 characters of
 	// [A-Za-z0-9_-]); "" when the URL has none.
