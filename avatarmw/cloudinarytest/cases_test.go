@@ -168,7 +168,7 @@ var cases = []kase{
 	{name: "default_missing", tr: "c_fill,d_avatar.png,h_50,w_50", ext: "jpg", size: fixed(50, 50), missing: true},
 	{name: "identicon_missing", tr: "d_identicon.png,w_64", ext: "png", size: fixed(64, 64), missing: true},
 	{name: "named", tr: "t_avatar_small", ext: "jpg", size: fixed(48, 48)},
-	{name: "named_builtin", tr: "t_fb_square", ext: "jpg", size: fixed(50, 50), needs: "needs 16 (the networks' size names as built-in named transformations)"},
+	{name: "named_builtin", tr: "t_fb_square", ext: "jpg", size: fixed(50, 50)},
 	// The Node SDK's tag helpers: srcset breakpoints and <picture> sources.
 	{name: "srcset_100", tr: "c_fill,g_face,h_300,w_300/c_scale,w_100", ext: "jpg", size: fixed(100, 100)},
 	{name: "srcset_300", tr: "c_fill,g_face,h_300,w_300/c_scale,w_300", ext: "jpg", size: fixed(300, 300)},
