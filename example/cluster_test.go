@@ -157,6 +157,43 @@ func TestCluster(t *testing.T) {
 	assert.Positive(t, sum.PeerLoads, "the nodes asked each other")
 	assert.Positive(t, sum.ServedForPeers, "the nodes answered each other")
 
+	// The banners of the demo page, every size asked of every node: one lookup and download of
+	// each banner for the cluster, each size computed once.
+	var banners []string
+	for _, b := range sectionImages(ctx, t, client, nodes[0].base, "banners") {
+		if !strings.Contains(b, "1500x500") { // the largest: the slowest, and nothing more to prove
+			banners = append(banners, b)
+		}
+	}
+	require.NotEmpty(t, banners)
+	avatars := map[string]bool{}
+	for _, b := range banners {
+		parts := strings.Split(b, "/")
+		avatars[parts[2]+"/"+parts[len(parts)-1]] = true // type and identifier
+	}
+	for i, n := range nodes {
+		before[i] = n.stats(ctx, t, client)
+	}
+	for i := range 3 * len(banners) {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			r := getURL(ctx, client, nodes[i%len(nodes)].base+banners[i%len(banners)])
+			if assert.NoError(t, r.err) {
+				assert.Equal(t, http.StatusOK, r.code, "%s: %s", banners[i%len(banners)], r.body)
+			}
+		})
+	}
+	wg.Wait()
+	var bsum nodeStats
+	for i, n := range nodes {
+		s := n.stats(ctx, t, client).minus(before[i])
+		bsum.OriginFetches += s.OriginFetches
+		bsum.Transforms += s.Transforms
+	}
+	assert.EqualValues(t, len(avatars), bsum.OriginFetches, "the cluster fetched every banner once")
+	assert.EqualValues(t, len(banners), bsum.Transforms, "and computed every size once")
+
 	// One node stops (SIGTERM: it shuts down cleanly); the two others serve everything, loading
 	// what the stopped node owned themselves.
 	gone := nodes[1]
@@ -344,6 +381,20 @@ func pickVariants(ctx context.Context, t *testing.T, client *http.Client, base s
 	}
 	t.Fatalf("the demo page has %d rows of ordinary pictures; want %d:\n%s", picked, users, page.body)
 	return nil
+}
+
+// sectionImages returns the picture URLs of the demo page's section id.
+func sectionImages(ctx context.Context, t *testing.T, client *http.Client, base, id string) []string {
+	t.Helper()
+	page := getURL(ctx, client, base+"/")
+	require.NoError(t, page.err)
+	m := regexp.MustCompile(`(?s)<section id="` + id + `" class="gallery">.*?</section>`).Find(page.body)
+	require.NotNil(t, m, "the demo page has a section %q", id)
+	var out []string
+	for _, u := range regexp.MustCompile(`<img src="(/avatars/[^"]+)"`).FindAllSubmatch(m, -1) {
+		out = append(out, string(u[1]))
+	}
+	return out
 }
 
 // result is the outcome of one request.

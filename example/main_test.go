@@ -66,6 +66,8 @@ func TestDemo(t *testing.T) {
 		"effects":  "e_grayscale",
 		"defaults": "d_identicon",
 		"formats":  "f_auto",
+		"sizes":    "t_x_normal",
+		"banners":  "t_banner_web",
 	} {
 		require.NotEmpty(t, sections[id], "the page has a section %q of pictures", id)
 		n := 0
@@ -93,6 +95,24 @@ func TestDemo(t *testing.T) {
 		require.Equal(t, http.StatusOK, res.code, "%s: %s", m[1], res.body)
 		_, _, err := image.Decode(bytes.NewReader(res.body))
 		assert.NoError(t, err, m[1])
+	}
+
+	// The banners are at their screens' sizes.
+	bannerName := regexp.MustCompile(`/t_banner_([a-z0-9_]+)/`)
+	for _, u := range sections["banners"] {
+		m := bannerName.FindStringSubmatch(u)
+		require.NotNil(t, m, u)
+		res := get(t, base+u)
+		require.Equal(t, http.StatusOK, res.code, u)
+		cfg, _, err := image.DecodeConfig(bytes.NewReader(res.body))
+		require.NoError(t, err, u)
+		assert.Equal(t, fetchtest.BannerSizes()[m[1]], image.Pt(cfg.Width, cfg.Height), u)
+	}
+	for _, u := range fetchtest.UsersOf(fetchtest.X) {
+		if !u.Banner && !u.Default {
+			assert.Contains(t, page.rowOf("/avatars/twitter_banner/t_banner_web/"+u.ID+".jpg"), "no banner", "a user without a banner")
+			break
+		}
 	}
 
 	// The intentional errors are shown as such: the status and the reason the handler gives,

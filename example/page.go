@@ -31,6 +31,9 @@ type Section struct {
 	// without it (public accounts of the real networks). A section without rows for the mode is
 	// left out.
 	Demo, Real []Row
+	// PerLine is the most cells one line of a wide screen shows, for wide pictures; 0: as many as
+	// fit (maxPerLine).
+	PerLine int
 }
 
 // Column is one transformation of a Section.
@@ -165,6 +168,7 @@ func sections() []Section {
 	pip, _ := fetchtest.LookupName("Pixel_Pip")
 	webpUser, _ := fetchtest.LookupName("WebPioneer")
 	drawn := userRow(fetchtest.Users[0], ", a drawn portrait (no face to find: g_face falls back to the centre)")
+	gravatarRow := userRow(fetchtest.UsersOf(fetchtest.Gravatar)[0], "")
 	var nobody, silhouette, xDefault fetchtest.User
 	for _, u := range fetchtest.Users {
 		switch {
@@ -275,6 +279,44 @@ func sections() []Section {
 			realRows[0],
 		},
 	}, {
+		ID:    "sizes",
+		Nav:   "Network sizes",
+		Title: "The networks' own sizes: t_x_normal, t_fb_large…",
+		Note: "Built-in named transformations for the size names X and Facebook use in their own picture URLs: " +
+			"X's mini, normal and bigger are face-centred squares of 24, 48 and 73 px, Facebook's square is 50×50 and " +
+			"small, normal and large are 50, 100 and 200 px wide. They work on every type, so a page that pasted " +
+			"_normal or ?type=large URLs keeps its sizes. A configured name of the same spelling replaces one.",
+		Columns: []Column{
+			{"t_x_mini: 24×24", "t_x_mini", "jpg", false},
+			{"t_x_normal: 48×48", "t_x_normal", "jpg", false},
+			{"t_x_bigger: 73×73", "t_x_bigger", "jpg", false},
+			{"t_fb_square: 50×50", "t_fb_square", "jpg", false},
+			{"t_fb_small: 50 wide", "t_fb_small", "jpg", false},
+			{"t_fb_normal: 100 wide", "t_fb_normal", "jpg", false},
+			{"t_fb_large: 200 wide", "t_fb_large", "jpg", false},
+		},
+		Demo: []Row{square, wide, userRow(fetchtest.Users[0], ""), gravatarRow},
+		Real: realRows,
+	}, {
+		ID:    "banners",
+		Nav:   "Banners",
+		Title: "X profile banners: twitter_banner and twitter_name_banner",
+		Note: "The wide picture at the top of an X profile. Its largest size, 1500×500, is downloaded once; every screen's " +
+			"size is computed from it with a built-in name: t_banner_web 520×260, t_banner_mobile 320×160, " +
+			"t_banner_ipad 626×313 (and their _retina doubles), t_banner_300x100, t_banner_600x200, t_banner_1500x500. " +
+			"Shown here scaled to fit; open one to see it at its size. A user without a banner is a 404, or d_ stands in.",
+		Columns: []Column{
+			{"web: t_banner_web, 520×260", "t_banner_web", "jpg", false},
+			{"mobile: t_banner_mobile, 320×160", "t_banner_mobile", "jpg", false},
+			{"iPad: t_banner_ipad, 626×313", "t_banner_ipad", "jpg", false},
+			{"t_banner_300x100", "t_banner_300x100", "jpg", false},
+			{"t_banner_600x200", "t_banner_600x200", "jpg", false},
+			{"the largest: t_banner_1500x500", "t_banner_1500x500", "jpg", false},
+		},
+		Demo:    bannerRows(),
+		Real:    []Row{{Type: "twitter_name_banner", ID: "XDevelopers", Label: "X: @XDevelopers's banner"}},
+		PerLine: 3,
+	}, {
 		ID:    "formats",
 		Nav:   "Formats",
 		Title: "f_auto, WebP and AVIF",
@@ -294,6 +336,32 @@ func sections() []Section {
 		Demo: []Row{square, userRow(pip, ", transparent PNG original"), userRow(webpUser, ", WebP original")},
 		Real: realRows,
 	}}
+}
+
+// bannerRows are the rows of the banners section: X users with a banner, by id and by screen
+// name, and one without.
+func bannerRows() []Row {
+	var rows []Row
+	for _, u := range fetchtest.UsersOf(fetchtest.X) {
+		switch {
+		case u.Banner && len(rows) == 1:
+			rows = append(rows, Row{Type: "twitter_name_banner", ID: u.Name, Label: "X @" + u.Name + "'s banner, by screen name"})
+		case u.Banner && len(rows) < 3:
+			rows = append(rows, Row{Type: "twitter_banner", ID: u.ID, Label: "X user " + u.ID + " (@" + u.Name + ")'s banner, by id"})
+		}
+	}
+	none := noBannerUser()
+	return append(rows, Row{Type: "twitter_banner", ID: none.ID, Label: "X user " + none.ID + " (@" + none.Name + "), who has no banner: 404", Fails: true})
+}
+
+// noBannerUser is an X user of the fake without a banner (and with a picture of their own).
+func noBannerUser() fetchtest.User {
+	for _, u := range fetchtest.UsersOf(fetchtest.X) {
+		if !u.Banner && !u.Default {
+			return u
+		}
+	}
+	panic("demo page: fetchtest has no X user without a banner")
 }
 
 // refusals are the hand-written URLs of the refusals list, in -demo mode.
@@ -317,6 +385,8 @@ func refusals() []Refusal {
 		{"/avatars/gplus/12345.jpg", "a withdrawn network: 410"},
 		{fmt.Sprintf("/avatars/twitter/%s.jpg", big.ID), fmt.Sprintf("a %d×%d original asked for at full size: 422 naming the limit", big.Width, big.Height)},
 		{fmt.Sprintf("/avatars/twitter/c_limit,w_400/%s.jpg", big.ID), "the same original with c_limit: 200"},
+		{"/avatars/twitter_banner/t_banner_web/" + noBannerUser().ID + ".jpg", "an X user without a banner: 404"},
+		{"/avatars/twitter_banner/d_identicon/t_banner_web/" + noBannerUser().ID + ".jpg", "the same with d_identicon: 200, the identicon as a banner"},
 	}
 }
 
@@ -332,6 +402,7 @@ var presets = []Preset{
 	{"a_90,c_fill,h_100,r_24,w_160", "png"},
 	{"c_fill,d_identicon,h_120,w_120", "png"},
 	{"c_thumb,f_auto,g_face,h_160,w_160", ""},
+	{"t_x_bigger", "png"},
 	{"w_ninety", "jpg"},
 }
 
@@ -345,7 +416,8 @@ func playgroundUsers(demo bool) []userGroup {
 		}
 		return []userGroup{g}
 	}
-	groups := []userGroup{{Label: "Facebook"}, {Label: "X, by id"}, {Label: "X, by screen name"}, {Label: "Gravatar"}, {Label: "nobody"}}
+	groups := []userGroup{{Label: "Facebook"}, {Label: "X, by id"}, {Label: "X, by screen name"}, {Label: "Gravatar"}, {Label: "nobody"},
+		{Label: "X profile banners"}}
 	for _, u := range fetchtest.Users {
 		switch u.Network {
 		case fetchtest.Facebook:
@@ -353,6 +425,11 @@ func playgroundUsers(demo bool) []userGroup {
 		case fetchtest.X:
 			groups[1].Users = append(groups[1].Users, userOption{"twitter/" + u.ID, "@" + u.Name + " — " + userFact(u)})
 			groups[2].Users = append(groups[2].Users, userOption{"twitter_name/" + u.Name, "@" + u.Name + " — " + userFact(u)})
+			banner := "1500×500 banner"
+			if !u.Banner {
+				banner = "no banner"
+			}
+			groups[5].Users = append(groups[5].Users, userOption{"twitter_banner/" + u.ID, "@" + u.Name + " — " + banner})
 		case fetchtest.Gravatar:
 			groups[3].Users = append(groups[3].Users, userOption{"gravatar/" + u.ID, u.Email + " — " + userFact(u)})
 		}
@@ -436,10 +513,14 @@ var pageTmpl = template.Must(template.New("page").Funcs(template.FuncMap{
 // maxPerLine is the most cells one line of a wide screen holds (the CSS's minimum cell width).
 const maxPerLine = 7
 
-// perLine returns how many of n cells to put on one line of a wide screen so that the lines are
-// as full as each other: 8 cells are two lines of 4, not 7 and 1.
-func perLine(n int) int {
-	lines := (n + maxPerLine - 1) / maxPerLine
+// perLine returns how many of n cells to put on one line of a wide screen, at most most (0:
+// maxPerLine), so that the lines are as full as each other: 8 cells are two lines of 4, not 7
+// and 1.
+func perLine(n, most int) int {
+	if most <= 0 || most > maxPerLine {
+		most = maxPerLine
+	}
+	lines := (n + most - 1) / most
 	return (n + lines - 1) / max(lines, 1)
 }
 
@@ -487,7 +568,7 @@ func newDemoPage(h *avatarmw.Handler, demo, signed bool) (*demoPage, error) {
 		}
 		ps := pageSection{ID: s.ID, Nav: cmp.Or(s.Nav, s.Title), Title: s.Title, Note: s.Note}
 		for _, r := range rows {
-			pr := pageRow{Label: r.Label, PerLine: perLine(len(s.Columns)), fails: r.Fails}
+			pr := pageRow{Label: r.Label, PerLine: perLine(len(s.Columns), s.PerLine), fails: r.Fails}
 			for _, c := range s.Columns {
 				url, err := h.URL(avatarmw.Avatar{Type: r.Type, ID: r.ID, Transformation: c.Transformation, Format: c.Format})
 				if err != nil {
