@@ -24,7 +24,9 @@ import (
 //
 //   - Each refresh period of an avatar has its own key (periodKey): the first request of a new
 //     period loads the picture again. Variants are named by the picture's content, so when the
-//     network gives the same picture, nothing is transformed again.
+//     network gives the same picture, nothing is transformed again; and when its lookup says so
+//     (a fetch.Revalidator given the last picture's validator), nothing is downloaded either
+//     (revalidate.go).
 //   - A forced refresh (Refresh) loads the avatar under a new version key and tells every node
 //     (broadcastOverride) to serve that key to unversioned requests until the period ends: an
 //     override. Nodes ask their peers for the overrides they hold at start and every
