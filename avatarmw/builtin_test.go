@@ -55,10 +55,11 @@ func TestBuiltinTransformationsAreTheNetworksSizes(t *testing.T) {
 // name of one type, in turn) and checks the size of the answer.
 func TestBuiltinTransformationsOnEveryType(t *testing.T) {
 	_, fake, srv := newTestHandler(t, nil)
-	kit, _ := fetchtest.LookupName("AvatarKit")
-	wide, _ := fetchtest.LookupName("wide_lens")
-	fb := user(t, "facebook", plain)
-	grav := user(t, "gravatar", func(u fetchtest.User) bool { return !u.NoPicture })
+	// Small sources, one of them not square: quick to decode and analyse.
+	fb := fake.AddUser(fetchtest.User{Network: "facebook", Width: 256})
+	kit := fake.AddUser(fetchtest.User{Network: "x", Width: 256, Banner: true})
+	wide := fake.AddUser(fetchtest.User{Network: "x", Width: 300, Height: 200, Banner: true})
+	grav := fake.AddUser(fetchtest.User{Network: "gravatar", Width: 256})
 	// Each avatar with the size of its source.
 	avatars := []struct {
 		typ, id string

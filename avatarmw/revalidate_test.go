@@ -172,7 +172,10 @@ func TestWeeklyRefreshFromTheStore(t *testing.T) {
 // back-off.
 func TestGraphErrorsAtTheFrontDoor(t *testing.T) {
 	e := newFreshEnv(t, nil)
-	users := fetchtest.UsersOf("facebook")
+	var users []fetchtest.User
+	for range 3 {
+		users = append(users, e.fake.AddUser(fetchtest.User{Network: "facebook", Width: 64}))
+	}
 	for i, c := range []struct {
 		code, subcode, status int
 		reason                string
