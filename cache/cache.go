@@ -757,11 +757,13 @@ func (c *Cache) defaultSource(name, typ, id string) (string, error) {
 
 // Stats are counters of one cache.
 type Stats struct {
-	// OriginFetches counts the calls to a provider (network lookups and downloads) this node made.
+	// OriginFetches counts the fetches from a network this node made: a picture downloaded, or
+	// an outcome learnt (no such user, no picture, a failure). A lookup that found the picture
+	// unchanged downloads nothing and is counted in Unchanged instead.
 	OriginFetches int64 `json:"origin_fetches"`
-	// Unchanged counts the origin fetches that downloaded nothing: the network's lookup said the
-	// avatar still had the picture the cache held (Graph's cache_key, X's picture URL), which
-	// was kept for another period.
+	// Unchanged counts the lookups that downloaded nothing: the network said the avatar still
+	// had the picture the cache held (Graph's cache_key, X's picture URL), which was kept for
+	// another period.
 	Unchanged int64 `json:"unchanged"`
 	// Transforms counts the variants this node computed.
 	Transforms int64 `json:"transforms"`
@@ -841,7 +843,7 @@ type CacheStats struct {
 // Stats returns the cache's counters.
 func (c *Cache) Stats() Stats {
 	s := Stats{
-		OriginFetches:      c.originFetches.Load(),
+		OriginFetches:      c.originFetches.Load() - c.unchanged.Load(),
 		Unchanged:          c.unchanged.Load(),
 		Transforms:         c.transforms.Load(),
 		ServedForPeers:     c.servedForPeers.Load(),
