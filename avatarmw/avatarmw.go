@@ -502,7 +502,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case v.Expires.IsZero():
 		hdr["Cache-Control"] = hdrImmutable
-	case ex.immutable: // fl_immutable_cache
+	case ex.immutable && !v.Stale && v.DefaultName == "": // fl_immutable_cache, not for a stand-in
 		hdr["Cache-Control"] = []string{"public, max-age=" + strconv.FormatInt(maxAge(v.Expires, h.now()), 10) + ", immutable"}
 	default:
 		hdr["Cache-Control"] = []string{"public, max-age=" + strconv.FormatInt(maxAge(v.Expires, h.now()), 10)}
@@ -722,10 +722,42 @@ func (h *Handler) typeNames() []string {
 	return names
 }
 
+// headerText returns reason as a header may carry it: printable ASCII, with "×" written "x", "…"
+// "..." and "−" "-", any other character "?". The body carries the same text.
+func headerText(reason string) string {
+	ascii := true
+	for i := 0; i < len(reason); i++ {
+		if c := reason[i]; c < 0x20 || c > 0x7e {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return reason
+	}
+	var b strings.Builder
+	for _, r := range reason {
+		switch {
+		case r == '×':
+			b.WriteByte('x')
+		case r == '…':
+			b.WriteString("...")
+		case r == '−':
+			b.WriteByte('-')
+		case r >= 0x20 && r <= 0x7e:
+			b.WriteRune(r)
+		default:
+			b.WriteByte('?')
+		}
+	}
+	return b.String()
+}
+
 // fail writes an error response: the status StatusOf gives, the reason in the body and in
 // X-Avatar-Error.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	code, reason, retryAfter := StatusOf(err)
+	reason = headerText(reason)
 	hdr := w.Header()
 	hdr["Content-Type"] = hdrTextPlain
 	hdr["Cache-Control"] = hdrNoStore

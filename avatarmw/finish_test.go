@@ -505,7 +505,7 @@ func TestEffects(t *testing.T) {
 		{"e_contrast:101", "-100 to 100"},
 		{"e_contrast:-101", "-100 to 100"},
 		{"e_saturation:101", "-100 to 100"},
-		{"e_brightness", "needs a value"},
+		{"e_brightness:", "-99 to 100"},
 		{"e_grayscale:5", "takes no value"},
 		{"e_negate:1", "takes no value"},
 		{"e_emboss", "unknown effect"},

@@ -332,7 +332,7 @@ var hostileTargets = []struct {
 	{"/avatars/facebook/c_thumb,w_10,z_2/" + okID + ".jpg", 400, false},                  // z_ without g_face
 	{"/avatars/facebook/c_crop,g_face,w_10,z_2/" + okID + ".jpg", 400, false},            // z_ with c_crop and w_
 	{"/avatars/facebook/e_negate:5/" + okID + ".jpg", 400, false},                        // a value for negate
-	{"/avatars/facebook/e_saturation/" + okID + ".jpg", 400, false},                      // no value for saturation
+	{"/avatars/facebook/e_saturation:/" + okID + ".jpg", 400, false},                     // an empty value for saturation
 	{"/avatars/facebook/e_blur:0/" + okID + ".jpg", 400, false},                          // blur 0
 	{"/avatars/facebook/e_contrast:101/" + okID + ".jpg", 400, false},                    // contrast 101
 	{"/avatars/gravatar/0bc83cb571cd1c50ba6f3e8a78ef134.jpg", 400, false},                // 31 hex

@@ -21,7 +21,7 @@ import (
 //
 // avatar TYPE ID [TRANSFORMATION [FORMAT]] returns the URL path, prefix included:
 // "/avatars/facebook/c_thumb,g_face,h_90,w_90/65646572251.jpg". ID is a string, an integer or a
-// fmt.Stringer; FORMAT is an extension ("jpg", "png", "gif", "webp"), "" or absent to keep the
+// fmt.Stringer; FORMAT is an extension ("jpg", "png", "gif", "webp", "avif"), "" or absent to keep the
 // original's. The URL is a string, so html/template escapes it like any URL (avatar URLs have
 // nothing to escape).
 //

@@ -27,7 +27,7 @@ type Avatar struct {
 	Version uint64
 	// ID is the identifier as written in the URL. Its type's rule is checked by the type's provider.
 	ID string
-	// Format is the extension: "jpg", "png", "gif" or "webp" ("jpeg" reads as "jpg"); "" keeps the
+	// Format is the extension: "jpg", "png", "gif", "webp" or "avif" ("jpeg" reads as "jpg"); "" keeps the
 	// original's format.
 	Format string
 }
@@ -153,7 +153,7 @@ func parsePath(p string) (parsed, error) {
 		r.ID, r.Format = last[:i], last[i+1:]
 		f, err := imageops.ParseFormat(r.Format)
 		if err != nil || f == imageops.FormatOriginal {
-			return r, &URLError{Part: last, Msg: "unknown extension: want .jpg, .jpeg, .png, .gif or .webp"}
+			return r, &URLError{Part: last, Msg: "unknown extension: want .jpg, .jpeg, .png, .gif, .webp or .avif"}
 		}
 		r.Format = f.String()
 	}

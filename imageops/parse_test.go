@@ -256,7 +256,7 @@ func TestParseChainRejected(t *testing.T) {
 		{"e_oil_paint", "e_oil_paint", "unknown effect"},
 		{"e_grayscale:5", "e_grayscale:5", "takes no value"},
 		{"e_negate:1", "e_negate:1", "takes no value"},
-		{"e_brightness", "e_brightness", "needs a value"},
+		{"e_brightness:101", "e_brightness:101", "from -99 to 100"},
 		{"e_brightness:-100", "e_brightness:-100", "from -99 to 100"},
 		{"e_contrast:101", "e_contrast:101", "from -100 to 100"},
 		{"e_saturation:-0", "e_saturation:-0", "from -100 to 100"},
