@@ -199,7 +199,7 @@ func (s Step) checkValues() *Error {
 		return bad(keyE, "effect")
 	case s.HasEffectColor && !validColor(s.EffectColor):
 		return bad(keyCO, "colour")
-	case s.Flags >= FlagPreserveTransparency<<1 || (s.Flags&FlagPNG8 != 0 && s.Flags&FlagPNG24 != 0) ||
+	case s.Flags >= FlagPNG8<<1 || (s.Flags&FlagPNG8 != 0 && s.Flags&FlagPNG24 != 0) ||
 		(s.AttachmentName != "" && (s.Flags&FlagAttachment == 0 || !validName(s.AttachmentName))):
 		return bad(keyFL, "flags")
 	case s.BackgroundAuto.On && (s.BackgroundAuto.Mode > BgPredominantContrast || s.BackgroundAuto.NPalette < 0 ||

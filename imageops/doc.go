@@ -196,12 +196,13 @@
 // (border, the default) or of the whole picture (predominant); the _contrast modes take its
 // complement; a palette picks its colour nearest to that. Gradient modes are refused.
 //
-// fl_ takes flags joined by '.'. Kept, because they change the answer: lossy and any_format and
-// preserve_transparency (for the encoders of f_auto), png8 (PNG output quantised to 216
+// fl_ takes flags joined by '.'. Kept, because they change the answer: lossy (a lossless
+// original written as lossy WebP, and chosen for among the lossy formats by f_auto), png8 (PNG output quantised to 216
 // web-safe colours, dithered, plus transparent), png24 (PNG output flattened onto b_, no alpha),
 // ignore_aspect_ratio (see Geometry), attachment[:name] and immutable_cache (how the answer is
 // delivered: [Chain.WithoutDelivery] removes them from what a cache names). Accepted and
-// dropped, because they cannot change an avatar: progressive[:semi|steep|none], png32,
+// dropped, because they cannot change an avatar: any_format and preserve_transparency (what f_auto
+// does anyway), progressive[:semi|steep|none], png32,
 // force_icc, tiff8_lzw, strip_profile, force_strip, keep_iptc, keep_attribution (the output
 // never carries metadata), animated, awebp, apng (GIFs give their first frame), sanitize,
 // rasterize, clip, clip_evenodd, ignore_mask_channels (sources are never vector, layered or

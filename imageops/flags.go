@@ -10,26 +10,23 @@ type Flags uint16
 
 // The flags a Step keeps (fl_ values).
 const (
-	// FlagAnyFormat (fl_any_format) lets f_auto choose any format, whatever the source's.
-	FlagAnyFormat Flags = 1 << iota
 	// FlagAttachment (fl_attachment[:name]) answers with Content-Disposition: attachment, so
 	// that a browser downloads the picture (Step.AttachmentName names the file).
-	FlagAttachment
+	FlagAttachment Flags = 1 << iota
 	// FlagIgnoreAspectRatio (fl_ignore_aspect_ratio): with only one of w_ and h_, the other side
 	// keeps the image's size instead of its aspect ratio.
 	FlagIgnoreAspectRatio
 	// FlagImmutableCache (fl_immutable_cache) adds "immutable" to the answer's Cache-Control.
 	FlagImmutableCache
-	// FlagLossy (fl_lossy) lets PNG, GIF and WebP output be encoded lossily.
+	// FlagLossy (fl_lossy) writes a picture kept lossless (a PNG, GIF or lossless WebP original)
+	// as lossy WebP, and makes f_auto choose among the lossy formats for it; PNG and GIF output
+	// stay lossless.
 	FlagLossy
 	// FlagPNG24 (fl_png24): PNG output without an alpha channel (flattened onto b_, white by
 	// default).
 	FlagPNG24
 	// FlagPNG8 (fl_png8): PNG output with a palette of at most 256 colours.
 	FlagPNG8
-	// FlagPreserveTransparency (fl_preserve_transparency) keeps f_auto on formats with alpha
-	// when the picture has transparency.
-	FlagPreserveTransparency
 )
 
 // flagNames are the kept flags' names, in the order of the canonical form (alphabetical).
@@ -37,14 +34,12 @@ var flagNames = [...]struct {
 	f    Flags
 	name string
 }{
-	{FlagAnyFormat, "any_format"},
 	{FlagAttachment, "attachment"},
 	{FlagIgnoreAspectRatio, "ignore_aspect_ratio"},
 	{FlagImmutableCache, "immutable_cache"},
 	{FlagLossy, "lossy"},
 	{FlagPNG24, "png24"},
 	{FlagPNG8, "png8"},
-	{FlagPreserveTransparency, "preserve_transparency"},
 }
 
 // flagKind says what parsing does with a flag that is not kept.
@@ -59,6 +54,9 @@ const (
 // flagTable lists Cloudinary's flags that a Step does not keep, with why (the documented no-ops
 // are listed in the package documentation).
 var flagTable = map[string]flagKind{
+	// What f_auto does anyway: it chooses among every acceptable format whatever the source's,
+	// and keeps a picture with transparency on formats with alpha where one is acceptable.
+	"any_format": flagNoOp, "preserve_transparency": flagNoOp,
 	// Encoding details that change bytes, never the picture.
 	"progressive": flagNoOp, "png32": flagNoOp, "force_icc": flagNoOp, "tiff8_lzw": flagNoOp,
 	// Metadata: the output never carries any, whatever is asked to keep or to strip.
