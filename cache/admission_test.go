@@ -89,17 +89,31 @@ func noiseJPEG(t testing.TB, w, h int) []byte {
 
 func TestDoorkeeper(t *testing.T) {
 	d := newDoorkeeper()
-	assert.False(t, d.seen("a"))
-	assert.True(t, d.seen("a"))
+	// A hundred keys rather than one: a Bloom filter answers "seen" wrongly for a few per cent of
+	// keys, so one key's fate after the rotations is a matter of chance.
+	keys := make([]string, 100)
+	for i := range keys {
+		keys[i] = fmt.Sprint("key", i)
+		assert.False(t, d.seen(keys[i]))
+		assert.True(t, d.seen(keys[i]))
+	}
 	// Across a rotation a key is still known: it moves to the previous generation.
 	for i := range doorBits / 10 {
 		d.seen(fmt.Sprint("filler", i))
 	}
-	assert.True(t, d.seen("a"), "remembered for a generation after its own")
-	for i := range doorBits / 5 {
+	for _, k := range keys {
+		assert.True(t, d.seen(k), "remembered for a generation after its own")
+	}
+	for i := range doorBits / 4 {
 		d.seen(fmt.Sprint("more filler", i))
 	}
-	assert.False(t, d.seen("a"), "forgotten after two generations")
+	remembered := 0
+	for _, k := range keys {
+		if d.seen(k) {
+			remembered++
+		}
+	}
+	assert.Less(t, remembered, 15, "forgotten after two generations, but for false positives")
 	// False positives: a few per cent of new keys at most.
 	fp := 0
 	for i := range 10000 {
