@@ -55,20 +55,64 @@ const (
 // energyCells is the number of grid cells Analyze makes along the picture's long side.
 const energyCells = 32
 
-// Size of the grayscale copy faces are detected on: at most detectArea pixels and detectLong px
-// on the long side (never enlarged). pigo finds faces of at least faces.Defaults.MinSize px in
-// it, so on a square picture a face must be at least 1/8 of the side; profile pictures have much
-// larger faces. A 3:1 picture gets a 277×92 copy, so faces of a third of its height are found.
+// Face detection runs pigo (imageops/internal/faces) on grayscale copies sized by the picture's
+// short side, whatever its aspect ratio, in up to two levels, and checks every weak or small
+// candidate again at a finer step before keeping it:
+//
+//   - Level A, the main search: a copy with a short side of detectShort px (at most
+//     detectMaxPixels in all: a very wide or tall picture gets a smaller one), every window size
+//     from 20 px (1/8 of the short side) up, with pigo's coarse step. A face scoring at least
+//     strongQ is kept as it is; one scoring less is verified.
+//   - Level B, smaller faces: when level A kept no face or only faces smaller than a quarter of the short side (a close portrait
+//     does not look further), a copy with a short side of smallShort px (at most smallMaxPixels)
+//     is searched for windows of 20 to smallMaxFace px (1/16 to 3/20 of the short side), if that
+//     copy is at least 1.5 times level A's (a short side of 240 px or more). Its
+//     candidates, at most maxVerify of them, best first, are verified.
+//   - Verification: the candidate's surroundings (the box grown by half its side on every side)
+//     are cut from the decoded picture and scaled so that the box is verifySide px (never
+//     enlarged), and pigo searches it again, every 5 % of the window side and window sizes 5 %
+//     apart around the candidate's; the candidate is kept, with the box of that search, when the
+//     best merged score reaches verifyQ. Real faces score far above it; the foliage, fur and
+//     patterns that fool the coarse search score far below (see the evaluation in
+//     eval_test.go).
 const (
-	detectArea = 160 * 160
-	detectLong = 320
+	detectShort     = 160
+	detectMaxPixels = 160 * 640
+	strongQ         = 20
+	smallShort      = 320
+	smallMaxPixels  = 320 * 960
+	smallMaxFace    = 48
+	maxVerify       = 8
+	verifySide      = 40
+	verifyQ         = 40
 )
 
+// The detector's parameters for each search.
+var (
+	passA = faces.Params{MinSize: 20, ShiftFactor: 0.15, ScaleFactor: 1.15, IoU: 0.2, MinQ: 8}
+	passB = faces.Params{MinSize: 20, MaxSize: smallMaxFace, ShiftFactor: 0.12, ScaleFactor: 1.12, IoU: 0.2, MinQ: 0.5}
+	// passVerify's MinSize and MaxSize are set per candidate.
+	passVerify = faces.Params{ShiftFactor: 0.05, ScaleFactor: 1.05, IoU: 0.2, MinQ: 0.5}
+)
+
+// verifyTrace, when set (by tests), sees every verification: the candidate and its score.
+var verifyTrace func(candidate image.Rectangle, q float32)
+
+// levelSize returns the size of a grayscale copy of a w×h picture with a short side of short px
+// and at most maxPixels pixels (never enlarged), and its scale.
+func levelSize(w, h, short, maxPixels int) (dw, dh int, s float64) {
+	s = math.Min(1, float64(short)/float64(min(w, h)))
+	if a := float64(w) * float64(h) * s * s; a > float64(maxPixels) {
+		s *= math.Sqrt(float64(maxPixels) / a)
+	}
+	return max(1, int(math.Round(float64(w)*s))), max(1, int(math.Round(float64(h)*s))), s
+}
+
 // Analyze decodes src (after the same checks as [Transform]: byte size, format, pixel count,
-// KindSourceLimit / KindBadSource) and analyses the upright picture: faces (pigo, on a grayscale
-// copy of at most 160×160 px worth of area) and the detail grid. It does not depend on any
-// transformation, so its result serves every variant of src. ctx is checked before decoding and
-// before detecting; its error is returned as it is.
+// KindSourceLimit / KindBadSource) and analyses the upright picture: faces (pigo, on grayscale
+// copies sized by the picture's short side; see the package documentation) and the detail grid.
+// It does not depend on any transformation, so its result serves every variant of src. ctx is
+// checked before decoding and before detecting; its error is returned as it is.
 func Analyze(ctx context.Context, src []byte, lim Limits) (*Analysis, error) {
 	lim = lim.WithDefaults()
 	if err := ctx.Err(); err != nil {
@@ -92,33 +136,129 @@ func Analyze(ctx context.Context, src []byte, lim Limits) (*Analysis, error) {
 	return analyzeAt(img, w, h), nil
 }
 
+// candidate is a face found by a search, in the picture's coordinates.
+type candidate struct {
+	r image.Rectangle
+	q float32
+}
+
 // analyze analyses an upright decoded picture.
 func analyze(img image.Image) *Analysis {
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
 	a := &Analysis{Width: w, Height: h}
-	s := math.Min(1, math.Min(math.Sqrt(detectArea/(float64(w)*float64(h))), detectLong/float64(max(w, h))))
-	dw, dh := max(1, int(math.Round(float64(w)*s))), max(1, int(math.Round(float64(h)*s)))
-	gray := grayCopy(img, dw, dh)
-
-	// Faces, scaled back to the picture's coordinates.
-	sx, sy := float64(w)/float64(dw), float64(h)/float64(dh)
 	full := image.Rect(0, 0, w, h)
-	for _, f := range faces.Detect(gray, dw, dh, dw) {
-		r := image.Rect(
-			int(math.Round(float64(f.Rect.Min.X)*sx)), int(math.Round(float64(f.Rect.Min.Y)*sy)),
-			int(math.Round(float64(f.Rect.Max.X)*sx)), int(math.Round(float64(f.Rect.Max.Y)*sy)),
-		).Intersect(full)
-		if !r.Empty() {
-			a.Faces = append(a.Faces, r)
+	short := min(w, h)
+
+	// Level A.
+	dw, dh, s := levelSize(w, h, detectShort, detectMaxPixels)
+	gray := grayCopy(img, dw, dh)
+	var kept []image.Rectangle
+	for _, c := range search(gray, dw, dh, s, passA, full) {
+		if c.q >= strongQ {
+			kept = append(kept, c.r)
+		} else if r, ok := verify(img, c.r); ok {
+			kept = append(kept, r)
 		}
-		if len(a.Faces) == MaxFaces {
-			break
+	}
+	a.Energy = energyGrid(gray, dw, dh)
+
+	// Level B.
+	largest := 0
+	for _, r := range kept {
+		largest = max(largest, r.Dx())
+	}
+	if 4*largest < short {
+		bw, bh, bs := levelSize(w, h, smallShort, smallMaxPixels)
+		if bs > 1.5*s {
+			cands := search(grayCopy(img, bw, bh), bw, bh, bs, passB, full)
+			sort.SliceStable(cands, func(i, j int) bool { return cands[i].q > cands[j].q })
+			tried := 0
+			for _, c := range cands {
+				if tried == maxVerify {
+					break
+				}
+				if overlapsAny(c.r, kept) {
+					continue
+				}
+				tried++
+				if r, ok := verify(img, c.r); ok && !overlapsAny(r, kept) {
+					kept = append(kept, r)
+				}
+			}
+		}
+	}
+	for _, r := range kept {
+		if r = r.Intersect(full); !r.Empty() && len(a.Faces) < MaxFaces {
+			a.Faces = append(a.Faces, r)
 		}
 	}
 	sortFaces(a.Faces)
-	a.Energy = energyGrid(gray, dw, dh)
 	return a
+}
+
+// search runs the detector with p on a dw×dh grayscale copy at scale s of the picture and returns
+// its faces in the picture's coordinates (clipped to full).
+func search(gray []uint8, dw, dh int, s float64, p faces.Params, full image.Rectangle) []candidate {
+	var out []candidate
+	for _, f := range faces.DetectWith(gray, dw, dh, dw, p) {
+		r := scaleRect(f.Rect, 1/s).Intersect(full)
+		if !r.Empty() {
+			out = append(out, candidate{r, f.Q})
+		}
+	}
+	return out
+}
+
+// scaleRect multiplies r's coordinates by k, rounding.
+func scaleRect(r image.Rectangle, k float64) image.Rectangle {
+	return image.Rect(
+		int(math.Round(float64(r.Min.X)*k)), int(math.Round(float64(r.Min.Y)*k)),
+		int(math.Round(float64(r.Max.X)*k)), int(math.Round(float64(r.Max.Y)*k)),
+	)
+}
+
+// overlapsAny reports whether r's centre is inside one of rs, or one of theirs inside r: the
+// same face found twice.
+func overlapsAny(r image.Rectangle, rs []image.Rectangle) bool {
+	c := r.Min.Add(r.Max).Div(2)
+	for _, o := range rs {
+		if c.In(o) || o.Min.Add(o.Max).Div(2).In(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// verify searches the surroundings of a candidate box again at a fine step (see the comment on
+// the constants above) and returns the face found there, if it scores at least verifyQ.
+func verify(img image.Image, box image.Rectangle) (image.Rectangle, bool) {
+	b := img.Bounds()
+	side := max(box.Dx(), box.Dy())
+	if side < 1 {
+		return image.Rectangle{}, false
+	}
+	region := box.Inset(-side / 2).Intersect(image.Rect(0, 0, b.Dx(), b.Dy()))
+	k := math.Min(1, float64(verifySide)/float64(side))
+	pw, ph := max(1, int(math.Round(float64(region.Dx())*k))), max(1, int(math.Round(float64(region.Dy())*k)))
+	sub := subImage(img, region.Add(b.Min))
+	gray := grayCopy(sub, pw, ph)
+	p := passVerify
+	ks := float64(side) * k
+	p.MinSize, p.MaxSize = max(8, int(math.Round(0.75*ks))), int(math.Round(1.33*ks))
+	var best faces.Face
+	for _, f := range faces.DetectWith(gray, pw, ph, pw, p) {
+		if f.Q > best.Q {
+			best = f
+		}
+	}
+	if verifyTrace != nil {
+		verifyTrace(box, best.Q)
+	}
+	if best.Q < verifyQ {
+		return image.Rectangle{}, false
+	}
+	return scaleRect(best.Rect, 1/k).Add(region.Min), true
 }
 
 // sortFaces orders faces largest first, then top to bottom, left to right (a total order, so the

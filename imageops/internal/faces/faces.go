@@ -31,6 +31,7 @@ var classifier = sync.OnceValue(func() *pigo.Pigo {
 // Params tune the detector. The zero value of a field means its default (see Defaults).
 type Params struct {
 	MinSize     int     // smallest face side searched, px of the picture given to Detect
+	MaxSize     int     // largest face side searched (0: the picture's short side)
 	ShiftFactor float64 // window step, as a fraction of the window side
 	ScaleFactor float64 // growth of the window side from one scale to the next
 	IoU         float64 // overlap above which raw detections are merged into one face
@@ -84,9 +85,13 @@ func DetectWith(pix []uint8, w, h, stride int, p Params) []Face {
 		return nil
 	}
 	pg := classifier()
+	maxSize := min(w, h)
+	if p.MaxSize > 0 {
+		maxSize = min(maxSize, p.MaxSize)
+	}
 	cp := pigo.CascadeParams{
 		MinSize:     p.MinSize,
-		MaxSize:     min(w, h),
+		MaxSize:     maxSize,
 		ShiftFactor: p.ShiftFactor,
 		ScaleFactor: p.ScaleFactor,
 		ImageParams: pigo.ImageParams{Pixels: pix, Rows: h, Cols: w, Dim: stride},
