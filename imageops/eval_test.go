@@ -147,7 +147,7 @@ func carefulFaces(t testing.TB, src []byte) []image.Rectangle {
 	t.Helper()
 	info, err := inspect(src, Limits{}.WithDefaults())
 	require.NoError(t, err)
-	img, err := decode(src, info)
+	img, err := decode(src, info, 1)
 	require.NoError(t, err)
 	b := img.Bounds()
 	g := grayCopy(img, b.Dx(), b.Dy())

@@ -100,15 +100,15 @@ func (v *view) faces() []frect {
 	return out
 }
 
-// focus returns the box focal gravity g keeps in view: for g_face the largest face, for g_faces
-// and g_auto the box around all faces. With grow, each face is first grown by faceMargin on
+// focus returns the box focal gravity g keeps in view: for g_face, g_face:auto and g_auto:face the
+// largest face, for g_faces, g_faces:auto and g_auto the box around all faces. With grow, each face is first grown by faceMargin on
 // every side. ok is false when no face is visible in the current image.
 func (v *view) focus(g Gravity, grow bool) (box frect, ok bool) {
 	fs := v.faces()
 	if len(fs) == 0 {
 		return frect{}, false
 	}
-	if g == GravityFace {
+	if g.largestFace() {
 		largest := fs[0]
 		for _, f := range fs[1:] {
 			if f.area() > largest.area() {
@@ -147,7 +147,7 @@ func (v *view) focalPlace(g Gravity, rw, rh int) image.Point {
 	if box, ok := v.focus(g, false); ok {
 		return v.centreOn(box, rw, rh)
 	}
-	if g == GravityAuto {
+	if g.detailFallback() {
 		return v.mostDetail(rw, rh)
 	}
 	return place(v.w, v.h, rw, rh, GravityCenter)
@@ -192,7 +192,7 @@ func (v *view) focalRegion(g Gravity, ar, zoom float64) image.Rectangle {
 	switch {
 	case ok:
 		at = v.centreOn(box, rw, rh)
-	case g == GravityAuto:
+	case g.detailFallback():
 		at = v.mostDetail(rw, rh)
 	default:
 		at = place(v.w, v.h, rw, rh, GravityCenter)
@@ -283,4 +283,27 @@ func (v *view) cumulative(x, y float64) float64 {
 	top := at(i, j)*(1-fx) + at(i+1, j)*fx
 	bottom := at(i, j+1)*(1-fx) + at(i+1, j+1)*fx
 	return top*(1-fy) + bottom*fy
+}
+
+// facesAfter returns the faces visible in the current image where they are in the result of p's
+// crop, resize and pad (what the effect of p's component works on), clipped to it: a face cut by
+// the crop keeps its visible part.
+func (v *view) facesAfter(p plan) []image.Rectangle {
+	kx, ky := float64(p.w)/float64(p.src.Dx()), float64(p.h)/float64(p.src.Dy())
+	var off image.Point
+	if p.canvas != (image.Point{}) {
+		off = p.at
+	}
+	size := image.Rectangle{Max: p.resized()}
+	var out []image.Rectangle
+	for _, f := range v.faces() {
+		r := image.Rect(
+			int(math.Floor((f.x0-float64(p.src.Min.X))*kx))+off.X, int(math.Floor((f.y0-float64(p.src.Min.Y))*ky))+off.Y,
+			int(math.Ceil((f.x1-float64(p.src.Min.X))*kx))+off.X, int(math.Ceil((f.y1-float64(p.src.Min.Y))*ky))+off.Y,
+		).Intersect(size)
+		if !r.Empty() {
+			out = append(out, r)
+		}
+	}
+	return out
 }
