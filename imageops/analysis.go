@@ -446,3 +446,41 @@ func (a *Analysis) validate() *Error {
 	}
 	return nil
 }
+
+// analysisWorkBytes returns an upper bound of the bytes analysing a w×h decoded picture
+// (ycbcr: a JPEG's YCbCr, whose luma plane is read directly; else an RGBA-like picture, which the
+// resizer reads through wider buffers) allocates beyond the decoded picture itself: for each of the two grayscale copies (levels A
+// and B, see the constants above) the resizer's RGBA result, its scratch rows and the luma bytes,
+// plus the candidates' verification patches and the detector's raw detections. It depends only
+// on the size, so a caller can budget memory before decoding. The bound is checked against
+// measured allocations in TestAnalysisWorkBytes.
+func analysisWorkBytes(w, h int, ycbcr bool) int64 {
+	if w < 1 || h < 1 {
+		return 0
+	}
+	level := func(short, maxPixels int) int64 {
+		dw, dh, _ := levelSize(w, h, short, maxPixels)
+		// RGBA result (4), luma (1), the resizer's intermediate planes (int64 per two samples,
+		// before and after transposition: 8), and rows of the source width for its box pass.
+		return int64(dw)*int64(dh)*13 + int64(w)*64 + 16<<10
+	}
+	// Each verification patch is at most 2·verifySide px a side at the verification scale,
+	// its source region at most the picture.
+	verifyBytes := int64(maxVerify+4) * (int64(4*verifySide*verifySide)*13 + int64(w)*64 + 16<<10)
+	// The resizer's box pass keeps int64 rows of the source's width; and a picture whose short
+	// side is below a level's gets a copy at full size: a term in the source's size covers both.
+	perPixel := int64(workBytesPerLumaPixel)
+	if !ycbcr {
+		perPixel = workBytesPerRGBAPixel
+	}
+	return level(detectShort, detectMaxPixels) + level(smallShort, smallMaxPixels) + verifyBytes + 64<<10 +
+		int64(w)*int64(h)*perPixel
+}
+
+// analysisWorkBytes' allowance per pixel of the source: measured, the resizer's intermediate
+// buffers come to about 0.7 (large JPEGs) to 3 (narrow ones) bytes per source pixel from a luma
+// plane, and up to about 35 from an RGBA picture (its box pass keeps four channels in int64).
+const (
+	workBytesPerLumaPixel = 4
+	workBytesPerRGBAPixel = 40
+)
