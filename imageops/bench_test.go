@@ -14,7 +14,9 @@ import (
 	"github.com/disintegration/imaging"
 	"github.com/stretchr/testify/require"
 
+	"github.com/avatarkit/avatarkit/imageops/internal/faces"
 	"github.com/avatarkit/avatarkit/imageops/internal/resize"
+	"github.com/avatarkit/avatarkit/internal/facephotos"
 )
 
 // photoImage returns a deterministic n×n photo-like image: smooth gradients, soft and hard-edged
@@ -344,5 +346,62 @@ func BenchmarkColdTransformAuto(b *testing.B) {
 			b.ReportMetric(float64(len(out.Bytes)), "out-bytes")
 			b.ReportMetric(ssim(ref, decodeAny(b, out)), "ssim")
 		})
+	}
+}
+
+// oldAnalyze is the analysis as it was before faces were searched by the short side (kept to
+// compare costs in one run): one grayscale copy of at most 160×160 px worth of area and 320 px
+// on the long side, pigo's coarse search, and the detail grid.
+func oldAnalyze(img image.Image) *Analysis {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	a := &Analysis{Width: w, Height: h}
+	s := math.Min(1, math.Min(math.Sqrt(160*160/(float64(w)*float64(h))), 320/float64(max(w, h))))
+	dw, dh := max(1, int(math.Round(float64(w)*s))), max(1, int(math.Round(float64(h)*s)))
+	gray := grayCopy(img, dw, dh)
+	for _, f := range faces.Detect(gray, dw, dh, dw) {
+		a.Faces = append(a.Faces, scaleRect(f.Rect, 1/s))
+	}
+	a.Energy = energyGrid(gray, dw, dh)
+	return a
+}
+
+// BenchmarkAnalysis: the analysis of a decoded picture (no decode), today's against the one
+// before, on a 1024² photograph of a face (the pigo sample, as in BenchmarkFaceThumb), a 1024²
+// photo-like picture without a face, and a 1600×500 banner made of a real photograph at its left
+// end (internal/facephotos, caire-sample) on a backdrop without people.
+func BenchmarkAnalysis(b *testing.B) {
+	decoded := func(src []byte) image.Image {
+		info, err := inspect(src, Limits{}.WithDefaults())
+		require.NoError(b, err)
+		img, err := decode(src, info)
+		require.NoError(b, err)
+		return img
+	}
+	caire, _ := facephotos.Lookup("caire-sample.jpg")
+	back, _ := facephotos.Lookup("opencv-building.jpg")
+	photo := resize.Resize(caire.Image(), 750, 500)
+	banner, _ := placement(photo, back.Image(), nil, false, false)
+	bannerCut := banner.SubImage(image.Rect(0, 0, 1600, 500))
+	pictures := []struct {
+		name string
+		img  image.Image
+	}{
+		{"face1024", decoded(facePhoto(b, 1024))},
+		{"noface1024", decoded(benchPhoto(b, 1024))},
+		{"banner1600x500", decoded(jpegBytes(b, bannerCut, 90))},
+	}
+	for _, p := range pictures {
+		for _, v := range []struct {
+			name string
+			fn   func(image.Image) *Analysis
+		}{{"before", oldAnalyze}, {"now", analyze}} {
+			b.Run(p.name+"/"+v.name, func(b *testing.B) {
+				b.ReportAllocs()
+				for range b.N {
+					v.fn(p.img)
+				}
+			})
+		}
 	}
 }
