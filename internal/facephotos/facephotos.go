@@ -37,9 +37,6 @@ var People = []Photo{
 	{Name: "pigo-sample.jpg", Width: 320, Height: 400, People: true, Faces: []image.Rectangle{image.Rect(45, 90, 270, 315)}},
 	{Name: "caire-sample.jpg", Width: 670, Height: 447, People: true, Faces: []image.Rectangle{image.Rect(322, 102, 420, 205)}},
 	{Name: "smartcrop-goodtimes.jpg", Width: 425, Height: 284, People: true, Profiles: 1},
-	{Name: "opencv-227943776_1.jpg", Width: 434, Height: 434, People: true, Faces: []image.Rectangle{image.Rect(110, 88, 296, 276)}},
-	{Name: "opencv-230501201_1.jpg", Width: 584, Height: 824, People: true, Faces: []image.Rectangle{image.Rect(120, 200, 490, 595)}},
-	{Name: "opencv-face_swapped.jpg", Width: 320, Height: 320, People: true, Faces: []image.Rectangle{image.Rect(76, 55, 231, 212)}},
 	{Name: "opencv-basketball1.jpg", Width: 640, Height: 480, People: true, Profiles: 1, Faces: []image.Rectangle{image.Rect(70, 89, 111, 131)}},
 	{Name: "opencv-basketball2.jpg", Width: 640, Height: 480, People: true, Profiles: 1, Faces: []image.Rectangle{image.Rect(70, 88, 111, 130)}},
 	{Name: "opencv-messi5.jpg", Width: 548, Height: 342, People: true, Faces: []image.Rectangle{image.Rect(226, 88, 263, 128)}},
@@ -65,6 +62,8 @@ var NoPeople = []Photo{
 	{Name: "smartcrop-gopher.jpg", Width: 900, Height: 284},
 	{Name: "pigo-carnival.jpg", Width: 502, Height: 293},
 	{Name: "pigo-sunglasses.jpg", Width: 502, Height: 293},
+	{Name: "opencv-leuvenA.jpg", Width: 751, Height: 563},
+	{Name: "opencv-hfs-robin.jpg", Width: 380, Height: 254},
 }
 
 // Bytes returns the JPEG file of p.
