@@ -8,9 +8,9 @@ import (
 	"image"
 	"math"
 	"sort"
+	"sync"
 
 	"github.com/avatarkit/avatarkit/imageops/internal/faces"
-	"github.com/avatarkit/avatarkit/imageops/internal/resize"
 )
 
 // Analysis is what [Analyze] finds in a source picture: its faces and a coarse map of where its
@@ -55,51 +55,158 @@ const (
 // energyCells is the number of grid cells Analyze makes along the picture's long side.
 const energyCells = 32
 
-// Face detection runs pigo (imageops/internal/faces) on grayscale copies sized by the picture's
-// short side, whatever its aspect ratio, in up to two levels, and checks every weak or small
-// candidate again at a finer step before keeping it:
+// How faces are found. pigo's cascade (imageops/internal/faces: 468 trees, each a few pixel
+// comparisons; a window is rejected as soon as its running score falls below a tree's threshold)
+// runs in three steps: coarse scans that propose candidates, a second look that moves each
+// candidate to the best window next to it, and fine searches around the best candidates that
+// decide. Everything is measured on the evaluation set (eval_test.go, internal/facephotos).
 //
-//   - Level A, the main search: a copy with a short side of detectShort px (at most
-//     detectMaxPixels in all: a very wide or tall picture gets a smaller one), every window size
-//     from 20 px (1/8 of the short side) up, with pigo's coarse step. A face scoring at least
-//     strongQ is kept as it is; one scoring less is verified.
-//   - Level B, smaller faces: when level A kept no face or only faces smaller than a quarter of the short side (a close portrait
-//     does not look further), a copy with a short side of smallShort px (at most smallMaxPixels)
-//     is searched for windows of 20 to smallMaxFace px (1/16 to 3/20 of the short side), if that
-//     copy is at least 1.5 times level A's (a short side of 240 px or more). Its
-//     candidates, at most maxVerify of them, best first, are verified.
-//   - Verification: the candidate's surroundings (the box grown by half its side on every side)
-//     are cut from the decoded picture and scaled so that the box is verifySide px (never
-//     enlarged), and pigo searches it again, every 5 % of the window side and window sizes 5 %
-//     apart around the candidate's; the candidate is kept, with the box of that search, when the
-//     best merged score reaches verifyQ. Real faces score far above it; the foliage, fur and
-//     patterns that fool the coarse search score far below (see the evaluation in
-//     eval_test.go).
+//   - The grid: the picture's luma averaged down (shrinkLuma) to a short side of gridShort px
+//     (at most gridMaxPixels in all: a very wide or tall picture gets a smaller one; never
+//     enlarged). The overview: the grid averaged down to at most overviewPixels (160² px: a
+//     square picture's grid halved, a 1600×500 banner's 286×89 px).
+//   - The coarse scans: windows every 20 % of their side, sides 20 % apart. The overview is
+//     scanned everywhere for windows from 20 px up (on a square picture, faces from 1/8 of the
+//     short side up). The grid is scanned for the smaller faces, down to 20 px (1/16 of the
+//     short side), but only in its most detailed cells, as many as a window budget allows (see
+//     smallFaceMask): on a square picture the most detailed third of the picture, on a banner a
+//     smaller share. A window that gets through proposeTrees trees proposes a candidate; a face
+//     has a window at this step that gets through 147 trees or more whatever the grid's phase,
+//     while most windows elsewhere are rejected by the first two trees (which is what makes a
+//     scan cheap: its cost is about the number of windows).
+//   - Candidates: the best maxProposals proposals, best first (the most trees, then the highest
+//     score); one whose centre falls in a kept candidate's window (or the other way round) and
+//     whose side is within a factor of 1.5 of its side joins it.
+//   - The second look: each of the best maxRefine candidates moves to the first better window
+//     next to it on the grid (a tenth of its side away in one of eight directions, or 10 %
+//     larger or smaller), refineRounds times at most, until one passes the whole cascade; the
+//     candidates are ordered again. A coarse grid can miss a face's best window by half a step:
+//     this finds it, so that faces come before the detailed backgrounds that also get far.
+//   - The fine searches, for the best maxVerify candidates and for up to maxVerifyFull that
+//     passed the whole cascade: the candidate's box grown by verifyMargin of its side on every
+//     side is averaged down from the finest luma at hand (the grid when the box is at least
+//     verifySide px there, else the decoded picture) so that the box is verifySide px (never
+//     enlarged). First, windows every 10 % of the box's side, sides 10 % apart from 0.7 to 1.6
+//     times it, centred within 30 % of its side of its centre, merged as pigo merges its
+//     detections: a best merged score of firstSureQ or more is a face (faces score 13 to 330 on
+//     the evaluation set), below firstLeastQ it is not (everything else scores below 11). In
+//     between, a second search every 5 %, sides 5 % apart, around the first's best box decides
+//     (a face when it scores secondQ or more). The face's box is that of the deciding merge.
+//   - Candidates beyond those (a group picture) are kept without a fine search when windows of
+//     the coarse scans passed the whole cascade on them with a merged score of strongQ or more.
+//
+// The work depends on the grid, not on the picture, except averaging the picture down once
+// (one read of each pixel) and the fine searches' patches of small faces (at most a fifth of
+// the short side squared each): see analysisWorkBytes for the memory, and BENCHMARKS.md for the
+// time (on a 1024² picture about what the analysis on a 160² copy cost before; on a 1600×500
+// banner under twice).
 const (
-	detectShort     = 160
-	detectMaxPixels = 160 * 640
-	strongQ         = 20
-	smallShort      = 320
-	smallMaxPixels  = 320 * 960
-	smallMaxFace    = 48
-	maxVerify       = 8
-	verifySide      = 40
-	verifyQ         = 40
+	gridShort        = 320
+	gridMaxPixels    = 320 * 960
+	overviewPixels   = 160 * 160
+	minWindow        = 20
+	proposeTrees     = 127
+	maxProposals     = 256
+	maskCell         = 16
+	smallBudgetShare = 0.35
+	maxRefine        = 16
+	refineRounds     = 4
+	maxVerify        = 4
+	maxVerifyFull    = 16
+	verifySide       = 40
+	verifyMargin     = 0.7
+	firstReach       = 0.3
+	secondReach      = 0.25
+	firstSureQ       = 20
+	firstLeastQ      = 8
+	secondQ          = 100
+	strongQ          = 5
 )
 
-// The detector's parameters for each search.
+// The coarse scans: of the overview for faces of 20 px and more there (everywhere), and of the
+// grid for the smaller ones (MaxSize set per picture; in the most detailed cells, see
+// smallFaceMask).
 var (
-	passA = faces.Params{MinSize: 20, ShiftFactor: 0.15, ScaleFactor: 1.15, IoU: 0.2, MinQ: 8}
-	passB = faces.Params{MinSize: 20, MaxSize: smallMaxFace, ShiftFactor: 0.12, ScaleFactor: 1.12, IoU: 0.2, MinQ: 0.5}
-	// passVerify's MinSize and MaxSize are set per candidate.
-	passVerify = faces.Params{ShiftFactor: 0.05, ScaleFactor: 1.05, IoU: 0.2, MinQ: 0.5}
+	largeScan = faces.ScanParams{MinSize: minWindow, ShiftFactor: 0.2, ScaleFactor: 1.2, MinTrees: proposeTrees}
+	smallScan = faces.ScanParams{MinSize: minWindow, ShiftFactor: 0.2, ScaleFactor: 1.2, MinTrees: proposeTrees}
 )
 
-// verifyTrace, when set (by tests), sees every verification: the candidate and its score.
-var verifyTrace func(candidate image.Rectangle, q float32)
+// smallWindowBudget is how many windows the scan for small faces may look at: smallBudgetShare
+// of what it looks at in a whole square grid (gridShort px a side, whose overview is half its
+// side).
+var smallWindowBudget = sync.OnceValue(func() int {
+	p := smallScan
+	p.MaxSize = 2*minWindow - 1
+	counts, _, _ := faces.CellWindows(gridShort, gridShort, p, gridShort)
+	return int(smallBudgetShare * float64(counts[0]))
+})
 
-// levelSize returns the size of a grayscale copy of a w×h picture with a short side of short px
-// and at most maxPixels pixels (never enlarged), and its scale.
+// smallFaceMask returns the cells of the grid (maskCell px a side) the scan p for small faces
+// looks at: all of them (nil) when their windows are within smallWindowBudget, else the most
+// detailed cells (the sum over each cell of the gradient magnitude, |dx| + |dy|, at every other
+// pixel of every fourth row) whose windows are within it. Small faces are among the most detailed
+// parts of a picture at that scale: on the evaluation set, the cell of every face smaller than
+// 1/8 of the short side is in the most detailed 5 % of the cells.
+func smallFaceMask(grid *luma, p faces.ScanParams) *faces.Mask {
+	windows, cols, rows := faces.CellWindows(grid.w, grid.h, p, maskCell)
+	total := 0
+	for _, n := range windows {
+		total += n
+	}
+	if total <= smallWindowBudget() {
+		return nil
+	}
+	m := &faces.Mask{Cell: maskCell, Cols: cols, Rows: rows, Allowed: make([]bool, cols*rows)}
+	// The detail of each cell: |dx| + |dy| at every other pixel of every fourth row.
+	detail := make([]int, cols*rows)
+	for y := 1; y < grid.h-1; y += 4 {
+		row := grid.pix[y*grid.w : (y+1)*grid.w]
+		up, down := grid.pix[(y-1)*grid.w:y*grid.w], grid.pix[(y+1)*grid.w:(y+2)*grid.w]
+		cells := detail[min(y/maskCell, rows-1)*cols:][:cols]
+		for i := range cells {
+			x0, x1 := max(1, i*maskCell+1), min(grid.w-1, (i+1)*maskCell)
+			if i == cols-1 {
+				x1 = grid.w - 1
+			}
+			d := 0
+			for x := x0; x < x1; x += 2 {
+				d += abs(int(row[x+1])-int(row[x-1])) + abs(int(down[x])-int(up[x]))
+			}
+			cells[i] += d
+		}
+	}
+	order := make([]int, cols*rows)
+	for i := range order {
+		order[i] = i
+	}
+	sort.Slice(order, func(i, j int) bool {
+		a, b := order[i], order[j]
+		return detail[a] > detail[b] || detail[a] == detail[b] && a < b
+	})
+	spent := 0
+	for _, c := range order {
+		if spent+windows[c] > smallWindowBudget() {
+			break
+		}
+		m.Allowed[c] = true
+		spent += windows[c]
+	}
+	return m
+}
+
+// analysisMinShort is the short side a decode must have for analyzeDecoded to find what it finds
+// on the full picture: twice the grid's, so that a face of 1/16 of the short side (20 px in the
+// grid) is still verifySide px in the decoded picture for its fine search.
+const analysisMinShort = 2 * gridShort
+
+// The fine searches' parameters (MinSize, MaxSize and Centres are set per candidate).
+var (
+	firstSearch  = faces.Params{ShiftFactor: 0.1, ScaleFactor: 1.1, IoU: 0.2, MinQ: 0.1}
+	secondSearch = faces.Params{ShiftFactor: 0.05, ScaleFactor: 1.05, IoU: 0.2, MinQ: 0.1}
+)
+
+// levelSize returns the size of a copy of a w×h picture with a short side of short px and at
+// most maxPixels pixels (never enlarged), and its scale.
 func levelSize(w, h, short, maxPixels int) (dw, dh int, s float64) {
 	s = math.Min(1, float64(short)/float64(min(w, h)))
 	if a := float64(w) * float64(h) * s * s; a > float64(maxPixels) {
@@ -109,10 +216,10 @@ func levelSize(w, h, short, maxPixels int) (dw, dh int, s float64) {
 }
 
 // Analyze decodes src (after the same checks as [Transform]: byte size, format, pixel count,
-// KindSourceLimit / KindBadSource) and analyses the upright picture: faces (pigo, on grayscale
-// copies sized by the picture's short side; see the package documentation) and the detail grid.
-// It does not depend on any transformation, so its result serves every variant of src. ctx is
-// checked before decoding and before detecting; its error is returned as it is.
+// KindSourceLimit / KindBadSource) and analyses the upright picture: faces (pigo's cascade on a
+// grid of the picture's luma sized by its short side; see the package documentation) and the
+// detail grid. It does not depend on any transformation, so its result serves every variant of
+// src. ctx is checked before decoding and before detecting; its error is returned as it is.
 func Analyze(ctx context.Context, src []byte, lim Limits) (*Analysis, error) {
 	lim = lim.WithDefaults()
 	if err := ctx.Err(); err != nil {
@@ -136,56 +243,155 @@ func Analyze(ctx context.Context, src []byte, lim Limits) (*Analysis, error) {
 	return analyzeAt(img, w, h), nil
 }
 
-// candidate is a face found by a search, in the picture's coordinates.
+// candidate is a face proposed by the coarse scan, in the source's coordinates.
 type candidate struct {
-	r image.Rectangle
-	q float32
+	r      image.Rectangle
+	passed int     // the most trees a window of it passed
+	q      float32 // that window's score
+	fullQ  float32 // the sum of the scores of its windows that passed every tree
 }
 
-// analyze analyses an upright decoded picture.
+// analyze analyses an upright picture decoded at full size.
 func analyze(img image.Image) *Analysis {
 	b := img.Bounds()
-	w, h := b.Dx(), b.Dy()
+	return analyzeDecoded(img, b.Dx(), b.Dy())
+}
+
+// analyzeDecoded analyses the upright w×h picture from img, a decode of it at any scale whose
+// short side is at least min(min(w, h), analysisMinShort) px (a JPEG decoded at 1/2, 1/4 or 1/8
+// of its size, say): the faces are the same as from a full decode, give or take the
+// rounding, and in the w×h picture's coordinates. A smaller decode works too, but small faces
+// are then checked at a lower resolution (and may be missed).
+func analyzeDecoded(img image.Image, w, h int) *Analysis {
+	ib := img.Bounds()
 	a := &Analysis{Width: w, Height: h}
 	full := image.Rect(0, 0, w, h)
-	short := min(w, h)
+	// toSource maps img's pixels to the picture's.
+	kx, ky := float64(w)/float64(ib.Dx()), float64(h)/float64(ib.Dy())
 
-	// Level A.
-	dw, dh, s := levelSize(w, h, detectShort, detectMaxPixels)
-	gray := grayCopy(img, dw, dh)
-	var kept []image.Rectangle
-	for _, c := range search(gray, dw, dh, s, passA, full) {
-		if c.q >= strongQ {
-			kept = append(kept, c.r)
-		} else if r, ok := verify(img, c.r); ok {
-			kept = append(kept, r)
+	gw, gh, _ := levelSize(ib.Dx(), ib.Dy(), gridShort, gridMaxPixels)
+	grid := shrinkLuma(img, ib, gw, gh)
+	gsx, gsy := float64(w)/float64(gw), float64(h)/float64(gh) // grid px → source px
+	// The overview: the grid averaged down to at most overviewPixels.
+	over := grid
+	if gw*gh > overviewPixels {
+		s := math.Sqrt(float64(overviewPixels) / float64(gw*gh))
+		over = shrinkLuma(grid, grid.Bounds(), max(1, int(float64(gw)*s)), max(1, int(float64(gh)*s)))
+	}
+	a.Energy = energyGrid(over.pix, over.w, over.h)
+	type level struct {
+		l *luma
+		k float64 // level px → grid px
+		p faces.ScanParams
+	}
+	ko := float64(gw) / float64(over.w)
+	levels := []level{{over, ko, largeScan}}
+	if small := int(math.Ceil(minWindow*ko)) - 1; small >= minWindow {
+		gp := smallScan
+		gp.MaxSize = small
+		gp.Mask = smallFaceMask(grid, gp)
+		levels = append(levels, level{grid, 1, gp})
+	}
+
+	var sc faces.Scanner
+	var props []candidate
+	best := func() { // orders props best first and keeps the best maxProposals
+		sort.SliceStable(props, func(i, j int) bool {
+			if props[i].passed != props[j].passed {
+				return props[i].passed > props[j].passed
+			}
+			return props[i].q > props[j].q
+		})
+		props = props[:min(len(props), maxProposals)]
+	}
+	for _, lv := range levels {
+		sc.Scan(lv.l.pix, lv.l.w, lv.l.h, lv.l.w, lv.p, func(win faces.Window) {
+			r := win.Rect
+			c := candidate{r: image.Rect(
+				int(math.Round(float64(r.Min.X)*lv.k*gsx)), int(math.Round(float64(r.Min.Y)*lv.k*gsy)),
+				int(math.Round(float64(r.Max.X)*lv.k*gsx)), int(math.Round(float64(r.Max.Y)*lv.k*gsy))),
+				passed: win.Passed, q: win.Q}
+			if win.Passed == faces.Trees() {
+				c.fullQ = win.Q
+			}
+			if props = append(props, c); len(props) == 2*maxProposals {
+				best()
+			}
+		})
+	}
+	best()
+	var cands []candidate
+	for _, p := range props {
+		joined := false
+		for i := range cands {
+			if sameFace(p.r, cands[i].r) {
+				cands[i].fullQ += p.fullQ
+				joined = true
+				break
+			}
+		}
+		if !joined {
+			cands = append(cands, p)
 		}
 	}
-	a.Energy = energyGrid(gray, dw, dh)
 
-	// Level B.
-	largest := 0
-	for _, r := range kept {
-		largest = max(largest, r.Dx())
-	}
-	if 4*largest < short {
-		bw, bh, bs := levelSize(w, h, smallShort, smallMaxPixels)
-		if bs > 1.5*s {
-			cands := search(grayCopy(img, bw, bh), bw, bh, bs, passB, full)
-			sort.SliceStable(cands, func(i, j int) bool { return cands[i].q > cands[j].q })
-			tried := 0
-			for _, c := range cands {
-				if tried == maxVerify {
-					break
-				}
-				if overlapsAny(c.r, kept) {
+	// A second look at the best maxRefine candidates: the coarse step may have put their windows
+	// a little off the face, so each moves to the first better window next to it on the grid (a
+	// tenth of its side away in one of eight directions, or 10 % larger or smaller; refineRounds
+	// times at most, until one passes the whole cascade), and the candidates are ordered again.
+	for i := range cands[:min(len(cands), maxRefine)] {
+		c := &cands[i]
+		side := float64(c.r.Dx()) / gsx
+		cx, cy := float64(c.r.Min.X+c.r.Max.X)/2/gsx, float64(c.r.Min.Y+c.r.Max.Y)/2/gsy
+		for range refineRounds {
+			if c.passed == faces.Trees() {
+				break // through the whole cascade already
+			}
+			bs, bx, by, moved := side, cx, cy, false
+			for _, n := range [...][3]float64{{1, 0.1, 0}, {1, -0.1, 0}, {1, 0, 0.1}, {1, 0, -0.1}, {1, 0.1, 0.1}, {1, -0.1, 0.1}, {1, 0.1, -0.1}, {1, -0.1, -0.1}, {1.1, 0, 0}, {1 / 1.1, 0, 0}} {
+				sd := int(math.Round(side * n[0]))
+				x, y := cx+n[1]*side, cy+n[2]*side
+				at := image.Pt(int(math.Round(x)), int(math.Round(y)))
+				if sd < minWindow {
 					continue
 				}
-				tried++
-				if r, ok := verify(img, c.r); ok && !overlapsAny(r, kept) {
-					kept = append(kept, r)
+				passed, q := sc.Classify(grid.pix, grid.w, grid.h, grid.w, at, sd)
+				if passed > c.passed || passed == c.passed && q > c.q {
+					half := float64(sd) / 2
+					c.passed, c.q = passed, q
+					c.r = image.Rect(
+						int(math.Round((float64(at.X)-half)*gsx)), int(math.Round((float64(at.Y)-half)*gsy)),
+						int(math.Round((float64(at.X)+half)*gsx)), int(math.Round((float64(at.Y)+half)*gsy)))
+					bs, bx, by, moved = float64(sd), x, y, true
+					break // the first better one
 				}
 			}
+			if !moved {
+				break
+			}
+			side, cx, cy = bs, bx, by
+		}
+	}
+	sort.SliceStable(cands, func(i, j int) bool {
+		if cands[i].passed != cands[j].passed {
+			return cands[i].passed > cands[j].passed
+		}
+		return cands[i].q > cands[j].q
+	})
+
+	var kept []image.Rectangle
+	verified := 0
+	for i, c := range cands {
+		if overlapsAny(c.r, kept) {
+			continue
+		}
+		if i < maxVerify || c.passed == faces.Trees() && verified < maxVerifyFull {
+			verified++
+			if r, ok := verify(&sc, img, grid, c.r, kx, ky, gsx, gsy); ok && !overlapsAny(r, kept) {
+				kept = append(kept, r)
+			}
+		} else if c.fullQ >= strongQ {
+			kept = append(kept, c.r)
 		}
 	}
 	for _, r := range kept {
@@ -197,25 +403,27 @@ func analyze(img image.Image) *Analysis {
 	return a
 }
 
-// search runs the detector with p on a dw×dh grayscale copy at scale s of the picture and returns
-// its faces in the picture's coordinates (clipped to full).
-func search(gray []uint8, dw, dh int, s float64, p faces.Params, full image.Rectangle) []candidate {
-	var out []candidate
-	for _, f := range faces.DetectWith(gray, dw, dh, dw, p) {
-		r := scaleRect(f.Rect, 1/s).Intersect(full)
-		if !r.Empty() {
-			out = append(out, candidate{r, f.Q})
-		}
-	}
-	return out
-}
-
 // scaleRect multiplies r's coordinates by k, rounding.
 func scaleRect(r image.Rectangle, k float64) image.Rectangle {
 	return image.Rect(
 		int(math.Round(float64(r.Min.X)*k)), int(math.Round(float64(r.Min.Y)*k)),
 		int(math.Round(float64(r.Max.X)*k)), int(math.Round(float64(r.Max.Y)*k)),
 	)
+}
+
+// scaleRectXY multiplies r's x coordinates by kx and its y coordinates by ky, rounding.
+func scaleRectXY(r image.Rectangle, kx, ky float64) image.Rectangle {
+	return image.Rect(
+		int(math.Round(float64(r.Min.X)*kx)), int(math.Round(float64(r.Min.Y)*ky)),
+		int(math.Round(float64(r.Max.X)*kx)), int(math.Round(float64(r.Max.Y)*ky)),
+	)
+}
+
+// sameFace reports whether two windows are taken for one face: the centre of one is inside the
+// other, and their sides differ by less than a factor of 1.5.
+func sameFace(a, b image.Rectangle) bool {
+	sa, sb := max(a.Dx(), a.Dy()), max(b.Dx(), b.Dy())
+	return 2*sa < 3*sb && 2*sb < 3*sa && overlapsAny(a, []image.Rectangle{b})
 }
 
 // overlapsAny reports whether r's centre is inside one of rs, or one of theirs inside r: the
@@ -230,35 +438,66 @@ func overlapsAny(r image.Rectangle, rs []image.Rectangle) bool {
 	return false
 }
 
-// verify searches the surroundings of a candidate box again at a fine step (see the comment on
-// the constants above) and returns the face found there, if it scores at least verifyQ.
-func verify(img image.Image, box image.Rectangle) (image.Rectangle, bool) {
-	b := img.Bounds()
+// verify decides whether a candidate box (source coordinates) is a face, and where exactly,
+// with the two fine searches described above, and returns the face's box. img is the decoded
+// picture (img px × kx, ky = source px), grid the luma grid (grid px × gsx, gsy = source px).
+func verify(sc *faces.Scanner, img image.Image, grid *luma, box image.Rectangle, kx, ky, gsx, gsy float64) (image.Rectangle, bool) {
 	side := max(box.Dx(), box.Dy())
 	if side < 1 {
 		return image.Rectangle{}, false
 	}
-	region := box.Inset(-side / 2).Intersect(image.Rect(0, 0, b.Dx(), b.Dy()))
-	k := math.Min(1, float64(verifySide)/float64(side))
+	// The finest luma at hand in which the box is at least verifySide px: the grid if it is
+	// big enough there, else the decoded picture.
+	var from image.Image = grid
+	fx, fy := gsx, gsy
+	if float64(side)/math.Max(gsx, gsy) < verifySide {
+		from, fx, fy = img, kx, ky
+	}
+	fb := from.Bounds()
+	region := scaleRectXY(box.Inset(-int(math.Ceil(verifyMargin*float64(side)))), 1/fx, 1/fy).Add(fb.Min).Intersect(fb)
+	k := math.Min(1, verifySide*math.Max(fx, fy)/float64(side))
 	pw, ph := max(1, int(math.Round(float64(region.Dx())*k))), max(1, int(math.Round(float64(region.Dy())*k)))
-	sub := subImage(img, region.Add(b.Min))
-	gray := grayCopy(sub, pw, ph)
-	p := passVerify
-	ks := float64(side) * k
-	p.MinSize, p.MaxSize = max(8, int(math.Round(0.75*ks))), int(math.Round(1.33*ks))
-	var best faces.Face
-	for _, f := range faces.DetectWith(gray, pw, ph, pw, p) {
-		if f.Q > best.Q {
-			best = f
+	patch := shrinkLuma(from, region, pw, ph)
+	// Patch px → source px: x·px + ox.
+	px, py := float64(region.Dx())/float64(patch.w)*fx, float64(region.Dy())/float64(patch.h)*fy
+	ox, oy := float64(region.Min.X-fb.Min.X)*fx, float64(region.Min.Y-fb.Min.Y)*fy
+	toSource := func(r image.Rectangle) image.Rectangle {
+		return image.Rect(
+			int(math.Round(float64(r.Min.X)*px+ox)), int(math.Round(float64(r.Min.Y)*py+oy)),
+			int(math.Round(float64(r.Max.X)*px+ox)), int(math.Round(float64(r.Max.Y)*py+oy)))
+	}
+	// search runs one fine search around a box of the patch (centre c, side ks, patch px).
+	search := func(p faces.Params, c image.Point, ks, reach float64) faces.Face {
+		p.MinSize, p.MaxSize = max(8, int(math.Round(0.7*ks))), int(math.Round(1.6*ks))
+		r := int(math.Ceil(reach * ks))
+		p.Centres = image.Rectangle{Min: c.Sub(image.Pt(r, r)), Max: c.Add(image.Pt(r+1, r+1))}
+		var best faces.Face
+		for _, f := range sc.DetectWith(patch.pix, patch.w, patch.h, patch.w, p) {
+			if f.Q > best.Q {
+				best = f
+			}
 		}
+		return best
 	}
-	if verifyTrace != nil {
-		verifyTrace(box, best.Q)
-	}
-	if best.Q < verifyQ {
+	centre := image.Pt(
+		int(math.Round((float64(box.Min.X+box.Max.X)/2-ox)/px)),
+		int(math.Round((float64(box.Min.Y+box.Max.Y)/2-oy)/py)))
+	ks := float64(side) / math.Max(px, py)
+
+	first := search(firstSearch, centre, ks, firstReach)
+	switch {
+	case first.Q >= firstSureQ:
+		return toSource(first.Rect), true
+	case first.Q < firstLeastQ:
 		return image.Rectangle{}, false
 	}
-	return scaleRect(best.Rect, 1/k).Add(region.Min), true
+	if !first.Rect.Empty() {
+		centre, ks = first.Rect.Min.Add(first.Rect.Max).Div(2), float64(first.Rect.Dx())
+	}
+	if second := search(secondSearch, centre, ks, secondReach); second.Q >= secondQ {
+		return toSource(second.Rect), true
+	}
+	return image.Rectangle{}, false
 }
 
 // sortFaces orders faces largest first, then top to bottom, left to right (a total order, so the
@@ -274,25 +513,6 @@ func sortFaces(fs []image.Rectangle) {
 		}
 		return fs[i].Min.X < fs[j].Min.X
 	})
-}
-
-// grayCopy returns img scaled to dw×dh as luma, one byte per pixel, row by row. A JPEG's Y plane
-// is used directly (it already is the luma); other images are resized in colour, then converted.
-func grayCopy(img image.Image, dw, dh int) []uint8 {
-	var small *image.RGBA
-	if y, ok := img.(*image.YCbCr); ok {
-		b := y.Bounds()
-		plane := &image.Gray{Pix: y.Y[y.YOffset(b.Min.X, b.Min.Y):], Stride: y.YStride, Rect: image.Rect(0, 0, b.Dx(), b.Dy())}
-		small = resize.Resize(plane, dw, dh)
-	} else {
-		small = resize.Resize(img, dw, dh)
-	}
-	g := make([]uint8, dw*dh)
-	for i := range g {
-		p := small.Pix[4*i : 4*i+3]
-		g[i] = uint8((19595*uint32(p[0]) + 38470*uint32(p[1]) + 7471*uint32(p[2]) + 1<<15) >> 16)
-	}
-	return g
 }
 
 // energyGrid sums the gradient magnitude of the w×h luma g into a grid of at most energyCells
@@ -448,39 +668,53 @@ func (a *Analysis) validate() *Error {
 }
 
 // analysisWorkBytes returns an upper bound of the bytes analysing a w×h decoded picture
-// (ycbcr: a JPEG's YCbCr, whose luma plane is read directly; else an RGBA-like picture, which the
-// resizer reads through wider buffers) allocates beyond the decoded picture itself: for each of the two grayscale copies (levels A
-// and B, see the constants above) the resizer's RGBA result, its scratch rows and the luma bytes,
-// plus the candidates' verification patches and the detector's raw detections. It depends only
-// on the size, so a caller can budget memory before decoding. The bound is checked against
-// measured allocations in TestAnalysisWorkBytes.
+// (ycbcr: a JPEG's YCbCr or a gray picture, whose luma is read in place; else a picture whose
+// rows are converted to luma one at a time) allocates beyond the decoded picture itself. It
+// depends only on the size, so a caller can budget memory before decoding; it is checked against
+// measured allocations in TestAnalysisWorkBytes. Nothing in it grows with the picture's area:
+// the grid (at most gridMaxPixels bytes) and the overview, the detail grid and the cells of the
+// small-face scan, the scanner's offsets, the proposals and candidates, and for each fine search
+// its patch and its detections (bounded by the number of windows it looks at, faces.Windows);
+// the terms in w are the column tables and row buffers of averaging the picture, or a region of
+// it, down.
 func analysisWorkBytes(w, h int, ycbcr bool) int64 {
 	if w < 1 || h < 1 {
 		return 0
 	}
-	level := func(short, maxPixels int) int64 {
-		dw, dh, _ := levelSize(w, h, short, maxPixels)
-		// RGBA result (4), luma (1), the resizer's intermediate planes (int64 per two samples,
-		// before and after transposition: 8), and rows of the source width for its box pass.
-		return int64(dw)*int64(dh)*13 + int64(w)*64 + 16<<10
-	}
-	// Each verification patch is at most 2·verifySide px a side at the verification scale,
-	// its source region at most the picture.
-	verifyBytes := int64(maxVerify+4) * (int64(4*verifySide*verifySide)*13 + int64(w)*64 + 16<<10)
-	// The resizer's box pass keeps int64 rows of the source's width; and a picture whose short
-	// side is below a level's gets a copy at full size: a term in the source's size covers both.
-	perPixel := int64(workBytesPerLumaPixel)
+	gw, gh, _ := levelSize(w, h, gridShort, gridMaxPixels)
+	row := int64(0)
 	if !ycbcr {
-		perPixel = workBytesPerRGBAPixel
+		row = int64(w)
 	}
-	return level(detectShort, detectMaxPixels) + level(smallShort, smallMaxPixels) + verifyBytes + 64<<10 +
-		int64(w)*int64(h)*perPixel
+	// shrinkLuma: its output, a column table (int32 per input column), a reciprocal (uint64) and
+	// a sum (uint32) per output column, a row buffer.
+	shrink := func(out, outW, inW int64) int64 { return out + 4*inW + 12*outW + row + 1<<10 }
+	grid := shrink(int64(gw)*int64(gh), int64(gw), int64(w)) + shrink(overviewPixels, int64(gw), int64(gw))
+	cells := int64((gw+maskCell-1)/maskCell) * int64((gh+maskCell-1)/maskCell)
+	fixed := int64(16<<10) + // the detail grid
+		cells*(8+8+8+1) + int64(gw+gh)*8 + // the small-face scan's cells: windows, detail, order, mask
+		16<<10 + // the scanner
+		int64(2*maxProposals)*48*3 // the proposals, the candidates, their growth
+	// A fine search's patch: the box of verifySide px and verifyMargin of it around, averaged
+	// from the decoded picture (a column table of its width at most).
+	ps := 2*int(math.Ceil((0.5+verifyMargin)*verifySide)) + 2
+	patch := shrink(int64(ps)*int64(ps), int64(ps), int64(w))
+	// Its detections: at most one per window looked at, in buffers the scanner keeps from one
+	// search to the next: 32 bytes each, twice for the slice's growth, and as much again for
+	// merging them.
+	ks := float64(verifySide + 1)
+	p1 := firstSearch
+	p1.MinSize, p1.MaxSize = int(math.Round(0.7*ks)), int(math.Round(1.6*ks))
+	r1 := int(math.Ceil(ks*firstReach)) + 1
+	p1.Centres = image.Rect(ps/2-r1, ps/2-r1, ps/2+r1+1, ps/2+r1+1)
+	ks2 := 1.6*ks + 1
+	p2 := secondSearch
+	p2.MinSize, p2.MaxSize = int(math.Round(0.7*ks2)), int(math.Round(1.6*ks2))
+	r2 := int(math.Ceil(ks2*secondReach)) + 1
+	p2.Centres = image.Rect(ps/2-r2, ps/2-r2, ps/2+r2+1, ps/2+r2+1)
+	dets := int64(max(faces.Windows(ps, ps, p1), faces.Windows(ps, ps, p2))) * (2*32 + 2*32)
+	// A search's merged faces are new each time: at most one per detection, but a search keeps
+	// one face; 8 KB each is far more than they take.
+	fine := patch + 8<<10
+	return grid + fixed + dets + (maxVerify+maxVerifyFull)*fine + 64<<10
 }
-
-// analysisWorkBytes' allowance per pixel of the source: measured, the resizer's intermediate
-// buffers come to about 0.7 (large JPEGs) to 3 (narrow ones) bytes per source pixel from a luma
-// plane, and up to about 35 from an RGBA picture (its box pass keeps four channels in int64).
-const (
-	workBytesPerLumaPixel = 4
-	workBytesPerRGBAPixel = 40
-)

@@ -9,9 +9,11 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"sync"
 	"testing"
 
 	"github.com/disintegration/imaging"
+	pigo "github.com/esimov/pigo/core"
 	"github.com/stretchr/testify/require"
 
 	"github.com/avatarkit/avatarkit/imageops/internal/faces"
@@ -349,6 +351,26 @@ func BenchmarkColdTransformAuto(b *testing.B) {
 	}
 }
 
+// grayCopy (the previous analyses' grayscale copy, kept for them and for the careful
+// reference of the evaluation) returns img scaled to dw×dh as luma, one byte per pixel, row by row. A JPEG's Y plane
+// is used directly (it already is the luma); other images are resized in colour, then converted.
+func grayCopy(img image.Image, dw, dh int) []uint8 {
+	var small *image.RGBA
+	if y, ok := img.(*image.YCbCr); ok {
+		b := y.Bounds()
+		plane := &image.Gray{Pix: y.Y[y.YOffset(b.Min.X, b.Min.Y):], Stride: y.YStride, Rect: image.Rect(0, 0, b.Dx(), b.Dy())}
+		small = resize.Resize(plane, dw, dh)
+	} else {
+		small = resize.Resize(img, dw, dh)
+	}
+	g := make([]uint8, dw*dh)
+	for i := range g {
+		p := small.Pix[4*i : 4*i+3]
+		g[i] = uint8((19595*uint32(p[0]) + 38470*uint32(p[1]) + 7471*uint32(p[2]) + 1<<15) >> 16)
+	}
+	return g
+}
+
 // oldAnalyze is the analysis as it was before faces were searched by the short side (kept to
 // compare costs in one run): one grayscale copy of at most 160×160 px worth of area and 320 px
 // on the long side, pigo's coarse search, and the detail grid.
@@ -359,11 +381,40 @@ func oldAnalyze(img image.Image) *Analysis {
 	s := math.Min(1, math.Min(math.Sqrt(160*160/(float64(w)*float64(h))), 320/float64(max(w, h))))
 	dw, dh := max(1, int(math.Round(float64(w)*s))), max(1, int(math.Round(float64(h)*s)))
 	gray := grayCopy(img, dw, dh)
-	for _, f := range faces.Detect(gray, dw, dh, dw) {
-		a.Faces = append(a.Faces, scaleRect(f.Rect, 1/s))
+	for _, f := range oldDetect(gray, dw, dh) {
+		a.Faces = append(a.Faces, scaleRect(f, 1/s))
 	}
 	a.Energy = energyGrid(gray, dw, dh)
 	return a
+}
+
+// oldPigo is pigo's own detector on its cascade, as the previous analysis ran it.
+var oldPigo = sync.OnceValue(func() *pigo.Pigo {
+	p, err := pigo.NewPigo().Unpack(faces.Cascade())
+	if err != nil {
+		panic(err)
+	}
+	return p
+})
+
+// oldDetect is the previous analysis' detection: pigo's RunCascade with the previous defaults
+// (windows from 20 px, every 15 % of their side, sides 15 % apart), its ClusterDetections, and
+// merged scores of at least 8.
+func oldDetect(pix []uint8, w, h int) []image.Rectangle {
+	if min(w, h) < 22 {
+		return nil
+	}
+	pg := oldPigo()
+	dets := pg.RunCascade(pigo.CascadeParams{MinSize: 20, MaxSize: min(w, h), ShiftFactor: 0.15, ScaleFactor: 1.15,
+		ImageParams: pigo.ImageParams{Pixels: pix, Rows: h, Cols: w, Dim: w}}, 0)
+	var out []image.Rectangle
+	for _, d := range pg.ClusterDetections(dets, 0.2) {
+		if d.Q >= 8 {
+			half := d.Scale / 2
+			out = append(out, image.Rect(d.Col-half, d.Row-half, d.Col-half+d.Scale, d.Row-half+d.Scale).Intersect(image.Rect(0, 0, w, h)))
+		}
+	}
+	return out
 }
 
 // BenchmarkAnalysis: the analysis of a decoded picture (no decode), today's against the one
@@ -398,9 +449,11 @@ func BenchmarkAnalysis(b *testing.B) {
 		}{{"before", oldAnalyze}, {"now", analyze}} {
 			b.Run(p.name+"/"+v.name, func(b *testing.B) {
 				b.ReportAllocs()
+				start := cpuTime()
 				for range b.N {
 					v.fn(p.img)
 				}
+				reportCPU(b, start)
 			})
 		}
 	}

@@ -266,3 +266,24 @@ func TestCarefulReference(t *testing.T) {
 		assert.Equal(t, len(p.faces), found(got, p.faces), "%s: %v", p.name, got)
 	}
 }
+
+// TestAnalyzeScaledDecode: analysing a decode at half the size (what a JPEG decoder scaling its
+// DCT by 1/2 gives; here the photographs are the half, and their enlargement twice the full
+// picture) finds the faces the full decode gives, in the full picture's coordinates — on these
+// photographs even where the half is smaller than analysisMinShort asks for.
+func TestAnalyzeScaledDecode(t *testing.T) {
+	originals, _, _ := evalPictures(t)
+	for _, p := range originals {
+		img := p.photo.Image()
+		b := img.Bounds()
+		big := resize.Resize(img, 2*b.Dx(), 2*b.Dy())
+		full := analyze(big)
+		half := analyzeDecoded(img, 2*b.Dx(), 2*b.Dy())
+		assert.Equal(t, full.Width, half.Width)
+		assert.Equal(t, full.Height, half.Height)
+		assert.Len(t, half.Faces, len(full.Faces), "%s: %v against %v", p.name, half.Faces, full.Faces)
+		for i := range min(len(full.Faces), len(half.Faces)) {
+			assert.True(t, matches(half.Faces[i], full.Faces[i]), "%s: %v against %v", p.name, half.Faces[i], full.Faces[i])
+		}
+	}
+}
