@@ -5,11 +5,17 @@ import (
 	"math"
 )
 
-// faceMargin is how much c_thumb (and c_crop without w_/h_) keeps around a face at z_1.0: the
-// face box as pigo finds it (roughly brows to chin, ear to ear) grown by this fraction of its
-// side on every side, so the face fills 1/1.6 of the region and hair, chin and a bit of neck
-// are in the picture.
-const faceMargin = 0.3
+// How much c_thumb (and c_crop without w_/h_) keeps around a face at z_1.0: the face box as
+// pigo finds it (roughly brows to chin, cheek to cheek) grown by these fractions of its side —
+// on the left and right, above (the forehead and the hair), and below (the neck and a little of
+// the shoulders) — so that the head and a little shoulder are in the picture, as in Cloudinary's
+// face thumbnails: the region is 2.1 face sides wide and 2.3 tall, the face's centre 41 % of
+// the way down.
+const (
+	faceMarginSide   = 0.55
+	faceMarginTop    = 0.45
+	faceMarginBottom = 0.85
+)
 
 // frect is a rectangle with float coordinates (x0 ≤ x1, y0 ≤ y1).
 type frect struct{ x0, y0, x1, y1 float64 }
@@ -101,8 +107,9 @@ func (v *view) faces() []frect {
 }
 
 // focus returns the box focal gravity g keeps in view: for g_face, g_face:auto and g_auto:face the
-// largest face, for g_faces, g_faces:auto and g_auto the box around all faces. With grow, each face is first grown by faceMargin on
-// every side. ok is false when no face is visible in the current image.
+// largest face, for g_faces, g_faces:auto and g_auto the box around all faces. With grow, each
+// face is first grown by its margins (faceMarginSide, faceMarginTop, faceMarginBottom). ok is
+// false when no face is visible in the current image.
 func (v *view) focus(g Gravity, grow bool) (box frect, ok bool) {
 	fs := v.faces()
 	if len(fs) == 0 {
@@ -120,8 +127,7 @@ func (v *view) focus(g Gravity, grow bool) (box frect, ok bool) {
 	}
 	for i, f := range fs {
 		if grow {
-			mx, my := faceMargin*f.dx(), faceMargin*f.dy()
-			f = frect{f.x0 - mx, f.y0 - my, f.x1 + mx, f.y1 + my}
+			f = frect{f.x0 - faceMarginSide*f.dx(), f.y0 - faceMarginTop*f.dy(), f.x1 + faceMarginSide*f.dx(), f.y1 + faceMarginBottom*f.dy()}
 		}
 		if i == 0 {
 			box = f
@@ -154,7 +160,7 @@ func (v *view) focalPlace(g Gravity, rw, rh int) image.Point {
 }
 
 // focalRegion returns the region c_thumb (and c_crop without w_ and h_) keeps with focal gravity
-// g: the focus (faces grown by faceMargin), grown to the aspect ratio ar (0: the focus' own),
+// g: the focus (faces grown by their margins), grown to the aspect ratio ar (0: the focus' own),
 // fitted into the image (keeping ar when it is given, else clipping each side) — the region at
 // z_1.0 —, then divided by zoom (z_; 0 means 1) and fitted again, and placed centred on the
 // focus. Without a visible face the focus is the whole image, so at z_1.0 the region is what
