@@ -3,6 +3,7 @@ package imageops
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -294,20 +295,24 @@ func BenchmarkFaceThumb(b *testing.B) {
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
+			start := cpuTime()
 			for range b.N {
 				if _, err := TransformWith(ctx, src, bc.chain, JPEG, Limits{}, bc.opt); err != nil {
 					b.Fatal(err)
 				}
 			}
+			reportCPU(b, start)
 		})
 	}
 	b.Run("analyze", func(b *testing.B) {
 		b.ReportAllocs()
+		start := cpuTime()
 		for range b.N {
 			if _, err := Analyze(ctx, src, Limits{}); err != nil {
 				b.Fatal(err)
 			}
 		}
+		reportCPU(b, start)
 	})
 }
 
@@ -457,4 +462,41 @@ func BenchmarkAnalysis(b *testing.B) {
 			})
 		}
 	}
+}
+
+// BenchmarkAnalysisLarge: the analysis of the largest source the default limits accept (50 MP,
+// 8660×5773), decoded at full size (a YCbCr picture, 75 MB) and at 1/8 (1083×722, what a JPEG
+// decoder scaling its DCT gives, at least analysisMinShort on the short side), with the memory
+// analysisWorkBytes allows for each.
+func BenchmarkAnalysisLarge(b *testing.B) {
+	tile := decodedJPEG(b, benchPhoto(b, 1024)).(*image.YCbCr)
+	for _, size := range [][2]int{{8660, 5773}, {1083, 722}} {
+		w, h := size[0], size[1]
+		m := image.NewYCbCr(image.Rect(0, 0, w, h), tile.SubsampleRatio)
+		for y := range h {
+			copy(m.Y[y*m.YStride:(y+1)*m.YStride], tile.Y[(y%1024)*tile.YStride:])
+		}
+		for y := range (h + 1) / 2 {
+			copy(m.Cb[y*m.CStride:(y+1)*m.CStride], tile.Cb[(y%512)*tile.CStride:])
+			copy(m.Cr[y*m.CStride:(y+1)*m.CStride], tile.Cr[(y%512)*tile.CStride:])
+		}
+		b.Run(fmt.Sprintf("%dx%d", w, h), func(b *testing.B) {
+			b.ReportAllocs()
+			b.ReportMetric(float64(analysisWorkBytes(w, h, true)), "bound-B")
+			start := cpuTime()
+			for range b.N {
+				analyzeDecoded(m, 8660, 5773)
+			}
+			reportCPU(b, start)
+		})
+	}
+}
+
+// decodedJPEG decodes src as Analyze does.
+func decodedJPEG(t testing.TB, src []byte) image.Image {
+	info, err := inspect(src, Limits{}.WithDefaults())
+	require.NoError(t, err)
+	img, err := decode(src, info)
+	require.NoError(t, err)
+	return img
 }

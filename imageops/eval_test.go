@@ -287,3 +287,42 @@ func TestAnalyzeScaledDecode(t *testing.T) {
 		}
 	}
 }
+
+// TestFaceEvaluationShifted: the coarse scans look at windows on a grid, so whether a face is
+// found may depend on where the grid falls on it. The evaluation's pictures cut by a few pixels
+// at the top and left (moving every face against the grid) must still give at least 90 % of the
+// faces, and no face in the pictures without people (run with -v for the figures).
+func TestFaceEvaluationShifted(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("analyses the evaluation set three more times")
+	}
+	originals, placements, nopeople := evalPictures(t)
+	all := append(append(append([]evalPicture{}, originals...), placements...), nopeople...)
+	total, foundAll, fp := 0, 0, 0
+	for _, shift := range []int{1, 3, 7} {
+		n, k := 0, 0
+		var missed []string
+		for _, p := range all {
+			img := decodedJPEG(t, p.src)
+			b := img.Bounds()
+			m := image.NewRGBA(image.Rect(0, 0, b.Dx()-shift, b.Dy()-shift))
+			draw.Draw(m, m.Rect, img, b.Min.Add(image.Pt(shift, shift)), draw.Src)
+			var want []image.Rectangle
+			for _, f := range p.faces {
+				want = append(want, f.Sub(image.Pt(shift, shift)))
+			}
+			a := analyze(m)
+			got := found(a.Faces, want)
+			n, k = n+len(want), k+got
+			fp += falsePositives(a.Faces, want)
+			if got < len(want) {
+				missed = append(missed, p.name)
+			}
+		}
+		t.Logf("cut by %d px: %d of %d faces found; missed in %v", shift, k, n, missed)
+		total, foundAll = total+n, foundAll+k
+	}
+	t.Logf("in all: %d of %d (%.0f %%), %d false positives", foundAll, total, 100*float64(foundAll)/float64(total), fp)
+	assert.GreaterOrEqual(t, float64(foundAll), math.Ceil(0.9*float64(total)))
+	assert.Zero(t, fp)
+}
