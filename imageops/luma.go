@@ -128,21 +128,3 @@ func shrinkLuma(img image.Image, r image.Rectangle, dw, dh int) *luma {
 
 // ceilDiv is ⌈a / b⌉ for a ≥ 0, b > 0.
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
-
-// halve returns l reduced to half its size (rounded down, at least 1 px), each pixel the mean
-// of a 2×2 block.
-func halve(l *luma) *luma {
-	w, h := max(1, l.w/2), max(1, l.h/2)
-	out := &luma{pix: make([]uint8, w*h), w: w, h: h}
-	if l.w < 2 || l.h < 2 {
-		return shrinkLuma(l, l.Bounds(), w, h)
-	}
-	for y := range h {
-		a, b := l.pix[2*y*l.w:], l.pix[(2*y+1)*l.w:]
-		o := out.pix[y*w : (y+1)*w]
-		for x := range o {
-			o[x] = uint8((uint32(a[2*x]) + uint32(a[2*x+1]) + uint32(b[2*x]) + uint32(b[2*x+1]) + 2) / 4)
-		}
-	}
-	return out
-}
