@@ -147,7 +147,7 @@ var smallWindowBudget = sync.OnceValue(func() int {
 // pixel of every fourth row) whose windows are within it. Small faces are among the most detailed
 // parts of a picture at that scale: on the evaluation set, the cell of every face smaller than
 // 1/8 of the short side is in the most detailed 5 % of the cells.
-func smallFaceMask(grid *luma, p faces.ScanParams) *faces.Mask {
+func smallFaceMask(grid *grayPlane, p faces.ScanParams) *faces.Mask {
 	windows, cols, rows := faces.CellWindows(grid.w, grid.h, p, maskCell)
 	total := 0
 	for _, n := range windows {
@@ -193,11 +193,6 @@ func smallFaceMask(grid *luma, p faces.ScanParams) *faces.Mask {
 	}
 	return m
 }
-
-// analysisMinShort is the short side a decode must have for analyzeDecoded to find what it finds
-// on the full picture: twice the grid's, so that a face of 1/16 of the short side (20 px in the
-// grid) is still verifySide px in the decoded picture for its fine search.
-const analysisMinShort = 2 * gridShort
 
 // The fine searches' parameters (MinSize, MaxSize and Centres are set per candidate).
 var (
@@ -254,15 +249,15 @@ type candidate struct {
 // analyze analyses an upright picture decoded at full size.
 func analyze(img image.Image) *Analysis {
 	b := img.Bounds()
-	return analyzeDecoded(img, b.Dx(), b.Dy())
+	return analyzeAt(img, b.Dx(), b.Dy())
 }
 
-// analyzeDecoded analyses the upright w×h picture from img, a decode of it at any scale whose
-// short side is at least min(min(w, h), analysisMinShort) px (a JPEG decoded at 1/2, 1/4 or 1/8
-// of its size, say): the faces are the same as from a full decode, give or take the
-// rounding, and in the w×h picture's coordinates. A smaller decode works too, but small faces
-// are then checked at a lower resolution (and may be missed).
-func analyzeDecoded(img image.Image, w, h int) *Analysis {
+// analyzeAt analyses the upright w×h picture from img, a decode of it at any scale whose short
+// side is at least min(min(w, h), analysisShortSide) px (a JPEG decoded at 1/2, 1/4 or 1/8 of its
+// size, as Analyze and TransformWith decode it): the faces, in the w×h picture's coordinates, are
+// those a full decode gives, give or take the rounding (TestAnalyzeScaledDecode). A smaller
+// decode works too, but small faces are then checked at a lower resolution and may be missed.
+func analyzeAt(img image.Image, w, h int) *Analysis {
 	ib := img.Bounds()
 	a := &Analysis{Width: w, Height: h}
 	full := image.Rect(0, 0, w, h)
@@ -280,7 +275,7 @@ func analyzeDecoded(img image.Image, w, h int) *Analysis {
 	}
 	a.Energy = energyGrid(over.pix, over.w, over.h)
 	type level struct {
-		l *luma
+		l *grayPlane
 		k float64 // level px → grid px
 		p faces.ScanParams
 	}
@@ -441,7 +436,7 @@ func overlapsAny(r image.Rectangle, rs []image.Rectangle) bool {
 // verify decides whether a candidate box (source coordinates) is a face, and where exactly,
 // with the two fine searches described above, and returns the face's box. img is the decoded
 // picture (img px × kx, ky = source px), grid the luma grid (grid px × gsx, gsy = source px).
-func verify(sc *faces.Scanner, img image.Image, grid *luma, box image.Rectangle, kx, ky, gsx, gsy float64) (image.Rectangle, bool) {
+func verify(sc *faces.Scanner, img image.Image, grid *grayPlane, box image.Rectangle, kx, ky, gsx, gsy float64) (image.Rectangle, bool) {
 	side := max(box.Dx(), box.Dy())
 	if side < 1 {
 		return image.Rectangle{}, false

@@ -430,7 +430,7 @@ func BenchmarkAnalysis(b *testing.B) {
 	decoded := func(src []byte) image.Image {
 		info, err := inspect(src, Limits{}.WithDefaults())
 		require.NoError(b, err)
-		img, err := decode(src, info)
+		img, err := decode(src, info, 1)
 		require.NoError(b, err)
 		return img
 	}
@@ -466,7 +466,7 @@ func BenchmarkAnalysis(b *testing.B) {
 
 // BenchmarkAnalysisLarge: the analysis of the largest source the default limits accept (50 MP,
 // 8660×5773), decoded at full size (a YCbCr picture, 75 MB) and at 1/8 (1083×722, what a JPEG
-// decoder scaling its DCT gives, at least analysisMinShort on the short side), with the memory
+// decoder scaling its DCT gives, at least analysisShortSide on the short side), with the memory
 // analysisWorkBytes allows for each.
 func BenchmarkAnalysisLarge(b *testing.B) {
 	tile := decodedJPEG(b, benchPhoto(b, 1024)).(*image.YCbCr)
@@ -485,7 +485,7 @@ func BenchmarkAnalysisLarge(b *testing.B) {
 			b.ReportMetric(float64(analysisWorkBytes(w, h, true)), "bound-B")
 			start := cpuTime()
 			for range b.N {
-				analyzeDecoded(m, 8660, 5773)
+				analyzeAt(m, 8660, 5773)
 			}
 			reportCPU(b, start)
 		})
@@ -496,7 +496,7 @@ func BenchmarkAnalysisLarge(b *testing.B) {
 func decodedJPEG(t testing.TB, src []byte) image.Image {
 	info, err := inspect(src, Limits{}.WithDefaults())
 	require.NoError(t, err)
-	img, err := decode(src, info)
+	img, err := decode(src, info, 1)
 	require.NoError(t, err)
 	return img
 }

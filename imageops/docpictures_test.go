@@ -74,7 +74,7 @@ func TestFaceDocPictures(t *testing.T) {
 func outlined(t testing.TB, src []byte, boxes []image.Rectangle, h int) image.Image {
 	info, err := inspect(src, Limits{}.WithDefaults())
 	require.NoError(t, err)
-	img, err := decode(src, info)
+	img, err := decode(src, info, 1)
 	require.NoError(t, err)
 	b := img.Bounds()
 	k := float64(h) / float64(b.Dy())

@@ -270,7 +270,7 @@ func TestCarefulReference(t *testing.T) {
 // TestAnalyzeScaledDecode: analysing a decode at half the size (what a JPEG decoder scaling its
 // DCT by 1/2 gives; here the photographs are the half, and their enlargement twice the full
 // picture) finds the faces the full decode gives, in the full picture's coordinates — on these
-// photographs even where the half is smaller than analysisMinShort asks for.
+// photographs even where the half is smaller than analysisShortSide asks for.
 func TestAnalyzeScaledDecode(t *testing.T) {
 	originals, _, _ := evalPictures(t)
 	for _, p := range originals {
@@ -278,7 +278,7 @@ func TestAnalyzeScaledDecode(t *testing.T) {
 		b := img.Bounds()
 		big := resize.Resize(img, 2*b.Dx(), 2*b.Dy())
 		full := analyze(big)
-		half := analyzeDecoded(img, 2*b.Dx(), 2*b.Dy())
+		half := analyzeAt(img, 2*b.Dx(), 2*b.Dy())
 		assert.Equal(t, full.Width, half.Width)
 		assert.Equal(t, full.Height, half.Height)
 		assert.Len(t, half.Faces, len(full.Faces), "%s: %v against %v", p.name, half.Faces, full.Faces)

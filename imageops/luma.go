@@ -5,24 +5,26 @@ import (
 	"image/color"
 )
 
-// luma is a grayscale picture, one byte per pixel, row by row (no padding).
-type luma struct {
+// grayPlane is a grayscale picture, one byte per pixel, row by row (no padding).
+type grayPlane struct {
 	pix  []uint8
 	w, h int
 }
 
 // lumaRows reads the luma (BT.601, as a JPEG stores it) of the rows of an image, one at a time.
-// A JPEG's Y plane and a gray picture are read in place; other pictures are converted row by
-// row into a buffer of one row, so reading never allocates in the size of the picture.
+// A JPEG's Y plane (and a WebP's) and a gray picture are read in place; other pictures are
+// converted row by row into a buffer of one row, so reading never allocates in the size of the
+// picture. Colours are premultiplied by their alpha (a transparent pixel is black).
 type lumaRows struct {
-	img image.Image
-	buf []uint8
+	img     image.Image
+	buf     []uint8
+	palette []uint8 // a paletted picture's colours' luma, made on first use
 }
 
 // inPlace reports whether row returns the picture's own bytes (then two rows can be held at once).
 func (lr *lumaRows) inPlace() bool {
 	switch lr.img.(type) {
-	case *image.YCbCr, *image.Gray, *luma:
+	case *image.YCbCr, *image.NYCbCrA, *image.Gray, *grayPlane:
 		return true
 	}
 	return false
@@ -35,10 +37,13 @@ func (lr *lumaRows) row(y, x0, x1 int) []uint8 {
 	case *image.YCbCr:
 		i := m.YOffset(x0, y)
 		return m.Y[i : i+x1-x0]
+	case *image.NYCbCrA: // its luma, alpha left aside
+		i := m.YOffset(x0, y)
+		return m.Y[i : i+x1-x0]
 	case *image.Gray:
 		i := m.PixOffset(x0, y)
 		return m.Pix[i : i+x1-x0]
-	case *luma:
+	case *grayPlane:
 		return m.pix[y*m.w+x0 : y*m.w+x1]
 	}
 	if cap(lr.buf) < x1-x0 {
@@ -57,7 +62,42 @@ func (lr *lumaRows) row(y, x0, x1 int) []uint8 {
 			a := uint32(p[4*i+3])
 			out[i] = lumaOf(uint32(p[4*i])*a/255, uint32(p[4*i+1])*a/255, uint32(p[4*i+2])*a/255)
 		}
-	default:
+	case *image.RGBA64: // the high bytes, premultiplied
+		p := m.Pix[m.PixOffset(x0, y):]
+		for i := range out {
+			out[i] = lumaOf(uint32(p[8*i]), uint32(p[8*i+2]), uint32(p[8*i+4]))
+		}
+	case *image.NRGBA64:
+		p := m.Pix[m.PixOffset(x0, y):]
+		for i := range out {
+			a := uint32(p[8*i+6])
+			out[i] = lumaOf(uint32(p[8*i])*a/255, uint32(p[8*i+2])*a/255, uint32(p[8*i+4])*a/255)
+		}
+	case *image.Gray16:
+		p := m.Pix[m.PixOffset(x0, y):]
+		for i := range out {
+			out[i] = p[2*i]
+		}
+	case *image.Paletted:
+		if lr.palette == nil {
+			lr.palette = make([]uint8, 256)
+			for i, c := range m.Palette[:min(len(m.Palette), 256)] {
+				r, g, b, _ := c.RGBA()
+				lr.palette[i] = lumaOf(r>>8, g>>8, b>>8)
+			}
+		}
+		p := m.Pix[m.PixOffset(x0, y):]
+		for i := range out {
+			out[i] = lr.palette[p[i]]
+		}
+	case *image.CMYK:
+		p := m.Pix[m.PixOffset(x0, y):]
+		for i := range out {
+			r, g, b := color.CMYKToRGB(p[4*i], p[4*i+1], p[4*i+2], p[4*i+3])
+			out[i] = lumaOf(uint32(r), uint32(g), uint32(b))
+		}
+	default: // through the colour model, a pixel at a time
+
 		for i := range out {
 			c := color.RGBAModel.Convert(lr.img.At(x0+i, y)).(color.RGBA)
 			out[i] = lumaOf(uint32(c.R), uint32(c.G), uint32(c.B))
@@ -71,10 +111,10 @@ func lumaOf(r, g, b uint32) uint8 {
 	return uint8((19595*r + 38470*g + 7471*b + 1<<15) >> 16)
 }
 
-// ColorModel, Bounds and At make a luma an image.Image (a view for lumaRows).
-func (l *luma) ColorModel() color.Model { return color.GrayModel }
-func (l *luma) Bounds() image.Rectangle { return image.Rect(0, 0, l.w, l.h) }
-func (l *luma) At(x, y int) color.Color { return color.Gray{Y: l.pix[y*l.w+x]} }
+// ColorModel, Bounds and At make a grayPlane an image.Image (a view for lumaRows).
+func (l *grayPlane) ColorModel() color.Model { return color.GrayModel }
+func (l *grayPlane) Bounds() image.Rectangle { return image.Rect(0, 0, l.w, l.h) }
+func (l *grayPlane) At(x, y int) color.Color { return color.Gray{Y: l.pix[y*l.w+x]} }
 
 // shrinkLuma returns the part r of img (in its bounds coordinates) reduced to dw×dh luma by
 // averaging: output pixel (i, j) is the mean of the input pixels whose column is one of those
@@ -82,10 +122,10 @@ func (l *luma) At(x, y int) color.Color { return color.Gray{Y: l.pix[y*l.w+x]} }
 // the region, each pixel read once and added twice. dw and dh are at most the region's size (a
 // region is never enlarged) and at least 1. The detector needs no finer filter: averaging every
 // pixel already removes what a plain subsampling would alias.
-func shrinkLuma(img image.Image, r image.Rectangle, dw, dh int) *luma {
+func shrinkLuma(img image.Image, r image.Rectangle, dw, dh int) *grayPlane {
 	sw, sh := r.Dx(), r.Dy()
 	dw, dh = max(1, min(dw, sw)), max(1, min(dh, sh))
-	out := &luma{pix: make([]uint8, dw*dh), w: dw, h: dh}
+	out := &grayPlane{pix: make([]uint8, dw*dh), w: dw, h: dh}
 	col := make([]int32, sw)    // the output column of each input column
 	recip := make([]uint64, dw) // ⌈2^24 / input columns⌉ of each output column
 	for x := range col {

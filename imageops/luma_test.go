@@ -2,6 +2,8 @@ package imageops
 
 import (
 	"image"
+	"image/color"
+	"image/draw"
 	"math/rand/v2"
 	"testing"
 
@@ -18,10 +20,26 @@ func TestShrinkLuma(t *testing.T) {
 		gray.Pix[i] = uint8(rng.IntN(256))
 	}
 	rgba := image.NewRGBA(gray.Rect)
+	rgba64 := image.NewRGBA64(gray.Rect)
+	nrgba64 := image.NewNRGBA64(gray.Rect)
+	gray16 := image.NewGray16(gray.Rect)
+	var pal color.Palette
+	for v := range 256 {
+		pal = append(pal, color.RGBA{uint8(v), uint8(v), uint8(v), 255})
+	}
+	paletted := image.NewPaletted(gray.Rect, pal)
 	for i, v := range gray.Pix {
 		rgba.Pix[4*i], rgba.Pix[4*i+1], rgba.Pix[4*i+2], rgba.Pix[4*i+3] = v, v, v, 255
+		x, y := gray.Rect.Min.X+i%gray.Rect.Dx(), gray.Rect.Min.Y+i/gray.Rect.Dx()
+		c := color.RGBA64{uint16(v) * 257, uint16(v) * 257, uint16(v) * 257, 0xffff}
+		rgba64.SetRGBA64(x, y, c)
+		nrgba64.SetNRGBA64(x, y, color.NRGBA64(c))
+		gray16.SetGray16(x, y, color.Gray16{uint16(v) * 257})
+		paletted.SetColorIndex(x, y, v)
 	}
-	for _, img := range []image.Image{gray, rgba} {
+	cmyk := image.NewCMYK(gray.Rect)
+	draw.Draw(cmyk, cmyk.Rect, gray, gray.Rect.Min, draw.Src)
+	for _, img := range []image.Image{gray, rgba, rgba64, nrgba64, gray16, paletted, cmyk} {
 		for _, c := range []struct {
 			r      image.Rectangle
 			dw, dh int

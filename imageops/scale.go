@@ -62,8 +62,10 @@ func scalePlans(plans []plan, scale, dw, dh int) []plan {
 }
 
 // analysisShortSide is the short side, in px, that an analysis needs of the picture it analyses:
-// the source is decoded at the largest scale that keeps at least this much (or all of it).
-const analysisShortSide = 640
+// the source is decoded at the largest scale that keeps at least this much (or all of it). It is
+// twice the short side of the analysis' grid, so that a face of 1/16 of the short side (20 px in
+// the grid) is still 40 px (verifySide) in the decoded picture for its fine search.
+const analysisShortSide = 2 * gridShort
 
 // analysisScale returns the scale to decode a source at for its analysis.
 func analysisScale(info source) int {
@@ -77,29 +79,4 @@ func analysisScale(info source) int {
 		}
 	}
 	return 1
-}
-
-// analyzeAt analyses img, the upright source decoded at some scale, and returns the Analysis of
-// the full upright source of w×h px: the faces found in img, scaled back.
-func analyzeAt(img image.Image, w, h int) *Analysis {
-	a := analyze(img)
-	b := img.Bounds()
-	if b.Dx() == w && b.Dy() == h {
-		return a
-	}
-	sx, sy := float64(w)/float64(b.Dx()), float64(h)/float64(b.Dy())
-	full := image.Rect(0, 0, w, h)
-	faces := a.Faces[:0]
-	for _, f := range a.Faces {
-		r := image.Rect(
-			int(math.Round(float64(f.Min.X)*sx)), int(math.Round(float64(f.Min.Y)*sy)),
-			int(math.Round(float64(f.Max.X)*sx)), int(math.Round(float64(f.Max.Y)*sy)),
-		).Intersect(full)
-		if !r.Empty() {
-			faces = append(faces, r)
-		}
-	}
-	a.Width, a.Height, a.Faces = w, h, faces
-	sortFaces(a.Faces)
-	return a
 }
