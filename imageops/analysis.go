@@ -69,7 +69,7 @@ const energyCells = 32
 //     scanned everywhere for windows from 20 px up (on a square picture, faces from 1/8 of the
 //     short side up). The grid is scanned for the smaller faces, down to 20 px (1/16 of the
 //     short side), but only in its most detailed cells, as many as a window budget allows (see
-//     smallFaceMask): on a square picture the most detailed third of the picture, on a banner a
+//     smallFaceMask): on a square picture the most detailed 30 % of the picture, on a banner a
 //     smaller share. A window that gets through proposeTrees trees proposes a candidate; a face
 //     has a window at this step that gets through 147 trees or more whatever the grid's phase,
 //     while most windows elsewhere are rejected by the first two trees (which is what makes a
@@ -114,7 +114,7 @@ const (
 	proposeTrees     = 127
 	maxProposals     = 256
 	maskCell         = 16
-	smallBudgetShare = 0.35
+	smallBudgetShare = 0.3
 	maxRefine        = 16
 	refineRounds     = 4
 	maxVerify        = 4
@@ -554,13 +554,17 @@ func energyGrid(g []uint8, w, h int) Energy {
 	cols := max(1, min(w, int(math.Round(float64(energyCells*w)/float64(long)))))
 	rows := max(1, min(h, int(math.Round(float64(energyCells*h)/float64(long)))))
 	sums := make([]float64, cols*rows)
+	col := make([]int32, w) // the cell column of each pixel column
+	for x := range col {
+		col[x] = int32(x * cols / w)
+	}
 	for y := 1; y < h-1; y++ {
-		j := y * rows / h
+		cells := sums[(y*rows/h)*cols:][:cols]
+		row, up, down := g[y*w:(y+1)*w], g[(y-1)*w:y*w], g[(y+1)*w:(y+2)*w]
 		for x := 1; x < w-1; x++ {
-			i := x * cols / w
-			dx := int(g[y*w+x+1]) - int(g[y*w+x-1])
-			dy := int(g[(y+1)*w+x]) - int(g[(y-1)*w+x])
-			sums[j*cols+i] += math.Sqrt(float64(dx*dx + dy*dy))
+			dx := int(row[x+1]) - int(row[x-1])
+			dy := int(down[x]) - int(up[x])
+			cells[col[x]] += math.Sqrt(float64(dx*dx + dy*dy))
 		}
 	}
 	// Cells may differ in size by a pixel: compare densities.

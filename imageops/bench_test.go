@@ -10,6 +10,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"sort"
 	"sync"
 	"testing"
 
@@ -376,6 +377,40 @@ func grayCopy(img image.Image, dw, dh int) []uint8 {
 	return g
 }
 
+// oldEnergyGrid is energyGrid as the previous analysis had it (a division per pixel).
+func oldEnergyGrid(g []uint8, w, h int) Energy {
+	long := max(w, h)
+	cols := max(1, min(w, int(math.Round(float64(energyCells*w)/float64(long)))))
+	rows := max(1, min(h, int(math.Round(float64(energyCells*h)/float64(long)))))
+	sums := make([]float64, cols*rows)
+	for y := 1; y < h-1; y++ {
+		j := y * rows / h
+		for x := 1; x < w-1; x++ {
+			i := x * cols / w
+			dx := int(g[y*w+x+1]) - int(g[y*w+x-1])
+			dy := int(g[(y+1)*w+x]) - int(g[(y-1)*w+x])
+			sums[j*cols+i] += math.Sqrt(float64(dx*dx + dy*dy))
+		}
+	}
+	// Cells may differ in size by a pixel: compare densities.
+	top := 0.0
+	for j := range rows {
+		for i := range cols {
+			cw := (i+1)*w/cols - i*w/cols
+			ch := (j+1)*h/rows - j*h/rows
+			sums[j*cols+i] /= float64(max(1, cw*ch))
+			top = math.Max(top, sums[j*cols+i])
+		}
+	}
+	e := Energy{Cols: cols, Rows: rows, Cells: make([]uint8, cols*rows)}
+	if top > 0 {
+		for k, v := range sums {
+			e.Cells[k] = uint8(math.Round(v / top * 255))
+		}
+	}
+	return e
+}
+
 // oldAnalyze is the analysis as it was before faces were searched by the short side (kept to
 // compare costs in one run): one grayscale copy of at most 160×160 px worth of area and 320 px
 // on the long side, pigo's coarse search, and the detail grid.
@@ -389,7 +424,7 @@ func oldAnalyze(img image.Image) *Analysis {
 	for _, f := range oldDetect(gray, dw, dh) {
 		a.Faces = append(a.Faces, scaleRect(f, 1/s))
 	}
-	a.Energy = energyGrid(gray, dw, dh)
+	a.Energy = oldEnergyGrid(gray, dw, dh)
 	return a
 }
 
@@ -499,4 +534,58 @@ func decodedJPEG(t testing.TB, src []byte) image.Image {
 	img, err := decode(src, info, 1)
 	require.NoError(t, err)
 	return img
+}
+
+// interleaved runs each of fns once per iteration, in turn, and reports the median CPU time of
+// each (named by names, "cpu-ms/<name>") and the ratio of each median to the first's
+// ("ratio-<name>"): measured side by side, the ratios hold on a machine whose load changes, where
+// whole benchmarks run one after the other do not.
+func interleaved(b *testing.B, names []string, fns []func()) {
+	times := make([][]float64, len(fns))
+	for range b.N {
+		for i, fn := range fns {
+			start := cpuTime()
+			fn()
+			times[i] = append(times[i], float64((cpuTime()-start).Microseconds())/1000)
+		}
+	}
+	med := make([]float64, len(fns))
+	for i, ts := range times {
+		sort.Float64s(ts)
+		med[i] = ts[len(ts)/2]
+		b.ReportMetric(med[i], "cpu-ms/"+names[i])
+		if i > 0 {
+			b.ReportMetric(med[i]/med[0], "ratio-"+names[i])
+		}
+	}
+}
+
+// BenchmarkFaceRatios measures the budgets of face detection side by side (see interleaved):
+// the analysis against the previous one on the pictures of BenchmarkAnalysis, and the cold
+// c_thumb,g_face thumbnail of BenchmarkFaceThumb against c_fill,g_center.
+func BenchmarkFaceRatios(b *testing.B) {
+	caire, _ := facephotos.Lookup("caire-sample.jpg")
+	back, _ := facephotos.Lookup("opencv-building.jpg")
+	banner, _ := placement(resize.Resize(caire.Image(), 750, 500), back.Image(), nil, false, false)
+	for _, p := range []struct {
+		name string
+		img  image.Image
+	}{
+		{"face1024", decodedJPEG(b, facePhoto(b, 1024))},
+		{"noface1024", decodedJPEG(b, benchPhoto(b, 1024))},
+		{"banner1600x500", decodedJPEG(b, jpegBytes(b, banner.SubImage(image.Rect(0, 0, 1600, 500)), 90))},
+	} {
+		b.Run("analysis/"+p.name, func(b *testing.B) {
+			interleaved(b, []string{"before", "now"}, []func(){func() { oldAnalyze(p.img) }, func() { analyze(p.img) }})
+		})
+	}
+	src := facePhoto(b, 1024)
+	ctx := context.Background()
+	fill, thumb := mustChain(b, "c_fill,g_center,w_200,h_200"), mustChain(b, "c_thumb,g_face,w_200,h_200")
+	b.Run("thumbnail", func(b *testing.B) {
+		interleaved(b, []string{"fill_center", "thumb_face"}, []func(){
+			func() { _, _ = TransformWith(ctx, src, fill, JPEG, Limits{}, Options{}) },
+			func() { _, _ = TransformWith(ctx, src, thumb, JPEG, Limits{}, Options{}) },
+		})
+	})
 }

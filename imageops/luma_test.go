@@ -44,7 +44,7 @@ func TestShrinkLuma(t *testing.T) {
 			r      image.Rectangle
 			dw, dh int
 		}{
-			{gray.Rect, 173, 91}, {gray.Rect, 60, 30}, {gray.Rect, 17, 90}, {gray.Rect, 1, 1},
+			{gray.Rect, 173, 91}, {gray.Rect, 60, 30}, {image.Rect(5, 7, 5+172, 7+90), 86, 45}, {gray.Rect, 17, 90}, {gray.Rect, 1, 1},
 			{image.Rect(20, 10, 120, 80), 33, 21}, {gray.Rect, 400, 400},
 		} {
 			got := shrinkLuma(img, c.r, c.dw, c.dh)
