@@ -104,7 +104,7 @@ const energyCells = 32
 // The work depends on the grid, not on the picture, except averaging the picture down once
 // (one read of each pixel) and the fine searches' patches of small faces (at most a fifth of
 // the short side squared each): see analysisWorkBytes for the memory, and BENCHMARKS.md for the
-// time (on a 1024² picture about what the analysis on a 160² copy cost before; on a 1600×500
+// time (on a 1024² picture less than the analysis on a 160² copy cost before; on a 1600×500
 // banner under twice).
 const (
 	gridShort        = 320

@@ -114,11 +114,12 @@
 // whose area holds the most edge energy, the one nearest the centre on a tie (so a picture
 // without detail is cut in the middle).
 //
-// Analysing costs about what the previous analysis on a 160² copy cost on a 1024² picture, and
-// less than twice that on a 1600×500 banner (BENCHMARKS.md); most of a cold face thumbnail is
-// decoding the JPEG. [Analysis.MarshalBinary] (under a kilobyte) lets a cache keep the analysis
-// next to the original and pass it to every [TransformWith] of that original, so twenty sizes of
-// one avatar detect faces once.
+// Analysing costs less than the previous analysis on a 160² copy did on a 1024² picture, and
+// under twice that on a 1600×500 banner (BENCHMARKS.md); it needs a decode of 512 px on the
+// short side only (a JPEG is decoded at 1/2, 1/4 or 1/8 for it), so a cold face thumbnail of a
+// 1024² JPEG decodes once, at half its size. [Analysis.MarshalBinary] (under a kilobyte) lets a
+// cache keep the analysis next to the original and pass it to every [TransformWith] of that
+// original, so twenty sizes of one avatar detect faces once.
 //
 // # Finishing touches
 //
