@@ -60,14 +60,15 @@ func TestDemo(t *testing.T) {
 		}
 	}
 	for id, want := range map[string]string{
-		"gallery":  "c_fill,h_90,w_90",
-		"faces":    "g_face",
-		"circles":  "r_max",
-		"effects":  "e_grayscale",
-		"defaults": "d_identicon",
-		"formats":  "f_auto",
-		"sizes":    "t_x_normal",
-		"banners":  "t_banner_web",
+		"gallery":     "c_fill,h_90,w_90",
+		"faces":       "g_face",
+		"circles":     "r_max",
+		"effects":     "e_grayscale",
+		"defaults":    "d_identicon",
+		"formats":     "f_auto",
+		"sizes":       "t_x_normal",
+		"banners":     "t_banner_web",
+		"photographs": "c_thumb,g_face",
 	} {
 		require.NotEmpty(t, sections[id], "the page has a section %q of pictures", id)
 		n := 0

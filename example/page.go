@@ -110,6 +110,9 @@ func galleryRows() []Row {
 	var rows []Row
 	ordinary := map[string]int{}
 	for _, u := range fetchtest.Users {
+		if u.Photograph != "" {
+			continue // in a section of their own (photoShowcase)
+		}
 		typ, label := u.Network, ""
 		switch u.Network {
 		case fetchtest.Facebook:
@@ -202,7 +205,7 @@ func sections() []Section {
 		Nav:   "Faces",
 		Title: "Faces: face-aware crops next to centre crops",
 		Note: "g_face keeps the largest face, g_faces all of them, g_auto the faces or else the detail. " +
-			"c_thumb frames the face with 30 % margin (z_ zooms); c_crop,g_face cuts the face out unscaled. " +
+			"c_thumb keeps the head and a little shoulder (z_ zooms); c_crop,g_face cuts that out unscaled. " +
 			"Faces are found once per picture and shared by every size of it.",
 		Columns: []Column{
 			{"the original, fit in 240×120", "c_fit,h_120,w_240", "jpg", false},
@@ -335,7 +338,7 @@ func sections() []Section {
 		},
 		Demo: []Row{square, userRow(pip, ", transparent PNG original"), userRow(webpUser, ", WebP original")},
 		Real: realRows,
-	}}
+	}, photographsSection()}
 }
 
 // bannerRows are the rows of the banners section: X users with a banner, by id and by screen

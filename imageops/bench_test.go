@@ -3,18 +3,24 @@ package imageops
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image"
 	"image/color"
 	"image/jpeg"
 	"math"
 	"math/rand/v2"
 	"os"
+	"sort"
+	"sync"
 	"testing"
 
 	"github.com/disintegration/imaging"
+	pigo "github.com/esimov/pigo/core"
 	"github.com/stretchr/testify/require"
 
+	"github.com/avatarkit/avatarkit/imageops/internal/faces"
 	"github.com/avatarkit/avatarkit/imageops/internal/resize"
+	"github.com/avatarkit/avatarkit/internal/facephotos"
 )
 
 // photoImage returns a deterministic n×n photo-like image: smooth gradients, soft and hard-edged
@@ -290,20 +296,24 @@ func BenchmarkFaceThumb(b *testing.B) {
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
+			start := cpuTime()
 			for range b.N {
 				if _, err := TransformWith(ctx, src, bc.chain, JPEG, Limits{}, bc.opt); err != nil {
 					b.Fatal(err)
 				}
 			}
+			reportCPU(b, start)
 		})
 	}
 	b.Run("analyze", func(b *testing.B) {
 		b.ReportAllocs()
+		start := cpuTime()
 		for range b.N {
 			if _, err := Analyze(ctx, src, Limits{}); err != nil {
 				b.Fatal(err)
 			}
 		}
+		reportCPU(b, start)
 	})
 }
 
@@ -345,4 +355,237 @@ func BenchmarkColdTransformAuto(b *testing.B) {
 			b.ReportMetric(ssim(ref, decodeAny(b, out)), "ssim")
 		})
 	}
+}
+
+// grayCopy (the previous analyses' grayscale copy, kept for them and for the careful
+// reference of the evaluation) returns img scaled to dw×dh as luma, one byte per pixel, row by row. A JPEG's Y plane
+// is used directly (it already is the luma); other images are resized in colour, then converted.
+func grayCopy(img image.Image, dw, dh int) []uint8 {
+	var small *image.RGBA
+	if y, ok := img.(*image.YCbCr); ok {
+		b := y.Bounds()
+		plane := &image.Gray{Pix: y.Y[y.YOffset(b.Min.X, b.Min.Y):], Stride: y.YStride, Rect: image.Rect(0, 0, b.Dx(), b.Dy())}
+		small = resize.Resize(plane, dw, dh)
+	} else {
+		small = resize.Resize(img, dw, dh)
+	}
+	g := make([]uint8, dw*dh)
+	for i := range g {
+		p := small.Pix[4*i : 4*i+3]
+		g[i] = uint8((19595*uint32(p[0]) + 38470*uint32(p[1]) + 7471*uint32(p[2]) + 1<<15) >> 16)
+	}
+	return g
+}
+
+// oldEnergyGrid is energyGrid as the previous analysis had it (a division per pixel).
+func oldEnergyGrid(g []uint8, w, h int) Energy {
+	long := max(w, h)
+	cols := max(1, min(w, int(math.Round(float64(energyCells*w)/float64(long)))))
+	rows := max(1, min(h, int(math.Round(float64(energyCells*h)/float64(long)))))
+	sums := make([]float64, cols*rows)
+	for y := 1; y < h-1; y++ {
+		j := y * rows / h
+		for x := 1; x < w-1; x++ {
+			i := x * cols / w
+			dx := int(g[y*w+x+1]) - int(g[y*w+x-1])
+			dy := int(g[(y+1)*w+x]) - int(g[(y-1)*w+x])
+			sums[j*cols+i] += math.Sqrt(float64(dx*dx + dy*dy))
+		}
+	}
+	// Cells may differ in size by a pixel: compare densities.
+	top := 0.0
+	for j := range rows {
+		for i := range cols {
+			cw := (i+1)*w/cols - i*w/cols
+			ch := (j+1)*h/rows - j*h/rows
+			sums[j*cols+i] /= float64(max(1, cw*ch))
+			top = math.Max(top, sums[j*cols+i])
+		}
+	}
+	e := Energy{Cols: cols, Rows: rows, Cells: make([]uint8, cols*rows)}
+	if top > 0 {
+		for k, v := range sums {
+			e.Cells[k] = uint8(math.Round(v / top * 255))
+		}
+	}
+	return e
+}
+
+// oldAnalyze is the analysis as it was before faces were searched by the short side (kept to
+// compare costs in one run): one grayscale copy of at most 160×160 px worth of area and 320 px
+// on the long side, pigo's coarse search, and the detail grid.
+func oldAnalyze(img image.Image) *Analysis {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	a := &Analysis{Width: w, Height: h}
+	s := math.Min(1, math.Min(math.Sqrt(160*160/(float64(w)*float64(h))), 320/float64(max(w, h))))
+	dw, dh := max(1, int(math.Round(float64(w)*s))), max(1, int(math.Round(float64(h)*s)))
+	gray := grayCopy(img, dw, dh)
+	for _, f := range oldDetect(gray, dw, dh) {
+		a.Faces = append(a.Faces, scaleRect(f, 1/s))
+	}
+	a.Energy = oldEnergyGrid(gray, dw, dh)
+	return a
+}
+
+// oldPigo is pigo's own detector on its cascade, as the previous analysis ran it.
+var oldPigo = sync.OnceValue(func() *pigo.Pigo {
+	p, err := pigo.NewPigo().Unpack(faces.Cascade())
+	if err != nil {
+		panic(err)
+	}
+	return p
+})
+
+// oldDetect is the previous analysis' detection: pigo's RunCascade with the previous defaults
+// (windows from 20 px, every 15 % of their side, sides 15 % apart), its ClusterDetections, and
+// merged scores of at least 8.
+func oldDetect(pix []uint8, w, h int) []image.Rectangle {
+	if min(w, h) < 22 {
+		return nil
+	}
+	pg := oldPigo()
+	dets := pg.RunCascade(pigo.CascadeParams{MinSize: 20, MaxSize: min(w, h), ShiftFactor: 0.15, ScaleFactor: 1.15,
+		ImageParams: pigo.ImageParams{Pixels: pix, Rows: h, Cols: w, Dim: w}}, 0)
+	var out []image.Rectangle
+	for _, d := range pg.ClusterDetections(dets, 0.2) {
+		if d.Q >= 8 {
+			half := d.Scale / 2
+			out = append(out, image.Rect(d.Col-half, d.Row-half, d.Col-half+d.Scale, d.Row-half+d.Scale).Intersect(image.Rect(0, 0, w, h)))
+		}
+	}
+	return out
+}
+
+// BenchmarkAnalysis: the analysis of a decoded picture (no decode), today's against the one
+// before, on a 1024² photograph of a face (the pigo sample, as in BenchmarkFaceThumb), a 1024²
+// photo-like picture without a face, and a 1600×500 banner made of a real photograph at its left
+// end (internal/facephotos, caire-sample) on a backdrop without people.
+func BenchmarkAnalysis(b *testing.B) {
+	decoded := func(src []byte) image.Image {
+		info, err := inspect(src, Limits{}.WithDefaults())
+		require.NoError(b, err)
+		img, err := decode(src, info, 1)
+		require.NoError(b, err)
+		return img
+	}
+	caire, _ := facephotos.Lookup("caire-sample.jpg")
+	back, _ := facephotos.Lookup("opencv-building.jpg")
+	photo := resize.Resize(caire.Image(), 750, 500)
+	banner, _ := placement(photo, back.Image(), nil, false, false)
+	bannerCut := banner.SubImage(image.Rect(0, 0, 1600, 500))
+	pictures := []struct {
+		name string
+		img  image.Image
+	}{
+		{"face1024", decoded(facePhoto(b, 1024))},
+		{"noface1024", decoded(benchPhoto(b, 1024))},
+		{"banner1600x500", decoded(jpegBytes(b, bannerCut, 90))},
+	}
+	for _, p := range pictures {
+		for _, v := range []struct {
+			name string
+			fn   func(image.Image) *Analysis
+		}{{"before", oldAnalyze}, {"now", analyze}} {
+			b.Run(p.name+"/"+v.name, func(b *testing.B) {
+				b.ReportAllocs()
+				start := cpuTime()
+				for range b.N {
+					v.fn(p.img)
+				}
+				reportCPU(b, start)
+			})
+		}
+	}
+}
+
+// BenchmarkAnalysisLarge: the analysis of the largest source the default limits accept (50 MP,
+// 8660×5773), decoded at full size (a YCbCr picture, 75 MB) and at 1/8 (1083×722, what a JPEG
+// decoder scaling its DCT gives, at least analysisShortSide on the short side), with the memory
+// analysisWorkBytes allows for each.
+func BenchmarkAnalysisLarge(b *testing.B) {
+	tile := decodedJPEG(b, benchPhoto(b, 1024)).(*image.YCbCr)
+	for _, size := range [][2]int{{8660, 5773}, {1083, 722}} {
+		w, h := size[0], size[1]
+		m := image.NewYCbCr(image.Rect(0, 0, w, h), tile.SubsampleRatio)
+		for y := range h {
+			copy(m.Y[y*m.YStride:(y+1)*m.YStride], tile.Y[(y%1024)*tile.YStride:])
+		}
+		for y := range (h + 1) / 2 {
+			copy(m.Cb[y*m.CStride:(y+1)*m.CStride], tile.Cb[(y%512)*tile.CStride:])
+			copy(m.Cr[y*m.CStride:(y+1)*m.CStride], tile.Cr[(y%512)*tile.CStride:])
+		}
+		b.Run(fmt.Sprintf("%dx%d", w, h), func(b *testing.B) {
+			b.ReportAllocs()
+			b.ReportMetric(float64(analysisWorkBytes(w, h, true)), "bound-B")
+			start := cpuTime()
+			for range b.N {
+				analyzeAt(m, 8660, 5773)
+			}
+			reportCPU(b, start)
+		})
+	}
+}
+
+// decodedJPEG decodes src as Analyze does.
+func decodedJPEG(t testing.TB, src []byte) image.Image {
+	info, err := inspect(src, Limits{}.WithDefaults())
+	require.NoError(t, err)
+	img, err := decode(src, info, 1)
+	require.NoError(t, err)
+	return img
+}
+
+// interleaved runs each of fns once per iteration, in turn, and reports the median CPU time of
+// each (named by names, "cpu-ms/<name>") and the ratio of each median to the first's
+// ("ratio-<name>"): measured side by side, the ratios hold on a machine whose load changes, where
+// whole benchmarks run one after the other do not.
+func interleaved(b *testing.B, names []string, fns []func()) {
+	times := make([][]float64, len(fns))
+	for range b.N {
+		for i, fn := range fns {
+			start := cpuTime()
+			fn()
+			times[i] = append(times[i], float64((cpuTime()-start).Microseconds())/1000)
+		}
+	}
+	med := make([]float64, len(fns))
+	for i, ts := range times {
+		sort.Float64s(ts)
+		med[i] = ts[len(ts)/2]
+		b.ReportMetric(med[i], "cpu-ms/"+names[i])
+		if i > 0 {
+			b.ReportMetric(med[i]/med[0], "ratio-"+names[i])
+		}
+	}
+}
+
+// BenchmarkFaceRatios measures the budgets of face detection side by side (see interleaved):
+// the analysis against the previous one on the pictures of BenchmarkAnalysis, and the cold
+// c_thumb,g_face thumbnail of BenchmarkFaceThumb against c_fill,g_center.
+func BenchmarkFaceRatios(b *testing.B) {
+	caire, _ := facephotos.Lookup("caire-sample.jpg")
+	back, _ := facephotos.Lookup("opencv-building.jpg")
+	banner, _ := placement(resize.Resize(caire.Image(), 750, 500), back.Image(), nil, false, false)
+	for _, p := range []struct {
+		name string
+		img  image.Image
+	}{
+		{"face1024", decodedJPEG(b, facePhoto(b, 1024))},
+		{"noface1024", decodedJPEG(b, benchPhoto(b, 1024))},
+		{"banner1600x500", decodedJPEG(b, jpegBytes(b, banner.SubImage(image.Rect(0, 0, 1600, 500)), 90))},
+	} {
+		b.Run("analysis/"+p.name, func(b *testing.B) {
+			interleaved(b, []string{"before", "now"}, []func(){func() { oldAnalyze(p.img) }, func() { analyze(p.img) }})
+		})
+	}
+	src := facePhoto(b, 1024)
+	ctx := context.Background()
+	fill, thumb := mustChain(b, "c_fill,g_center,w_200,h_200"), mustChain(b, "c_thumb,g_face,w_200,h_200")
+	b.Run("thumbnail", func(b *testing.B) {
+		interleaved(b, []string{"fill_center", "thumb_face"}, []func(){
+			func() { _, _ = TransformWith(ctx, src, fill, JPEG, Limits{}, Options{}) },
+			func() { _, _ = TransformWith(ctx, src, thumb, JPEG, Limits{}, Options{}) },
+		})
+	})
 }

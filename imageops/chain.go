@@ -155,10 +155,28 @@ const (
 	GravityFace
 	GravityFaces
 	GravityAuto
+	GravityFaceAuto  // face:auto: the largest face; without one, where the detail is
+	GravityFacesAuto // faces:auto: all the faces; without one, where the detail is
+	GravityAutoFace  // auto:face: where the detail is, the largest face first
 )
 
 var gravityNames = [...]string{"", "center", "north", "north_east", "east", "south_east", "south",
-	"south_west", "west", "north_west", "face", "faces", "auto"}
+	"south_west", "west", "north_west", "face", "faces", "auto", "face:auto", "faces:auto", "auto:face"}
+
+// gravityAliases are the g_ values that mean what another one means: g_face already falls back
+// to the centre when no face is found.
+var gravityAliases = map[string]Gravity{"face:center": GravityFace, "faces:center": GravityFaces}
+
+// largestFace reports whether focal gravity g keeps the largest face only (else all of them).
+func (g Gravity) largestFace() bool {
+	return g == GravityFace || g == GravityFaceAuto || g == GravityAutoFace
+}
+
+// detailFallback reports whether focal gravity g, without a face, keeps the most detailed region
+// (else the centre).
+func (g Gravity) detailFallback() bool {
+	return g == GravityAuto || g == GravityFaceAuto || g == GravityFacesAuto || g == GravityAutoFace
+}
 
 // String returns the g_ value ("north_east"), "" for GravityDefault.
 func (g Gravity) String() string {
@@ -310,6 +328,8 @@ const (
 	EffectOutline
 	EffectShadow
 	EffectTrim
+	EffectPixelateFaces
+	EffectBlurFaces
 )
 
 // effectSpec says how an effect takes its value.
@@ -353,7 +373,13 @@ var effectSpecs = [...]effectSpec{
 	EffectOutline:        {name: "outline", value: customValue, min: 1, max: 100, def: 5, dropDefault: true},
 	EffectShadow:         {name: "shadow", value: optionalValue, min: 0, max: 100, def: 40, dropDefault: true},
 	EffectTrim:           {name: "trim", value: customValue, min: 0, max: 100, def: 10, dropDefault: true},
+	// The privacy effects work on the faces of the source's Analysis.
+	EffectPixelateFaces: {name: "pixelate_faces", value: optionalValue, min: 1, max: 200, def: 5},
+	EffectBlurFaces:     {name: "blur_faces", value: optionalValue, min: 1, max: 2000, def: 100},
 }
+
+// onFaces reports whether the effect applies to the detected faces only.
+func (n EffectName) onFaces() bool { return n == EffectPixelateFaces || n == EffectBlurFaces }
 
 // String returns the effect's name ("sepia"), "" for EffectNone.
 func (n EffectName) String() string {
@@ -586,11 +612,12 @@ func (c Chain) FormatAuto() bool {
 	return false
 }
 
-// NeedsAnalysis reports whether a step of the chain uses focal gravity (g_face, g_faces or
-// g_auto), so that transforming it needs the source's [Analysis].
+// NeedsAnalysis reports whether a step of the chain uses focal gravity (g_face, g_faces, g_auto
+// and their fallback forms) or a face effect (e_pixelate_faces, e_blur_faces), so that
+// transforming it needs the source's [Analysis].
 func (c Chain) NeedsAnalysis() bool {
 	for _, s := range c.Steps {
-		if !s.Gravity.isCompass() {
+		if !s.Gravity.isCompass() || s.Effect.Name.onFaces() {
 			return true
 		}
 	}

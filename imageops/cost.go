@@ -411,10 +411,11 @@ func pngBytesPerPixel(l layout) float64 {
 	return 4
 }
 
-// analysisCost is what analyze adds to a decode: a small grayscale copy, the detector and the
-// detail grid.
+// analysisCost is what analyzing a decoded w×h picture adds to its decode: the memory
+// analysisWorkBytes bounds, and the CPU of averaging the picture down to the grid (a few ns per
+// pixel) and of the scans and fine searches on the grid (bounded by the grid: of the order of 10 ms).
 func analysisCost(w, h int) (bytes, ns float64) {
-	return 2 << 20, 6e6 + 4*float64(w)*float64(h)
+	return float64(analysisWorkBytes(w, h, false)), 1e7 + 4*float64(w)*float64(h)
 }
 
 // stepCost estimates apply(img, p) on an image described by cur, and updates cur to describe the

@@ -72,40 +72,54 @@
 //
 // # Faces
 //
-// [Analyze] finds the faces of a source with pigo (github.com/esimov/pigo, pure Go; its cascade
-// is embedded in imageops/internal/faces with its MIT licence) on a grayscale copy of at most
-// 160×160 px worth of area and 320 px on the long side (a JPEG's decoded luma plane, resized),
-// so a face must be at least about 1/8 of a square picture's side to be found — profile pictures
-// have far larger ones. It also measures where the picture's detail is (edge energy on a grid of
-// 32 cells along the long side). Its [Analysis] is in the upright source's coordinates, and each
-// component sees the faces where the components before it moved them (crops, scales, pads,
-// borders, rotations; a face less than half of which is left is no longer seen).
+// [Analyze] finds the faces of a source with the trained cascade of pigo (github.com/esimov/pigo,
+// pure Go; embedded in imageops/internal/faces with its MIT licence, run by a loop of our own)
+// on a grid of the picture's luma averaged down to a short side of 320 px (at most 320×960 px in
+// all), whatever its aspect ratio: coarse scans propose candidates — the whole picture for faces
+// from 1/8 of the short side up (on a square picture), its most detailed parts, within a bounded
+// number of windows, for faces down to 1/16 of it — and fine searches around the best candidates
+// decide (see analysis.go for the steps and their measured thresholds). On avatarkit's evaluation
+// set of real photographs (internal/facephotos) it finds every face a careful full-resolution
+// pigo run finds, and nothing in the photographs without people. It also measures where the
+// picture's detail is (edge energy on a grid of 32 cells along the long side). Its [Analysis] is
+// in the upright source's coordinates, and each component sees the faces where the components
+// before it moved them (crops, scales, pads, borders, rotations; a face less than half of which
+// is left is no longer seen).
 //
 //   - g_face keeps the largest face; g_faces the box around all faces; g_auto the box around all
-//     faces, or, when there is none, the region with the most detail.
+//     faces, or, when there is none, the region with the most detail. g_face:auto and
+//     g_auto:face are g_face with g_auto's fallback; g_faces:auto is g_faces with it;
+//     g_face:center and g_faces:center are g_face and g_faces (the centre is their fallback).
 //   - c_fill and c_lfill: the region (the largest of the box's ratio) is placed so that the face
 //     box is as centred in it as the image allows.
 //   - c_crop with w_/h_: a w×h region (clipped to the image) centred on the face box, no scaling.
 //     x_ and y_ do not offset it (they cannot be combined with focal gravity: KindBadParam).
-//   - c_thumb, and c_crop without w_ and h_: the face box grown by 30 % of its side on every
-//     side (so the face fills 1/1.6 of the thumbnail: hair, chin and a little neck are in), grown
-//     to the box's aspect ratio (c_thumb; c_crop: ar_ if given, else as it is), fitted into the
-//     image keeping that ratio, centred on the faces (moved inside the image), then scaled to
-//     w×h (c_thumb) or cut as it is (c_crop).
-//   - z_ (c_thumb, and c_crop without w_ and h_; it needs g_face, g_faces or g_auto) divides
-//     that region's size: z_2.0 is twice as close, z_0.5 keeps twice the surroundings (as far as
-//     the image goes). Combined with w_ or h_ in c_crop it would do nothing: KindBadParam.
+//   - c_thumb, and c_crop without w_ and h_: the head and a little shoulder — the face box grown
+//     by 0.55 of its side on the left and right, 0.45 above and 0.85 below (2.1 face sides wide,
+//     2.3 tall, the face 41 % of the way down) — grown to the box's aspect ratio (c_thumb; c_crop:
+//     ar_ if given, else as it is), fitted into the image keeping that ratio, centred on the faces
+//     so grown (moved inside the image), then scaled to w×h (c_thumb) or cut as it is (c_crop).
+//   - z_ (c_thumb, and c_crop without w_ and h_; it needs focal gravity) divides that region's
+//     size: z_2.0 is twice as close, z_0.5 keeps twice the surroundings (as far as the image
+//     goes). Combined with w_ or h_ in c_crop it would do nothing: KindBadParam.
+//   - e_pixelate_faces[:n] (1–200, default 5) and e_blur_faces[:n] (1–2000, default 100) hide
+//     every face found, with a margin of a fifth of its side: n×n px blocks, or a Gaussian of
+//     standard deviation n/1000 of the face's side (so a face is hidden alike at any size). Both
+//     cost the same whatever n; without faces the picture is left as it is.
 //
 // When no face is found, g_face and g_faces fall back to the centre: the result is exactly that
 // of g_center (c_crop without w_/h_: the whole image), except that z_ still zooms (into the
-// centre). g_auto without faces places the same region where the detail is: of the positions
-// the region can take (33 along each free axis, and the centre), the one whose area holds the
-// most edge energy, the one nearest the centre on a tie (so a picture without detail is cut in
-// the middle).
+// centre). g_auto (and the :auto forms) without faces places the same region where the detail
+// is: of the positions the region can take (33 along each free axis, and the centre), the one
+// whose area holds the most edge energy, the one nearest the centre on a tie (so a picture
+// without detail is cut in the middle).
 //
-// Detecting costs about 2 ms for a 1024² JPEG (the decode it shares with the transformation is
-// ~10 ms); [Analysis.MarshalBinary] (under a kilobyte) lets a cache keep it next to the original
-// and pass it to every [TransformWith] of that original.
+// Analysing costs less than the previous analysis on a 160² copy did on a 1024² picture, and
+// under twice that on a 1600×500 banner (BENCHMARKS.md); it needs a decode of 512 px on the
+// short side only (a JPEG is decoded at 1/2, 1/4 or 1/8 for it), so a cold face thumbnail of a
+// 1024² JPEG decodes once, at half its size. [Analysis.MarshalBinary] (under a kilobyte) lets a
+// cache keep the analysis next to the original and pass it to every [TransformWith] of that
+// original, so twenty sizes of one avatar detect faces once.
 //
 // # Finishing touches
 //

@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"image/draw"
 	"image/jpeg"
+	"math"
 	"math/rand/v2"
 	"os"
 	"sync"
@@ -175,15 +176,25 @@ func TestFaceGravityKeepsTheFace(t *testing.T) {
 	}
 }
 
-// TestThumbFramesTheFace: c_thumb,g_face centres the face and, at z_1.0, makes it 1/1.6 of the
-// thumbnail (the face box plus 30 % of its side on every side); z_ zooms around it.
+// framing returns the region c_thumb,g_face keeps around face at z_1.0 before it is fitted to an
+// aspect ratio: its size (the face grown by its margins: 2.1 face sides wide, 2.3 tall) and its
+// centre (below the face's, so that the face is 41 % of the way down).
+func framing(face image.Rectangle) (w, h float64, centre image.Point) {
+	dx, dy := float64(face.Dx()), float64(face.Dy())
+	return (1 + 2*faceMarginSide) * dx, (1 + faceMarginTop + faceMarginBottom) * dy,
+		image.Pt((face.Min.X+face.Max.X)/2, face.Min.Y+int((1+faceMarginTop+faceMarginBottom)*dy/2-faceMarginTop*dy))
+}
+
+// TestThumbFramesTheFace: c_thumb,g_face keeps the head and a little shoulder at z_1.0 (the face
+// box grown by its margins, centred on them, so the face sits a little above the middle); z_
+// zooms around it.
 func TestThumbFramesTheFace(t *testing.T) {
-	src := jpegBytes(t, composition(t, 700, 400, image.Pt(400, 100)), 90) // room around the face
+	src := jpegBytes(t, composition(t, 1000, 500, image.Pt(400, 100)), 90) // room around the face
 	a, err := Analyze(context.Background(), src, Limits{})
 	require.NoError(t, err)
 	require.Len(t, a.Faces, 1)
 	face := a.Faces[0]
-	fc := face.Min.Add(face.Max).Div(2)
+	fw, fh, fc := framing(face)
 	region := func(chain string) image.Rectangle {
 		plans, err := planChain(mustChain(t, chain), a.Width, a.Height, Limits{}.WithDefaults(), a)
 		require.NoError(t, err)
@@ -192,7 +203,7 @@ func TestThumbFramesTheFace(t *testing.T) {
 		return plans[0].src
 	}
 	z1 := region("c_thumb,g_face,w_200,h_200")
-	assert.InDelta(t, 1.6*float64(face.Dx()), z1.Dx(), 2, "region %v for face %v", z1, face)
+	assert.InDelta(t, math.Max(fw, fh), z1.Dx(), 2, "region %v for face %v", z1, face)
 	assert.Equal(t, z1.Dx(), z1.Dy())
 	assertCentre(t, fc, z1)
 
@@ -204,31 +215,32 @@ func TestThumbFramesTheFace(t *testing.T) {
 	z09 := region("c_thumb,g_face,w_200,h_200,z_0.9")
 	assert.InDelta(t, float64(z1.Dx())/0.9, z09.Dx(), 2)
 	z03 := region("c_thumb,g_face,w_200,h_200,z_0.3")
-	assert.Equal(t, image.Pt(400, 400), z03.Size(), "the largest square...")
+	assert.Equal(t, image.Pt(500, 500), z03.Size(), "the largest square...")
 	assert.Equal(t, 0, z03.Min.Y)
 	assert.InDelta(t, fc.X, (z03.Min.X+z03.Max.X)/2, 1, "... centred on the face")
 
-	// A wide thumbnail keeps the face's height and widens around it.
+	// A wide thumbnail keeps the framing's height and widens around it.
 	plans, err := planChain(mustChain(t, "c_thumb,g_face,w_300,h_100"), a.Width, a.Height, Limits{}.WithDefaults(), a)
 	require.NoError(t, err)
 	r := plans[0].src
-	assert.InDelta(t, 1.6*float64(face.Dy()), r.Dy(), 2)
+	assert.InDelta(t, fh, r.Dy(), 2)
 	assert.InDelta(t, 3*r.Dy(), r.Dx(), 2)
 
-	// In the encoded result the face is found again, in the middle, filling ~1/1.6 of it.
+	// In the encoded result the face is found again, in the middle across and 41 % of the way
+	// down, 1/2.3 of the thumbnail's side.
 	out := run(t, src, "c_thumb,g_face,w_200,h_200", PNG)
 	got := facesIn(t, out)
 	require.Len(t, got, 1)
 	gc := got[0].Min.Add(got[0].Max).Div(2)
 	assert.InDelta(t, 100, gc.X, 15)
-	assert.InDelta(t, 100, gc.Y, 15)
-	assert.InDelta(t, 200/1.6, got[0].Dx(), 30)
+	assert.InDelta(t, 200*(faceMarginTop+0.5)/(1+faceMarginTop+faceMarginBottom), gc.Y, 15)
+	assert.InDelta(t, 200/(1+faceMarginTop+faceMarginBottom), got[0].Dx(), 25)
 }
 
 // TestCropFace: c_crop,g_face cuts w×h around the face centre without scaling; without w_ and
 // h_ the region is the face with its margin (ar_ shapes it, z_ zooms it).
 func TestCropFace(t *testing.T) {
-	src := faceCompositions(t)["left"]
+	src := jpegBytes(t, composition(t, 1000, 600, image.Pt(100, 150)), 90) // room around the face
 	a, err := Analyze(context.Background(), src, Limits{})
 	require.NoError(t, err)
 	face := a.Faces[0]
@@ -245,16 +257,17 @@ func TestCropFace(t *testing.T) {
 	assertCentre(t, fc, p.src)
 
 	p = plan1("c_crop,g_face")
-	m := int(0.3 * float64(face.Dx()))
-	assert.InDelta(t, face.Dx()+2*m, p.src.Dx(), 2)
+	fw, fh, fc2 := framing(face)
+	assert.InDelta(t, fw, p.src.Dx(), 2)
+	assert.InDelta(t, fh, p.src.Dy(), 2)
 	assert.Equal(t, p.src.Size(), p.size(), "no scaling")
 
 	p = plan1("c_crop,g_face,z_2")
-	assert.InDelta(t, (face.Dx()+2*m)/2, p.src.Dx(), 2)
-	assertCentre(t, fc, p.src)
+	assert.InDelta(t, fw/2, p.src.Dx(), 2)
+	assertCentre(t, fc2, p.src)
 
 	p = plan1("c_crop,g_face,ar_2:1,z_2")
-	assert.InDelta(t, (face.Dy()+2*m)/2, p.src.Dy(), 2)
+	assert.InDelta(t, fh/2, p.src.Dy(), 2)
 	assert.InDelta(t, 2*p.src.Dy(), p.src.Dx(), 2)
 
 	// The pixels are the source's, not resampled.
@@ -387,9 +400,9 @@ func TestFocusFollowsTheChain(t *testing.T) {
 	assert.Equal(t, image.Rect(800, 150, 900, 250), plans[0].src)
 	plans, err = planChain(mustChain(t, "c_crop,g_faces,ar_1:1,z_1.0"), 1200, 400, lim, two)
 	require.NoError(t, err)
-	// faces grown by 30 %: (940,40)-(1260,360) and (470,120)-(630,280); their box 790×320 grown
-	// to 1:1 is 790×790, fitted into the image 400×400, centred on x = 865.
-	assert.Equal(t, image.Rect(665, 0, 1065, 400), plans[0].src)
+	// faces grown by their margins: (890,10)-(1310,470) and (445,105)-(655,335); their box
+	// 865×460 grown to 1:1 is 865×865, fitted into the image 400×400, centred on x = 877.5.
+	assert.Equal(t, image.Rect(678, 0, 1078, 400), plans[0].src)
 }
 
 // TestAnalysisOption: a precomputed Analysis gives the same result as analysing on the fly, and

@@ -5,11 +5,17 @@ import (
 	"math"
 )
 
-// faceMargin is how much c_thumb (and c_crop without w_/h_) keeps around a face at z_1.0: the
-// face box as pigo finds it (roughly brows to chin, ear to ear) grown by this fraction of its
-// side on every side, so the face fills 1/1.6 of the region and hair, chin and a bit of neck
-// are in the picture.
-const faceMargin = 0.3
+// How much c_thumb (and c_crop without w_/h_) keeps around a face at z_1.0: the face box as
+// pigo finds it (roughly brows to chin, cheek to cheek) grown by these fractions of its side —
+// on the left and right, above (the forehead and the hair), and below (the neck and a little of
+// the shoulders) — so that the head and a little shoulder are in the picture, as in Cloudinary's
+// face thumbnails: the region is 2.1 face sides wide and 2.3 tall, the face's centre 41 % of
+// the way down.
+const (
+	faceMarginSide   = 0.55
+	faceMarginTop    = 0.45
+	faceMarginBottom = 0.85
+)
 
 // frect is a rectangle with float coordinates (x0 ≤ x1, y0 ≤ y1).
 type frect struct{ x0, y0, x1, y1 float64 }
@@ -100,15 +106,16 @@ func (v *view) faces() []frect {
 	return out
 }
 
-// focus returns the box focal gravity g keeps in view: for g_face the largest face, for g_faces
-// and g_auto the box around all faces. With grow, each face is first grown by faceMargin on
-// every side. ok is false when no face is visible in the current image.
+// focus returns the box focal gravity g keeps in view: for g_face, g_face:auto and g_auto:face the
+// largest face, for g_faces, g_faces:auto and g_auto the box around all faces. With grow, each
+// face is first grown by its margins (faceMarginSide, faceMarginTop, faceMarginBottom). ok is
+// false when no face is visible in the current image.
 func (v *view) focus(g Gravity, grow bool) (box frect, ok bool) {
 	fs := v.faces()
 	if len(fs) == 0 {
 		return frect{}, false
 	}
-	if g == GravityFace {
+	if g.largestFace() {
 		largest := fs[0]
 		for _, f := range fs[1:] {
 			if f.area() > largest.area() {
@@ -120,8 +127,7 @@ func (v *view) focus(g Gravity, grow bool) (box frect, ok bool) {
 	}
 	for i, f := range fs {
 		if grow {
-			mx, my := faceMargin*f.dx(), faceMargin*f.dy()
-			f = frect{f.x0 - mx, f.y0 - my, f.x1 + mx, f.y1 + my}
+			f = frect{f.x0 - faceMarginSide*f.dx(), f.y0 - faceMarginTop*f.dy(), f.x1 + faceMarginSide*f.dx(), f.y1 + faceMarginBottom*f.dy()}
 		}
 		if i == 0 {
 			box = f
@@ -147,14 +153,14 @@ func (v *view) focalPlace(g Gravity, rw, rh int) image.Point {
 	if box, ok := v.focus(g, false); ok {
 		return v.centreOn(box, rw, rh)
 	}
-	if g == GravityAuto {
+	if g.detailFallback() {
 		return v.mostDetail(rw, rh)
 	}
 	return place(v.w, v.h, rw, rh, GravityCenter)
 }
 
 // focalRegion returns the region c_thumb (and c_crop without w_ and h_) keeps with focal gravity
-// g: the focus (faces grown by faceMargin), grown to the aspect ratio ar (0: the focus' own),
+// g: the focus (faces grown by their margins), grown to the aspect ratio ar (0: the focus' own),
 // fitted into the image (keeping ar when it is given, else clipping each side) — the region at
 // z_1.0 —, then divided by zoom (z_; 0 means 1) and fitted again, and placed centred on the
 // focus. Without a visible face the focus is the whole image, so at z_1.0 the region is what
@@ -192,7 +198,7 @@ func (v *view) focalRegion(g Gravity, ar, zoom float64) image.Rectangle {
 	switch {
 	case ok:
 		at = v.centreOn(box, rw, rh)
-	case g == GravityAuto:
+	case g.detailFallback():
 		at = v.mostDetail(rw, rh)
 	default:
 		at = place(v.w, v.h, rw, rh, GravityCenter)
@@ -283,4 +289,27 @@ func (v *view) cumulative(x, y float64) float64 {
 	top := at(i, j)*(1-fx) + at(i+1, j)*fx
 	bottom := at(i, j+1)*(1-fx) + at(i+1, j+1)*fx
 	return top*(1-fy) + bottom*fy
+}
+
+// facesAfter returns the faces visible in the current image where they are in the result of p's
+// crop, resize and pad (what the effect of p's component works on), clipped to it: a face cut by
+// the crop keeps its visible part.
+func (v *view) facesAfter(p plan) []image.Rectangle {
+	kx, ky := float64(p.w)/float64(p.src.Dx()), float64(p.h)/float64(p.src.Dy())
+	var off image.Point
+	if p.canvas != (image.Point{}) {
+		off = p.at
+	}
+	size := image.Rectangle{Max: p.resized()}
+	var out []image.Rectangle
+	for _, f := range v.faces() {
+		r := image.Rect(
+			int(math.Floor((f.x0-float64(p.src.Min.X))*kx))+off.X, int(math.Floor((f.y0-float64(p.src.Min.Y))*ky))+off.Y,
+			int(math.Ceil((f.x1-float64(p.src.Min.X))*kx))+off.X, int(math.Ceil((f.y1-float64(p.src.Min.Y))*ky))+off.Y,
+		).Intersect(size)
+		if !r.Empty() {
+			out = append(out, r)
+		}
+	}
+	return out
 }

@@ -30,6 +30,8 @@ type plan struct {
 	rotate      int        // a_<degrees>: a free rotation onto an enlarged canvas...
 	rotateBg    color.RGBA // ...filled with this (premultiplied)
 
+	faces []image.Rectangle // e_pixelate_faces, e_blur_faces: the faces after the crop, resize and pad
+
 	before affine // the map from the source's coordinates to those of the image the plan applies to
 }
 
@@ -173,6 +175,9 @@ func planChainFrom(steps []Step, w, h int, lim Limits, a *Analysis, t affine, pr
 			p.rotateBg = s.Background.premultiplied()
 		}
 		p.before = v.t
+		if s.Effect.Name.onFaces() && a != nil {
+			p.faces = v.facesAfter(p)
+		}
 		out := p.size()
 		if out.X > maxSide || out.Y > maxSide {
 			if p.identity(cur) {

@@ -365,6 +365,10 @@ func (s *Step) setParam(k int, val string) (noop bool, msg string) {
 		}
 		return false, "unknown crop mode; use one of " + strings.Join(cropNames[1:], ", ") + ", auto"
 	case keyG:
+		if g, ok := gravityAliases[val]; ok {
+			s.Gravity = g
+			return false, ""
+		}
 		for i := GravityCenter; int(i) < len(gravityNames); i++ {
 			if gravityNames[i] == val {
 				s.Gravity = i

@@ -245,7 +245,9 @@ func apply(img image.Image, p plan) image.Image {
 		draw.Draw(canvas, image.Rectangle{Min: p.at, Max: p.at.Add(b.Size())}, img, b.Min, draw.Over)
 		img = canvas
 	}
-	if p.effect.Name != EffectNone && !p.effect.Name.isLate() && !p.trim {
+	if p.effect.Name.onFaces() {
+		img = applyFaceEffect(img, p.effect, p.faces)
+	} else if p.effect.Name != EffectNone && !p.effect.Name.isLate() && !p.trim {
 		img = applyEffect(img, p.effect, p.effectColor)
 	}
 	if !p.radius.IsZero() || p.border.Width > 0 {

@@ -507,6 +507,8 @@ func render(k picKey, f int) *image.NRGBA {
 		case isDefault(u, k.gen):
 			bg, fg, _ := flatColours(k)
 			renderPortrait(m, silhouette(bg, fg), false, 0)
+		case u.Photograph != "":
+			renderPhotograph(m, u, k.gen)
 		case u.Photo:
 			renderPhoto(m, u, k.gen)
 		default:

@@ -5,11 +5,13 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/avatarkit/avatarkit/internal/facephotos"
 )
 
 // AddUser adds a user to this server's population and returns it as stored, its defaults filled in.
 // The user is served like the users of Users — Graph, X API, image hosts, Gravatar — with a
-// distinct, deterministic photo-like portrait (or the photograph, for a Photo user); it is not added
+// distinct, deterministic photo-like portrait (or the photograph, for a Photo or Photograph user); it is not added
 // to Users, which every server shares, so other servers and the package functions Lookup, LookupName
 // and UsersOf do not see it (Server.Lookup and Server.Population do). It is safe to call while the
 // server serves requests.
@@ -22,15 +24,16 @@ import (
 //   - Name: "Added User N"; for x the screen name "added_user_N". DisplayName: Name, or "Added
 //     User N" for x.
 //   - Format: "jpeg" (Facebook's CDN serves JPEG only).
-//   - Width and Height: 720×720 (facebook), 400×400 (x), 512×512 (gravatar); when only one is set,
-//     the other equals it. A gravatar user with NoPicture has none.
+//   - Width and Height: a Photograph user's photograph's size, else 720×720 (facebook), 400×400
+//     (x), 512×512 (gravatar); when only one is set, the other equals it. A gravatar user with
+//     NoPicture has none.
 //
 // Pictures are rendered on demand and cached, like all the fake's pictures; 50 users with
 // 2048×2048 originals are fine. AddUser panics on a user that cannot exist — an unknown network, an
 // id or screen name that breaks its rule or is taken (screen names compare case-insensitively), a
 // size outside 1..4096, a format the network does not serve, Frames on a non-GIF, Transparent on a
-// JPEG or GIF, NoPicture outside gravatar, Default on gravatar, Banner outside x: that is a bug in
-// the test.
+// JPEG or GIF, NoPicture outside gravatar, Default on gravatar, Banner outside x, a Photograph that
+// is not one of the evaluation set's photographs of people: that is a bug in the test.
 func (s *Server) AddUser(u User) User {
 	fail := func(format string, args ...any) {
 		panic("fetchtest: AddUser: " + fmt.Sprintf(format, args...))
@@ -61,6 +64,13 @@ func (s *Server) AddUser(u User) User {
 		fail("Default is not for gravatar users (NoPicture is)")
 	case u.Banner && u.Network != X:
 		fail("Banner is for x users")
+	}
+	if u.Photograph != "" {
+		if p, ok := facephotos.Lookup(u.Photograph); !ok || !p.People {
+			fail("no photograph of people named %q", u.Photograph)
+		} else if u.Width == 0 && u.Height == 0 {
+			u.Width, u.Height = p.Width, p.Height
+		}
 	}
 	switch {
 	case u.NoPicture && u.Width == 0 && u.Height == 0:

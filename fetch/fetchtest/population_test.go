@@ -3,6 +3,7 @@ package fetchtest
 import (
 	"fmt"
 	"image"
+	"math"
 	"net/http"
 	"strings"
 	"sync"
@@ -10,6 +11,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	xdraw "golang.org/x/image/draw"
+
+	"github.com/avatarkit/avatarkit/internal/facephotos"
 )
 
 func TestAddUserDefaults(t *testing.T) {
@@ -304,4 +308,68 @@ func ExampleServer_AddUser() {
 	u := s.AddUser(User{Network: Facebook, Width: 2048, Height: 2048})
 	fmt.Println(u.Name, u.Width, u.Height, u.Format)
 	// Output: Added User 1 2048 2048 jpeg
+}
+
+// TestPhotographUsers: a Photograph user's original is the photograph of the evaluation set, and
+// a square variant is the largest square of it, centred on its face.
+func TestPhotographUsers(t *testing.T) {
+	s := NewServer()
+	defer s.Close()
+	c := s.Client()
+	n := 0
+	for i, u := range Users {
+		if u.Photograph == "" {
+			continue
+		}
+		n++
+		assert.Greater(t, i, 20, "after the original population")
+		p, ok := facephotos.Lookup(u.Photograph)
+		require.True(t, ok, u.Photograph)
+		require.NotEmpty(t, p.Faces, "%s: a photograph with a face", u.Name)
+		assert.Equal(t, [2]int{p.Width, p.Height}, [2]int{u.Width, u.Height}, "%s: the photograph's size", u.Name)
+		assert.Equal(t, "jpeg", u.Format)
+
+		normal := xUser(t, s, "/2/users/"+u.ID)["profile_image_url"].(string)
+		base := strings.TrimSuffix(normal, "_normal.jpg")
+		orig := decodeMust(t, get(t, c, base+".jpg").body)
+		require.Equal(t, image.Rect(0, 0, u.Width, u.Height), orig.Bounds())
+		photo := p.Image()
+		assert.Less(t, meanAbsDiff(orig, photo), 4.0, "%s: the photograph (re-encoded)", u.Name)
+
+		sq := decodeMust(t, get(t, c, base+"_400x400.jpg").body)
+		require.Equal(t, image.Rect(0, 0, 400, 400), sq.Bounds())
+		side := min(u.Width, u.Height)
+		face := p.Faces[0]
+		fc := face.Min.Add(face.Max).Div(2)
+		x0 := min(max(fc.X-side/2, 0), u.Width-side)
+		y0 := min(max(fc.Y-side/2, 0), u.Height-side)
+		want := scaled(photo, image.Rect(x0, y0, x0+side, y0+side), 400)
+		assert.Less(t, meanAbsDiff(sq, want), 6.0, "%s: the square around the face", u.Name)
+	}
+	assert.Equal(t, 3, n)
+
+	added := s.AddUser(User{Network: X, Photograph: "pigo-sample.jpg"})
+	assert.Equal(t, [2]int{320, 400}, [2]int{added.Width, added.Height}, "the photograph's size by default")
+	assert.Panics(t, func() { s.AddUser(User{Network: X, Photograph: "opencv-baboon.jpg"}) }, "no people")
+}
+
+// meanAbsDiff is the mean absolute difference of the RGB channels of two pictures of one size.
+func meanAbsDiff(a, b image.Image) float64 {
+	r := a.Bounds()
+	var sum float64
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			r1, g1, b1, _ := a.At(x, y).RGBA()
+			r2, g2, b2, _ := b.At(x-r.Min.X+b.Bounds().Min.X, y-r.Min.Y+b.Bounds().Min.Y).RGBA()
+			sum += math.Abs(float64(r1)-float64(r2)) + math.Abs(float64(g1)-float64(g2)) + math.Abs(float64(b1)-float64(b2))
+		}
+	}
+	return sum / 257 / 3 / float64(r.Dx()*r.Dy())
+}
+
+// scaled returns the part r of m scaled to n×n.
+func scaled(m image.Image, r image.Rectangle, n int) image.Image {
+	out := image.NewNRGBA(image.Rect(0, 0, n, n))
+	xdraw.CatmullRom.Scale(out, out.Rect, m, r, xdraw.Src, nil)
+	return out
 }

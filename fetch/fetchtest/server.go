@@ -4,7 +4,9 @@
 // (never the real networks), and the example app's -demo mode uses it to run offline, so its
 // pictures are meant to be looked at: every user in Users has a distinct, deterministic, photo-like
 // portrait (gradient background, blurred discs, a shaded head-and-shoulders figure, film grain),
-// except the Photo users, whose picture is a real photograph of a face (for face-aware crops).
+// except the Photo users, whose picture is a real photograph of a face (for face-aware crops), and
+// the Photograph users, whose picture is a photograph of people from avatarkit's face evaluation
+// set (internal/facephotos).
 // Server.AddUser adds users to one server at run time (many large originals for a memory test, say).
 //
 // The fake answers like the real networks — status codes, JSON shapes, error bodies, headers (see

@@ -80,6 +80,12 @@ type User struct {
 	// a wide one (aspect ratio above 4:3), so that a centre crop of a wide original cuts the face off;
 	// square size variants (X's _normal, _400x400...) and square requests are centred on the face.
 	Photo bool
+	// Photograph names a photograph of avatarkit's face evaluation set (internal/facephotos, e.g.
+	// "caire-sample.jpg"; see its README for where each comes from) that is the user's picture: the
+	// original (Width×Height, the photograph's own size) is the photograph, and other sizes (X's
+	// square variants, Facebook's squares) are as much of it as their shape holds, centred on its
+	// largest face. For the demo page: real photographs of people, small and off-centre faces.
+	Photograph string
 }
 
 // SHA256 returns the lower-case hex SHA-256 of a gravatar user's e-mail (empty for other networks).
@@ -147,6 +153,15 @@ func gravatarUser(name, email, format string, size int, noPicture bool) User {
 //	x        1602030405060708090  face_far_left      1500×500  JPEG, the face far left on a plain
 //	                                                 backdrop: a centre crop misses it; a banner
 //
+// photographs of the face evaluation set (Photograph, after those):
+//
+//	x        1700000000000000001  garden_portrait    670×447   caire-sample.jpg: a girl in a
+//	                                                 garden, her face right of the centre
+//	x        1700000000000000002  court_practice     640×480   opencv-basketball1.jpg: two men
+//	                                                 in a hall, one face small and to the left
+//	x        1700000000000000003  free_kick          548×342   opencv-messi5.jpg: a footballer
+//	                                                 before a crowd, the face small
+//
 // Server.AddUser adds users to one server at run time; they are not in Users.
 var Users = []User{
 	{Network: Facebook, ID: "10158273645190234", Name: "Amelia Hart", DisplayName: "Amelia Hart", Width: 960, Height: 960, Format: "jpeg"},
@@ -174,6 +189,10 @@ var Users = []User{
 
 	{Network: Facebook, ID: "10152030405060708", Name: "Pat Photo", DisplayName: "Pat Photo", Width: 640, Height: 640, Format: "jpeg", Photo: true},
 	{Network: X, ID: "1602030405060708090", Name: "face_far_left", DisplayName: "Face Far Left", Width: 1500, Height: 500, Format: "jpeg", Photo: true, Banner: true},
+
+	{Network: X, ID: "1700000000000000001", Name: "garden_portrait", DisplayName: "Garden Portrait", Width: 670, Height: 447, Format: "jpeg", Photograph: "caire-sample.jpg"},
+	{Network: X, ID: "1700000000000000002", Name: "court_practice", DisplayName: "Court Practice", Width: 640, Height: 480, Format: "jpeg", Photograph: "opencv-basketball1.jpg"},
+	{Network: X, ID: "1700000000000000003", Name: "free_kick", DisplayName: "Free Kick", Width: 548, Height: 342, Format: "jpeg", Photograph: "opencv-messi5.jpg"},
 }
 
 // isDefault reports whether u's picture of generation gen is the network's default: a Default user
