@@ -232,7 +232,11 @@ type Variant struct {
 	// sooner for a stale or a default picture; zero (immutable) for a versioned request that is
 	// neither.
 	Expires time.Time
-	body    groupcache.ByteView
+	// Hit reports that the request was answered from this node's memory: nothing was loaded,
+	// computed or asked of a peer for it, and it did not wait for another request's load. Get
+	// sets it with an error too, when the error is an outcome this node remembered.
+	Hit  bool
+	body groupcache.ByteView
 }
 
 // Len returns the length of the body in bytes.
