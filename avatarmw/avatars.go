@@ -68,13 +68,13 @@ type AvatarPage struct {
 // ListedAvatar is an avatar of a page, with the URL of a thumbnail of its picture.
 type ListedAvatar struct {
 	AvatarInfo
-	// Thumbnail is the URL path of a 64×64 JPEG of the picture (signed when the handler signs
+	// Thumbnail is the URL path of a 64×64 JPEG of the picture, cropped around the face (signed when the handler signs
 	// URLs), at the avatar's version when it is held under one; "" when it is not a picture.
 	Thumbnail string `json:"thumbnail,omitempty"`
 }
 
 // thumbnailTransformation is the transformation of the thumbnails of the admin listing.
-const thumbnailTransformation = "c_fill,h_64,w_64"
+const thumbnailTransformation = "c_thumb,g_face,h_64,w_64"
 
 func (h *Handler) page(source string, l cache.AvatarList, q AvatarQuery) AvatarPage {
 	limit := q.Limit

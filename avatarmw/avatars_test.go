@@ -87,7 +87,7 @@ func TestAdminListsTheAvatars(t *testing.T) {
 	assert.Equal(t, "jpg", a.Variants[1].Format)
 	assert.Equal(t, "computed", a.Variants[1].Source)
 	assert.Positive(t, a.Variants[1].Bytes)
-	assert.Equal(t, "/avatars/facebook/c_fill,h_64,w_64/"+fb.ID+".jpg", a.Thumbnail)
+	assert.Equal(t, "/avatars/facebook/c_thumb,g_face,h_64,w_64/"+fb.ID+".jpg", a.Thumbnail)
 	res := do(t, srv, "GET", a.Thumbnail)
 	assert.Equal(t, http.StatusOK, res.StatusCode)
 	assert.Equal(t, "image/jpeg", res.Header.Get("Content-Type"))

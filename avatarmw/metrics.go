@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/avatarkit/avatarkit/cache"
+	"github.com/avatarkit/avatarkit/fetch"
 )
 
 // Metrics. Collector returns a prometheus.Collector that the app registers on a registry of its
@@ -96,7 +97,8 @@ var groupNames = []string{"originals", "index", "analyses", "variants", "probati
 
 // metrics are the handler's Prometheus metrics (Collector).
 type metrics struct {
-	h *Handler
+	h     *Handler
+	types []string // the delivery types whose networks may be called
 
 	requests      *prometheus.HistogramVec
 	hit, miss     prometheus.Observer
@@ -149,6 +151,10 @@ func newMetrics(h *Handler) *metrics {
 		Buckets: originBuckets,
 	}, []string{"provider"})
 	for _, typ := range h.typeNames() {
+		if _, err := h.providers[typ].CheckID(""); fetch.KindOf(err) == fetch.KindGone {
+			continue // a network that withdrew its API is never called: no series of its own
+		}
+		m.types = append(m.types, typ)
 		m.originByType[typ] = m.origins.WithLabelValues(typ)
 	}
 	m.peers = prometheus.NewHistogramVec(prometheus.HistogramOpts{
@@ -239,7 +245,7 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	for i := range m.h.codes {
 		counter("avatarkit_requests_total", m.h.codes[i].Load(), codeLabel(i))
 	}
-	for _, typ := range m.h.typeNames() {
+	for _, typ := range m.types {
 		for _, o := range cache.OriginOutcomes {
 			counter("avatarkit_origin_fetches_total", s.OriginOutcomes[typ][o], typ, o)
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -119,6 +120,7 @@ func TestMetricsFamiliesAndCounters(t *testing.T) {
 	}
 	assert.Equal(t, 0.0, sample(fams, "avatarkit_peer_requests_total", "outcome", "error"))
 	assert.Equal(t, -1.0, sample(fams, "avatarkit_store_up"), "no store, no store families")
+	assert.Equal(t, -1.0, sample(fams, "avatarkit_origin_fetches_total", "provider", "gplus"), "a withdrawn network is never called")
 
 	// A cold request, two hits, a 304 and a refusal.
 	u := user(t, "facebook", plain)
@@ -254,4 +256,22 @@ func TestOriginOutcomesLabels(t *testing.T) {
 		seen[o] = true
 	}
 	assert.Len(t, cache.OriginOutcomes, 16)
+}
+
+// docs/operations.md lists every family the collector has.
+func TestMetricsAreDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../docs/operations.md")
+	require.NoError(t, err)
+	h, _, _ := newTestHandler(t, nil)
+	ch := make(chan *prometheus.Desc, 100)
+	go func() { h.Collector().Describe(ch); close(ch) }()
+	name := regexp.MustCompile(`fqName: "([a-z_]+)"`)
+	n := 0
+	for d := range ch {
+		m := name.FindStringSubmatch(d.String())
+		require.NotNil(t, m, d.String())
+		assert.Contains(t, string(doc), "`"+m[1]+"`", "docs/operations.md does not list %s", m[1])
+		n++
+	}
+	assert.Greater(t, n, 40)
 }

@@ -201,8 +201,8 @@ func (cl *catalog) original(key string, b []byte, source string, now time.Time) 
 	if !ok {
 		return
 	}
-	e, err := decodeEntry(byteView(b))
-	if err != nil || e.class != classPicture {
+	class, _, _, n, ok := entryHeader(b)
+	if !ok || class != classPicture {
 		return
 	}
 	cl.mu.Lock()
@@ -210,7 +210,7 @@ func (cl *catalog) original(key string, b []byte, source string, now time.Time) 
 	a := cl.record(typ, id)
 	a.Seen = now
 	if a.Key == "" || a.Key == key {
-		a.Bytes, a.Source, a.bytesKey = int64(e.body.Len()), source, key
+		a.Bytes, a.Source, a.bytesKey = int64(n), source, key
 	}
 }
 

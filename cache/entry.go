@@ -188,6 +188,19 @@ func decodeEntry(v groupcache.ByteView) (entry, error) {
 	return entry{}, errCorrupt
 }
 
+// entryHeader returns the class, kind and flags of an encoded entry and the length of its body,
+// without copying it; ok is false when b is no entry.
+func entryHeader(b []byte) (class, kind, flags byte, bodyLen int, ok bool) {
+	if len(b) < entryHeaderSize || b[0] != entryMagic {
+		return 0, 0, 0, 0, false
+	}
+	n := int(binary.BigEndian.Uint16(b[12:14]))
+	if len(b) < entryHeaderSize+n {
+		return 0, 0, 0, 0, false
+	}
+	return b[1], b[2], b[3], len(b) - entryHeaderSize - n, true
+}
+
 // err returns the outcome an error entry stands for, as the error type its package returns, so
 // that callers map it to a status exactly as they would the original error.
 func (e entry) err() error {

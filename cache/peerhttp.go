@@ -474,8 +474,8 @@ func (pg *peerGetter) Get(ctx context.Context, in *pb.GetRequest, out *pb.GetRes
 		out.Value = value
 		endSpan(span, nil, attribute.Int(attrBytes, len(value)))
 		if g.idx == groupVariants || g.idx == groupProbation {
-			if e, derr := decodeEntry(byteView(value)); derr == nil && e.class == classPicture {
-				c.catalog.variant(hintOf(ctx), key, imageops.Format(e.kind), e.body.Len(), "peer", c.now())
+			if class, kind, _, n, ok := entryHeader(value); ok && class == classPicture {
+				c.catalog.variant(hintOf(ctx), key, imageops.Format(kind), n, "peer", c.now())
 			}
 		}
 		c.log.Debug("avatarkit: got from peer", "peer", pg.pc.base, "group", g.wire, "key", key, "bytes", len(value), "took", took)

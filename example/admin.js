@@ -59,20 +59,27 @@
     const pic = a.thumbnail
       ? el('img', { src: a.thumbnail, width: 64, height: 64, loading: 'lazy', alt: a.type + ' ' + a.id })
       : el('span', { className: 'none', textContent: '—' });
-    const variants = el('ul', { className: 'variants' });
-    for (const v of a.variants || []) {
-      variants.append(el('li', { textContent: (v.transformation || '(original)') + ' · ' + v.format + ' · ' + size(v.bytes) + (v.source === 'peer' ? ' · from its owner' : '') + (v.default ? ' · default picture' : '') }));
+    const item = (v) => el('li', {
+      textContent: (v.transformation || '(no transformation)') + ' · ' + v.format + ' · ' + size(v.bytes) +
+        (v.source === 'peer' ? ' · from its owner' : '') + (v.default ? ' · default picture' : ''),
+    });
+    const all = a.variants || [];
+    const variants = el('div', {}, el('ul', { className: 'variants' }, ...all.slice(0, 3).map(item)));
+    if (all.length > 3) {
+      variants.append(el('details', {}, el('summary', { textContent: (all.length - 3) + ' more' }),
+        el('ul', { className: 'variants' }, ...all.slice(3).map(item))));
     }
     const button = el('button', { type: 'button', textContent: 'Refresh' });
     const result = el('div', { className: 'muted' });
     button.addEventListener('click', () => refresh(a, button, result));
     return el('tr', {},
       el('td', { className: 'pic' }, pic),
-      el('td', {}, el('span', { className: 'type', textContent: a.type }), el('div', { className: 'id', textContent: a.id })),
-      el('td', {}, el('span', { className: 'outcome-' + a.outcome, textContent: a.outcome.replaceAll('_', ' ') }),
+      el('td', {}, el('span', { className: 'type', textContent: a.type }), el('div', { className: 'id', textContent: a.id }),
+        el('div', { className: 'key', title: 'the key it is held under', textContent: a.key || '' })),
+      el('td', { className: 'outcome' }, el('span', { className: 'outcome-' + a.outcome, textContent: a.outcome.replaceAll('_', ' ') }),
         el('div', { className: 'muted', textContent: a.message || '' })),
       el('td', {}, when(a.fetched)),
-      el('td', {}, el('span', { textContent: a.version ? String(a.version) : '' }), el('div', { className: 'muted', textContent: a.key || '' })),
+      el('td', {}, el('span', { className: 'version', textContent: a.version ? String(a.version) : '—' })),
       el('td', {}, el('div', { textContent: size(a.bytes) }), el('div', { className: 'muted', textContent: [a.content_type, a.source].filter(Boolean).join(' · ') })),
       el('td', {}, variants),
       el('td', {}, button, result));

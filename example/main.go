@@ -20,6 +20,10 @@
 //
 //	go run ./example -demo -store /tmp/avatarkit-store
 //	go run ./example -store 's3://my-bucket?region=eu-west-1&prefix=avatarkit/' ...
+//
+// For operators it serves /metrics (Prometheus), /healthz, /readyz, with -admin-token an admin
+// page at /admin/ listing the avatars held, and with -pprof the profiles under /debug/pprof/
+// (docs/operations.md).
 package main
 
 import (

@@ -61,7 +61,7 @@ var adminJS string
 var adminCSS string
 
 // adminCSP lets the admin page load its own script, style and the thumbnails, and nothing else.
-const adminCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+const adminCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 // serveAsset serves one file of the admin page.
 func serveAsset(contentType, body string) http.HandlerFunc {
