@@ -27,6 +27,11 @@
 // own cache's peers. Groups are registered in the process under LocalName and addressed on the
 // wire by Name, so that even all the nodes of one cluster can live in one process (tests do).
 //
+// What a cache tells its operators besides Stats is in observe.go (the durations of its work for
+// an Observer, origin outcomes, rate limits, whether a Get was a hit), trace.go (OpenTelemetry
+// spans, and the trace context on peer requests), catalog.go (the avatars a node holds) and
+// ready.go (whether the node can serve as a node of its fleet).
+//
 // The HTTP semantics of the public API and avatarkit's URL grammar are not here; see package
 // avatarmw for those.
 package cache
