@@ -255,7 +255,7 @@ func TestOriginOutcomesLabels(t *testing.T) {
 		assert.False(t, seen[o], o)
 		seen[o] = true
 	}
-	assert.Len(t, cache.OriginOutcomes, 16)
+	assert.Len(t, cache.OriginOutcomes, 17)
 }
 
 // docs/operations.md lists every family the collector has.
