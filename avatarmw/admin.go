@@ -41,18 +41,25 @@ func (h *Handler) Refresh(ctx context.Context, typ, id string) (uint64, error) {
 // logging a warning.
 const MinAdminTokenLen = 16
 
-// AdminHandler returns the operators' endpoint for forced refreshes (Refresh), for the app to
-// mount at prefix, which begins and ends with '/' (the example uses "/admin/avatars/"):
+// AdminHandler returns the operators' endpoint, for the app to mount at prefix, which begins and
+// ends with '/' (the example uses "/admin/avatars/"). Every request needs the bearer token:
 //
 //	POST <prefix><type>/<id>/refresh
 //	Authorization: Bearer <token>
 //
-// It answers 200 with the JSON {"version": <n>}. Every other answer is JSON {"error": "<reason>"}
-// (with "version" too when the refresh found a permanent outcome such as "no such user") with the
-// reason also in X-Avatar-Error: 401 without the bearer token or with a wrong one (compared in
-// constant time), 405 for a method other than POST, 404 for another path, and StatusOf's status
-// for what Refresh returns. token may not be empty; use MinAdminTokenLen random bytes or more
-// (a shorter one is taken with a warning in the log).
+// forces a refresh (Refresh) and answers 200 with the JSON {"version": <n>}, and
+//
+//	GET <prefix>[?type=<type>][&source=memory|store][&offset=<n>][&limit=<n>]
+//	Authorization: Bearer <token>
+//
+// lists the avatars this node holds (Avatars), or with source=store those the durable store
+// holds (StoredAvatars), by type, most recently fetched first, as JSON (AvatarPage). Every
+// other answer is JSON {"error": "<reason>"} (with "version" too when a refresh found a
+// permanent outcome such as "no such user") with the reason also in X-Avatar-Error: 401 without
+// the bearer token or with a wrong one (compared in constant time), 405 for another method, 404
+// for another path, 400 for a query it does not take, and StatusOf's status for what Refresh
+// returns. token may not be empty; use MinAdminTokenLen random bytes or more (a shorter one is
+// taken with a warning in the log).
 func (h *Handler) AdminHandler(prefix, token string) (http.Handler, error) {
 	if !strings.HasPrefix(prefix, "/") || !strings.HasSuffix(prefix, "/") {
 		return nil, fmt.Errorf("avatarmw: admin prefix %q must begin and end with '/'", prefix)
@@ -86,9 +93,18 @@ func (a *adminHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rest, _ := strings.CutPrefix(r.URL.Path, a.prefix)
+	if r.URL.Path == a.prefix {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			hdr.Set("Allow", "GET, HEAD")
+			adminAnswer(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed: use GET", 0)
+			return
+		}
+		a.list(w, r)
+		return
+	}
 	parts := strings.Split(rest, "/")
 	if !strings.HasPrefix(r.URL.Path, a.prefix) || len(parts) != 3 || parts[2] != "refresh" || parts[0] == "" || parts[1] == "" {
-		adminAnswer(w, http.StatusNotFound, "not an admin URL: want POST "+a.prefix+"<type>/<id>/refresh", 0)
+		adminAnswer(w, http.StatusNotFound, "not an admin URL: want POST "+a.prefix+"<type>/<id>/refresh or GET "+a.prefix, 0)
 		return
 	}
 	if r.Method != http.MethodPost {

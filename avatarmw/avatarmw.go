@@ -30,6 +30,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/avatarkit/avatarkit/cache"
 	"github.com/avatarkit/avatarkit/fetch"
 	"github.com/avatarkit/avatarkit/imageops"
@@ -216,6 +218,14 @@ type Config struct {
 	// Logger receives server-side failures (5xx) and, at debug level, every refused request.
 	// Default: silent.
 	Logger *slog.Logger
+
+	// TracerProvider, when set, traces the handler's work with OpenTelemetry: a span for each
+	// request (avatarkit.request, a child of the span the request's context carries, such as
+	// otelhttp's), and under it the cache's work where there is any — loads of originals, the
+	// providers' lookups and downloads, reads of the store, analyses, transforms, and the asks of
+	// a peer, whose trace context travels to the peer so that one request can be followed across
+	// nodes (docs/operations.md). Default: none; no span is made and a hit costs nothing more.
+	TracerProvider trace.TracerProvider
 }
 
 // Handler serves avatars. Create one with New; it is safe for concurrent use.
@@ -237,6 +247,9 @@ type Handler struct {
 
 	resolved resolvedMemo
 	requests atomic.Int64
+	codes    [len(statusCodes) + 1]atomic.Int64 // requests by status (codeIndex)
+	metrics  atomic.Pointer[metrics]            // nil until Collector is called
+	tracer   trace.Tracer                       // nil without Config.TracerProvider
 }
 
 // New validates cfg and returns a Handler.
@@ -328,6 +341,7 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.Name == "" {
 		cfg.Name = cache.DefaultName
 	}
+	h := &Handler{}
 	c, err := cache.New(cache.Config{
 		Name: cfg.Name,
 		// groupcache's group names are global to the process: each handler registers its groups
@@ -356,11 +370,13 @@ func New(cfg Config) (*Handler, error) {
 		StoreSweep:       cfg.StoreSweep,
 		Now:              cfg.Now,
 		Logger:           cfg.Logger,
+		Observer:         cacheObserver{h}, // the metrics, once Collector is called
+		TracerProvider:   cfg.TracerProvider,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("avatarmw: %w", err)
 	}
-	return &Handler{
+	*h = Handler{
 		prefix:       cfg.Prefix,
 		providers:    providers,
 		cache:        c,
@@ -375,7 +391,11 @@ func New(cfg Config) (*Handler, error) {
 		long:         cfg.LongSignatures,
 		now:          cfg.Now,
 		log:          cfg.Logger,
-	}, nil
+	}
+	if cfg.TracerProvider != nil {
+		h.tracer = cfg.TracerProvider.Tracer(tracerName)
+	}
+	return h, nil
 }
 
 // handlerSeq numbers the handlers of the process, for their groupcache names.
@@ -462,13 +482,31 @@ func (h *Handler) Front(next http.Handler) http.Handler {
 // ServeHTTP serves one avatar request; docs/url.md lists its answers.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.requests.Add(1)
+	m := h.metrics.Load()
+	if m == nil && h.tracer == nil {
+		o := h.serve(w, r)
+		h.codes[codeIndex(o.code)].Add(1)
+		return
+	}
+	h.serveObserved(w, r, m) // metrics.go
+}
+
+// served is what ServeHTTP did with a request, for the metrics and the trace.
+type served struct {
+	code   int
+	cached bool   // the cache was asked: the request named an avatar that passed its checks
+	hit    bool   // the cache answered from this node's memory (cache.Variant.Hit)
+	typ    string // the delivery type, when the URL named a known one
+}
+
+// serve serves one avatar request.
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request) served {
 	hdr := w.Header()
 	hdr["X-Content-Type-Options"] = hdrNosniff
 
 	req, ex, err := h.parseRequest(r)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return served{code: h.fail(w, r, err)}
 	}
 	if ex.vary != nil {
 		hdr["Vary"] = ex.vary
@@ -478,8 +516,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	v, err := h.cache.Get(r.Context(), req)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return served{code: h.fail(w, r, err), cached: true, hit: v.Hit, typ: req.Type}
 	}
 	inm := r.Header.Get("If-None-Match")
 	notModified := inm != "" && etagListMatches(inm, v.ETag)
@@ -489,8 +526,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// keep it in memory after the cache let it go, beyond what the budget allows.
 		release, err := h.cache.Hold(r.Context(), v)
 		if err != nil {
-			h.fail(w, r, err)
-			return
+			return served{code: h.fail(w, r, err), cached: true, hit: v.Hit, typ: req.Type}
 		}
 		defer release()
 	}
@@ -518,7 +554,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if notModified {
 		w.WriteHeader(http.StatusNotModified)
-		return
+		return served{code: http.StatusNotModified, cached: true, hit: v.Hit, typ: req.Type}
 	}
 	hdr["Content-Length"] = []string{strconv.Itoa(v.Len())}
 	if sending && h.minSendRate > 0 && v.Len() >= cache.HoldThreshold {
@@ -528,6 +564,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if sending {
 		v.WriteTo(w) //nolint:errcheck // the client went away; nothing to tell it
 	}
+	return served{code: http.StatusOK, cached: true, hit: v.Hit, typ: req.Type}
 }
 
 // sendGrace is the time a large body may take to be sent on top of its size at MinSendRate.
@@ -754,8 +791,8 @@ func headerText(reason string) string {
 }
 
 // fail writes an error response: the status StatusOf gives, the reason in the body and in
-// X-Avatar-Error.
-func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+// X-Avatar-Error. It returns the status.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) int {
 	code, reason, retryAfter := StatusOf(err)
 	reason = headerText(reason)
 	hdr := w.Header()
@@ -779,19 +816,28 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	} else {
 		h.log.Debug("avatarkit: request refused", "path", r.URL.Path, "status", code, "reason", reason)
 	}
+	return code
 }
 
 // Stats are the handler's counters.
 type Stats struct {
 	// Requests counts the requests this handler served, whatever their outcome.
 	Requests int64 `json:"requests"`
+	// Responses counts them by status ("200", "304", "404", …, "other"), the statuses given only.
+	Responses map[string]int64 `json:"responses"`
 	// Stats holds the cache's counters: origin fetches, transforms and groupcache's own.
 	cache.Stats
 }
 
 // Stats returns the handler's counters.
 func (h *Handler) Stats() Stats {
-	return Stats{Requests: h.requests.Load(), Stats: h.cache.Stats()}
+	s := Stats{Requests: h.requests.Load(), Responses: map[string]int64{}, Stats: h.cache.Stats()}
+	for i := range h.codes {
+		if n := h.codes[i].Load(); n > 0 {
+			s.Responses[codeLabel(i)] = n
+		}
+	}
+	return s
 }
 
 // URL returns the URL path (prefix included) of a, in canonical form, after checking it as a

@@ -105,9 +105,9 @@ func (d *doorkeeper) rotate(full *bloom) {
 	d.inserted.Store(0)
 }
 
-// getVariant gets the variant key of the avatar hint into v, through the doorkeeper: see above.
-func (c *Cache) getVariant(ctx context.Context, hint, key string, trusted bool, v *groupcache.ByteView) error {
-	ctx = withHint(ctx, hint)
+// getVariant gets the variant key into v, through the doorkeeper: see above. ctx carries the
+// hint, the avatar key the variant's content is known by.
+func (c *Cache) getVariant(ctx context.Context, key string, trusted bool, v *groupcache.ByteView) error {
 	if trusted || c.door.seen(key) {
 		return getLoading(ctx, c.variants, key, v)
 	}
@@ -152,7 +152,9 @@ func (c *Cache) loadVariant(ctx context.Context, key string, dest groupcache.Sin
 // computeOnce computes a variant once for both groups: a first request (probation) and a second
 // one (variants) that arrive at the same time share the work.
 func (c *Cache) computeOnce(ctx context.Context, key string, dest groupcache.Sink) error {
+	noteLoad(ctx)
 	v, err := c.computing.Do(key, func() (any, error) {
+		defer c.loads.ended(key)
 		var s string
 		err := c.computeVariant(ctx, key, groupcache.StringSink(&s))
 		return s, err

@@ -27,6 +27,11 @@
 // own cache's peers. Groups are registered in the process under LocalName and addressed on the
 // wire by Name, so that even all the nodes of one cluster can live in one process (tests do).
 //
+// What a cache tells its operators besides Stats is in observe.go (the durations of its work for
+// an Observer, origin outcomes, rate limits, whether a Get was a hit), trace.go (OpenTelemetry
+// spans, and the trace context on peer requests), catalog.go (the avatars a node holds) and
+// ready.go (whether the node can serve as a node of its fleet).
+//
 // The HTTP semantics of the public API and avatarkit's URL grammar are not here; see package
 // avatarmw for those.
 package cache
@@ -50,6 +55,7 @@ import (
 
 	"github.com/golang/groupcache"
 	"github.com/golang/groupcache/singleflight"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/avatarkit/avatarkit/fetch"
 	"github.com/avatarkit/avatarkit/imageops"
@@ -240,6 +246,16 @@ type Config struct {
 	// PeerTLSConfig configures the connections to https peers, e.g. with the RootCAs of a private
 	// CA. Default: the system's roots.
 	PeerTLSConfig *tls.Config
+
+	// Observer, when set, is told the durations of the work the cache does — origin calls,
+	// transforms, analyses, asks of a peer — for metrics (observe.go). Default: none.
+	Observer Observer
+
+	// TracerProvider, when set, traces the cache's work with OpenTelemetry: a span for each load
+	// of an original (with its read of the store, and the providers' lookups and downloads),
+	// analysis, transform and ask of a peer, whose trace context travels to the peer so that a
+	// slow avatar can be followed across nodes (trace.go). Default: none, and no span is made.
+	TracerProvider trace.TracerProvider
 }
 
 // Cache is an avatar cache. It is safe for concurrent use.
@@ -325,6 +341,16 @@ type Cache struct {
 	servedForPeers   atomic.Int64
 	peerAuthRefusals atomic.Int64
 	peerBadRequests  atomic.Int64
+
+	// What the operators see (observe.go, trace.go, catalog.go, ready.go).
+	cacheBytes int64
+	outcomes   map[string]*outcomeCounts // type -> its origin calls by outcome
+	limited    map[string]time.Time      // type -> until when its network holds this node off; holdMu
+	loads      *recentLoads
+	observer   Observer
+	tracer     trace.Tracer // nil: no tracing
+	catalog    *catalog
+	ready      readiness
 }
 
 // defaultImage is one of Config.Defaults.
@@ -466,9 +492,19 @@ func New(cfg Config) (*Cache, error) {
 		refreshing:   map[string]*refreshCall{},
 		storePeeks:   newLRU(max(cfg.MaxAvatars/10, 1)),
 		peerRetry:    defaultPeerRetry,
+		cacheBytes:   cfg.CacheBytes,
+		outcomes:     make(map[string]*outcomeCounts, len(cfg.Providers)),
+		limited:      map[string]time.Time{},
+		loads:        newRecentLoads(),
+		observer:     cfg.Observer,
+		catalog:      newCatalog(catalogAvatars),
+	}
+	if cfg.TracerProvider != nil {
+		c.tracer = cfg.TracerProvider.Tracer(tracerName)
 	}
 	for name, p := range cfg.Providers {
 		c.providers[name] = p
+		c.outcomes[name] = new(outcomeCounts)
 	}
 	for name, b := range cfg.Defaults {
 		if err := c.addDefault(name, b); err != nil {
@@ -613,10 +649,19 @@ const IdenticonName = "identicon"
 // Get returns the variant r names, loading and transforming what it needs. A permanent outcome
 // that is not a picture is returned as the *fetch.Error or *imageops.Error it was.
 func (c *Cache) Get(ctx context.Context, r Request) (Variant, error) {
+	rc := &reqCtx{Context: ctx} // the one allocation of a hit's context: it carries the variant's hint too
+	since := c.loads.seq.Load()
+	v, key, err := c.get(rc, r)
+	v.Hit = !rc.loaded.Load() && (key == "" || !c.loads.endedSince(key, since))
+	return v, err
+}
+
+// get is Get; it returns the variant key too ("" when it got none that far).
+func (c *Cache) get(ctx *reqCtx, r Request) (Variant, string, error) {
 	now := c.now()
 	a, err := c.lookup(ctx, r, now)
 	if err != nil {
-		return Variant{}, err
+		return Variant{}, "", err
 	}
 	e := a.e
 	src := contentSource(e.meta)
@@ -624,35 +669,38 @@ func (c *Cache) Get(ctx context.Context, r Request) (Variant, error) {
 	if r.Default != "" && (e.isNoPicture() || e.class == classPicture && e.flags&flagDefault != 0) {
 		defaultName = r.Default
 		if src, err = c.defaultSource(r.Default, r.Type, r.ID); err != nil {
-			return Variant{}, err
+			return Variant{}, "", err
 		}
 		c.defaultsServed.Add(1)
 	} else if e.class != classPicture {
-		return Variant{}, e.err()
+		return Variant{}, "", e.err()
 	}
 
 	var v groupcache.ByteView
 	accept := acceptField(r.FormatAuto, r.Accept)
-	err = c.getVariant(ctx, a.key, variantKey(src, r.Transformation, r.Format, accept), r.Trusted, &v)
+	key := variantKey(src, r.Transformation, r.Format, accept)
+	ctx.hint = a.key // no load runs with ctx now: lookup's are over
+	err = c.getVariant(ctx, key, r.Trusted, &v)
 	if errors.Is(err, errContentChanged) && defaultName == "" {
 		// The original was evicted and loaded again since its index entry was made, and the
 		// network had a new picture by then: serve that one.
 		if e, err = c.reindex(ctx, a.key); err == nil {
 			if e.class != classPicture {
-				return Variant{}, e.err()
+				return Variant{}, key, e.err()
 			}
-			err = c.getVariant(ctx, a.key, variantKey(contentSource(e.meta), r.Transformation, r.Format, accept), r.Trusted, &v)
+			key = variantKey(contentSource(e.meta), r.Transformation, r.Format, accept)
+			err = c.getVariant(ctx, key, r.Trusted, &v)
 		}
 	}
 	if err != nil {
-		return Variant{}, err
+		return Variant{}, key, err
 	}
 	ve, err := decodeEntry(v)
 	if err != nil {
-		return Variant{}, err
+		return Variant{}, key, err
 	}
 	if ve.class != classPicture {
-		return Variant{}, ve.err()
+		return Variant{}, key, ve.err()
 	}
 	expires := a.expires
 	switch {
@@ -683,7 +731,7 @@ func (c *Cache) Get(ctx context.Context, r Request) (Variant, error) {
 		Stale:       a.stale,
 		Expires:     expires,
 		body:        ve.body,
-	}, nil
+	}, key, nil
 }
 
 // avatarAt is what a request learns of its avatar before it names the variant.
@@ -767,6 +815,8 @@ type Stats struct {
 	Unchanged int64 `json:"unchanged"`
 	// Transforms counts the variants this node computed.
 	Transforms int64 `json:"transforms"`
+	// CacheBytes is the most memory the cache's values may take (Config.CacheBytes).
+	CacheBytes int64 `json:"cache_bytes"`
 	// Peers is the number of nodes of the cluster as this node sees it, itself included; 0 when
 	// the cache has no Self.
 	Peers int `json:"peers"`
@@ -808,6 +858,12 @@ type Stats struct {
 	RefreshesCoalesced int64 `json:"refreshes_coalesced"`
 	// Store holds the counters of the durable store (Config.Store); Enabled is false without one.
 	Store StoreStats `json:"store"`
+	// OriginOutcomes counts the calls to each provider by outcome (OriginOutcomes), the outcomes
+	// that happened only.
+	OriginOutcomes map[string]map[string]int64 `json:"origin_outcomes,omitempty"`
+	// RateLimitedUntil says, for each provider whose network holds this node off now (it
+	// rate-limited this node, or another node of the fleet), until when.
+	RateLimitedUntil map[string]time.Time `json:"rate_limited_until,omitempty"`
 	// Originals, Index, Analyses and Variants are groupcache's own counters of the four groups.
 	Originals GroupStats `json:"originals"`
 	Index     GroupStats `json:"index"`
@@ -843,6 +899,7 @@ type CacheStats struct {
 // Stats returns the cache's counters.
 func (c *Cache) Stats() Stats {
 	s := Stats{
+		CacheBytes:         c.cacheBytes,
 		OriginFetches:      c.originFetches.Load() - c.unchanged.Load(),
 		Unchanged:          c.unchanged.Load(),
 		Transforms:         c.transforms.Load(),
@@ -866,6 +923,20 @@ func (c *Cache) Stats() Stats {
 	if c.store != nil {
 		s.Store = c.store.stats()
 	}
+	for typ, oc := range c.outcomes {
+		for i := range oc {
+			if n := oc[i].Load(); n > 0 {
+				if s.OriginOutcomes == nil {
+					s.OriginOutcomes = map[string]map[string]int64{}
+				}
+				if s.OriginOutcomes[typ] == nil {
+					s.OriginOutcomes[typ] = map[string]int64{}
+				}
+				s.OriginOutcomes[typ][OriginOutcomes[i]] = n
+			}
+		}
+	}
+	s.RateLimitedUntil = c.rateLimitedUntil()
 	for _, g := range []GroupStats{s.Originals, s.Index, s.AnalysesG, s.Variants, s.Probation} {
 		s.PeerLoads += g.PeerLoads
 		s.PeerErrors += g.PeerErrors

@@ -188,6 +188,19 @@ func decodeEntry(v groupcache.ByteView) (entry, error) {
 	return entry{}, errCorrupt
 }
 
+// entryHeader returns the class, kind and flags of an encoded entry and the length of its body,
+// without copying it; ok is false when b is no entry.
+func entryHeader(b []byte) (class, kind, flags byte, bodyLen int, ok bool) {
+	if len(b) < entryHeaderSize || b[0] != entryMagic {
+		return 0, 0, 0, 0, false
+	}
+	n := int(binary.BigEndian.Uint16(b[12:14]))
+	if len(b) < entryHeaderSize+n {
+		return 0, 0, 0, 0, false
+	}
+	return b[1], b[2], b[3], len(b) - entryHeaderSize - n, true
+}
+
 // err returns the outcome an error entry stands for, as the error type its package returns, so
 // that callers map it to a status exactly as they would the original error.
 func (e entry) err() error {
@@ -232,7 +245,11 @@ type Variant struct {
 	// sooner for a stale or a default picture; zero (immutable) for a versioned request that is
 	// neither.
 	Expires time.Time
-	body    groupcache.ByteView
+	// Hit reports that the request was answered from this node's memory: nothing was loaded,
+	// computed or asked of a peer for it, and it did not wait for another request's load. Get
+	// sets it with an error too, when the error is an outcome this node remembered.
+	Hit  bool
+	body groupcache.ByteView
 }
 
 // Len returns the length of the body in bytes.

@@ -233,6 +233,7 @@ func (c *Cache) indexOf(ctx context.Context, key string) (entry, error) {
 		return entry{}, err
 	}
 	c.memo.add(key, e)
+	c.catalog.index(key, e, c.now())
 	return e, nil
 }
 
@@ -250,6 +251,7 @@ func (c *Cache) reindex(ctx context.Context, key string) (entry, error) {
 	}
 	e.body, e.validator, e.flags = groupcache.ByteView{}, "", e.flags&^flagValidator
 	c.memo.add(key, e)
+	c.catalog.index(key, e, c.now())
 	return e, nil
 }
 

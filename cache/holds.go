@@ -95,6 +95,7 @@ func (c *Cache) takeHold(n holdNotice) error {
 		until = limit
 	}
 	c.recordHold(n.Type, until)
+	c.noteLimited(n.Type, until)
 	h.Hold(until)
 	c.holdsTaken.Add(1) // the provider logs the hold when it closes its gate for longer
 	return nil

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/golang/groupcache"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/avatarkit/avatarkit/fetch"
 	"github.com/avatarkit/avatarkit/imageops"
@@ -74,7 +76,8 @@ func contentHash(b []byte) string {
 
 // loadOriginal is the originals group's loader: it reads the store, and asks the network when
 // the store has nothing for the key.
-func (c *Cache) loadOriginal(ctx context.Context, key string, dest groupcache.Sink) error {
+func (c *Cache) loadOriginal(ctx context.Context, key string, dest groupcache.Sink) (err error) {
+	noteLoad(ctx)
 	if err := c.groups[groupOriginals].takeOwnerErr(key); err != nil {
 		return err
 	}
@@ -88,10 +91,21 @@ func (c *Cache) loadOriginal(ctx context.Context, key string, dest groupcache.Si
 			return err // failed moments ago: not asked again before its back-off is over
 		}
 	}
-	if b, ok := c.fromStore(ctx, k, key); ok {
-		return setOwned(dest, b)
+	ctx, span := c.startSpan(ctx, spanLoad, trace.SpanKindInternal, true, attribute.String(attrType, k.typ), attribute.String(attrKey, key))
+	source := "network"
+	defer func() { endSpan(span, err, attribute.String(attrSource, source)) }()
+	if c.store != nil {
+		sctx, sspan := c.startSpan(ctx, spanStoreRead, trace.SpanKindInternal, false)
+		b, ok := c.fromStore(sctx, k, key)
+		endSpan(sspan, nil, attribute.Bool("avatarkit.found", ok))
+		if ok {
+			source = "store"
+			c.catalog.original(key, b, source, c.now())
+			return setOwned(dest, b)
+		}
 	}
 	if peek {
+		source = "none"
 		return errNotCached
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.timeout)
@@ -103,6 +117,7 @@ func (c *Cache) loadOriginal(ctx context.Context, key string, dest groupcache.Si
 	c.originFetches.Add(1)
 	start := time.Now()
 	pic, err := c.fetchOriginal(ctx, k, key, mem)
+	c.noteOrigin(k.typ, pic, err, time.Since(start))
 	fetched := c.now()
 	stamp := fetched.Unix()
 	var busy *BusyError
@@ -123,6 +138,7 @@ func (c *Cache) loadOriginal(ctx context.Context, key string, dest groupcache.Si
 			var fe *fetch.Error
 			errors.As(err, &fe)
 			c.storeOutcome(k, key, fetched, nil, fe)
+			span.SetAttributes(attribute.String(attrOutcome, fe.Kind.String()))
 			return setOwned(dest, b)
 		}
 		wait := c.failures.add(key, err, fetched, c.errorRetry, c.maxErrRetry)
@@ -134,6 +150,8 @@ func (c *Cache) loadOriginal(ctx context.Context, key string, dest groupcache.Si
 	c.log.Debug("avatarkit: origin fetched", "type", k.typ, "id", k.id, "bytes", len(pic.Bytes), "took", time.Since(start))
 	b := encodeOriginal(f, pic.Default, stamp, contentHash(pic.Bytes), pic.Validator, pic.Bytes)
 	c.storeOutcome(k, key, fetched, pic, nil)
+	c.catalog.original(key, b, source, fetched)
+	span.SetAttributes(attribute.String(attrOutcome, "picture"), attribute.Int(attrBytes, len(pic.Bytes)))
 	return setOwned(dest, b)
 }
 
@@ -185,6 +203,7 @@ func formatOfContentType(ct string) (imageops.Format, bool) {
 
 // loadIndex is the index group's loader: the original's entry without its picture.
 func (c *Cache) loadIndex(ctx context.Context, key string, dest groupcache.Sink) error {
+	noteLoad(ctx)
 	if err := c.groups[groupIndex].takeOwnerErr(key); err != nil {
 		return err
 	}
@@ -262,7 +281,8 @@ func (c *Cache) admit(ctx context.Context, src []byte, cost imageops.Cost) (func
 }
 
 // loadAnalysis is the analyses group's loader: it finds the faces and the detail of a source.
-func (c *Cache) loadAnalysis(ctx context.Context, key string, dest groupcache.Sink) error {
+func (c *Cache) loadAnalysis(ctx context.Context, key string, dest groupcache.Sink) (err error) {
+	noteLoad(ctx)
 	if err := c.groups[groupAnalyses].takeOwnerErr(key); err != nil {
 		return err
 	}
@@ -284,13 +304,21 @@ func (c *Cache) loadAnalysis(ctx context.Context, key string, dest groupcache.Si
 		}
 		return err
 	}
+	ctx, span := c.startSpan(ctx, spanAnalysis, trace.SpanKindInternal, false, attribute.String(attrKey, key))
+	defer func() { endSpan(span, err) }()
+	waitStart := time.Now()
 	release, err := c.admit(ctx, src, cost)
 	if err != nil {
 		return err
 	}
+	span.SetAttributes(attribute.Float64(attrWorkWait, time.Since(waitStart).Seconds()))
 	c.analyses.Add(1)
+	start := time.Now()
 	a, err := imageops.Analyze(ctx, src, c.limits)
 	release()
+	if c.observer != nil {
+		c.observer.Analysis(time.Since(start))
+	}
 	if err != nil {
 		if b, ok := encodeError(err, stamp); ok {
 			return setOwned(dest, b)
@@ -326,11 +354,14 @@ func (c *Cache) analysisOf(ctx context.Context, srcKey string) (*imageops.Analys
 
 // computeVariant transforms the source a variant key names and encodes the result: the work of
 // the variants and the probation groups' loaders.
-func (c *Cache) computeVariant(ctx context.Context, key string, dest groupcache.Sink) error {
+func (c *Cache) computeVariant(ctx context.Context, key string, dest groupcache.Sink) (err error) {
 	v, err := c.parseVariantKey(key)
 	if err != nil {
 		return err
 	}
+	ctx, span := c.startSpan(ctx, spanTransform, trace.SpanKindInternal, false,
+		attribute.String(attrTransformation, v.chain.String()), attribute.String(attrFormat, v.ext.String()))
+	defer func() { endSpan(span, err) }()
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.timeout)
 	defer cancel()
 	src, err := c.sourceBytes(ctx, v.src)
@@ -355,14 +386,19 @@ func (c *Cache) computeVariant(ctx context.Context, key string, dest groupcache.
 		}
 		return err
 	}
+	waitStart := time.Now()
 	release, err := c.admit(ctx, src, cost)
 	if err != nil {
 		return err
 	}
+	span.SetAttributes(attribute.Float64(attrWorkWait, time.Since(waitStart).Seconds()))
 	c.transforms.Add(1)
 	start := time.Now()
 	out, err := c.transform(ctx, src, v.chain, v.ext, c.limits, opt)
 	release()
+	if c.observer != nil && err == nil {
+		c.observer.Transform(time.Since(start))
+	}
 	if err != nil {
 		if b, ok := encodeError(err, stamp); ok {
 			c.log.Debug("avatarkit: transform refused", "key", key, "err", err)
@@ -374,5 +410,7 @@ func (c *Cache) computeVariant(ctx context.Context, key string, dest groupcache.
 	c.log.Debug("avatarkit: transformed", "key", key, "bytes", len(out.Bytes), "took", time.Since(start))
 	sum := sha256.Sum256(out.Bytes)
 	etag := `"` + hex.EncodeToString(sum[:12]) + `"`
+	span.SetAttributes(attribute.Int(attrBytes, len(out.Bytes)))
+	c.catalog.variant(hintOf(ctx), key, out.Format, len(out.Bytes), "computed", c.now())
 	return setOwned(dest, encodePicture(out.Format, false, stamp, etag, out.Bytes))
 }

@@ -20,6 +20,8 @@ import (
 
 	"github.com/golang/groupcache"
 	pb "github.com/golang/groupcache/groupcachepb"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/avatarkit/avatarkit/fetch"
 	"github.com/avatarkit/avatarkit/imageops"
@@ -52,6 +54,13 @@ import (
 //
 //	POST <BasePath>_override   body: JSON overrideNotice   a forced refresh: 200 once recorded
 //	GET  <BasePath>_overrides                              200, JSON [overrideNotice, ...]
+//
+// and one tells whether a peer is there, for readiness (ready.go):
+//
+//	GET  <BasePath>_ping                                   200, JSON {"self": …, "peers": […]}
+//
+// A load request may carry the W3C trace context (traceparent, tracestate) of the load that asks
+// for it, outside the signature (trace.go).
 //
 // Response 200, Content-Type application/x-avatarkit-peer, a body of frames:
 //
@@ -221,6 +230,9 @@ func (h peerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(c.overrideList())
 		return
+	case pingPath:
+		c.servePing(w)
+		return
 	}
 	wire, key, _ := strings.Cut(rest, "/")
 	var g *group
@@ -258,7 +270,9 @@ func (h peerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		err error
 	}
 	done := make(chan result, 1)
-	ctx := context.WithValue(context.WithoutCancel(r.Context()), servingKey{}, g)
+	sctx, span := c.serveSpan(r, wire, key)
+	defer span.End()
+	ctx := context.WithValue(context.WithoutCancel(sctx), servingKey{}, g)
 	if hint != "" {
 		ctx = withHint(ctx, hint)
 	}
@@ -281,6 +295,7 @@ func (h peerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for {
 		select {
 		case res := <-done:
+			spanError(span, res.err)
 			var head [5]byte
 			var body []byte
 			if res.err != nil {
@@ -435,20 +450,38 @@ func (e *unreachableError) Unwrap() error { return e.err }
 // Get asks the peer for in's key. groupcache loads the key locally when it fails; when the owner
 // answered with its own load error, that error is handed to the local getter (group.ownerErrs),
 // which returns it instead of loading the key a second time.
-func (pg *peerGetter) Get(ctx context.Context, in *pb.GetRequest, out *pb.GetResponse) error {
+func (pg *peerGetter) Get(ctx context.Context, in *pb.GetRequest, out *pb.GetResponse) (err error) {
 	g, c := pg.grp, pg.grp.c
 	if ctx.Value(servingKey{}) == g {
 		c.notForwarded.Add(1) // groupcache counts it as a peer error; Stats takes it back out
 		return errNotForwarding
 	}
 	key := in.GetKey()
+	noteLoad(ctx)
+	defer c.loads.ended(key)
+	ctx, span := c.startSpan(ctx, spanPeerGet, trace.SpanKindClient, false,
+		attribute.String(attrPeer, pg.pc.base), attribute.String(attrGroup, g.wire), attribute.String(attrKey, key))
 	start := time.Now()
 	value, err := c.askPeer(ctx, pg.pc.base, g.wire, key)
+	took := time.Since(start)
+	outcome := "ok"
+	defer func() {
+		if c.observer != nil && !errors.Is(err, errNotCached) {
+			c.observer.PeerRequest(outcome, took)
+		}
+	}()
 	if err == nil {
 		out.Value = value
-		c.log.Debug("avatarkit: got from peer", "peer", pg.pc.base, "group", g.wire, "key", key, "bytes", len(value), "took", time.Since(start))
+		endSpan(span, nil, attribute.Int(attrBytes, len(value)))
+		if g.idx == groupVariants || g.idx == groupProbation {
+			if class, kind, _, n, ok := entryHeader(value); ok && class == classPicture {
+				c.catalog.variant(hintOf(ctx), key, imageops.Format(kind), n, "peer", c.now())
+			}
+		}
+		c.log.Debug("avatarkit: got from peer", "peer", pg.pc.base, "group", g.wire, "key", key, "bytes", len(value), "took", took)
 		return nil
 	}
+	endSpan(span, err)
 	var ue *unreachableError
 	var oe *ownerError
 	switch {
@@ -456,13 +489,16 @@ func (pg *peerGetter) Get(ctx context.Context, in *pb.GetRequest, out *pb.GetRes
 		if errors.Is(oe.err, errNotCached) {
 			c.peekMisses.Add(1) // an answer, not a failure: Stats takes it out of the peer errors
 		}
+		outcome = "owner_error"
 		g.ownerErrs.Store(key, oe.err)
 		c.log.Debug("avatarkit: the owner's load failed", "peer", pg.pc.base, "group", g.wire, "key", key, "err", oe.err)
 		return oe.err
 	case errors.As(err, &ue):
+		outcome = "error"
 		c.setAside(pg.pc, ue.err)
 	default:
-		c.log.Warn("avatarkit: peer request failed, loading here", "peer", pg.pc.base, "group", g.wire, "key", key, "err", err, "took", time.Since(start))
+		outcome = "error"
+		c.log.Warn("avatarkit: peer request failed, loading here", "peer", pg.pc.base, "group", g.wire, "key", key, "err", err, "took", took)
 	}
 	return err
 }
@@ -491,6 +527,7 @@ func (c *Cache) askPeer(ctx context.Context, base, wire, key string) ([]byte, er
 		req.Header.Set(peekHeader, "1")
 	}
 	c.authorize(req, path, nil)
+	injectTrace(ctx, req.Header) // not signed: see trace.go
 	res, err := c.transport.RoundTrip(req)
 	if err != nil {
 		return nil, &unreachableError{fmt.Errorf("cache: peer %s: %w", base, err)}

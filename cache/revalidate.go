@@ -42,7 +42,8 @@ type lastPicture struct {
 // fetchOriginal asks k's provider for the original of key: with the validator of the avatar's
 // last picture when the provider is a fetch.Revalidator and key is not a version's, Fetch
 // otherwise. mem is the load's share of the work budget: the last picture's bytes are held in it
-// while the network is asked.
+// while the network is asked. An answer "unchanged" comes back as the last picture, its bytes
+// included, with Unchanged still set (for the counts of outcomes).
 func (c *Cache) fetchOriginal(ctx context.Context, k avatarKey, key string, mem *loadMemory) (*fetch.Picture, error) {
 	rv, ok := k.p.(fetch.Revalidator)
 	if !ok || k.version > 0 {
@@ -64,7 +65,7 @@ func (c *Cache) fetchOriginal(ctx context.Context, k avatarKey, key string, mem 
 	}
 	c.unchanged.Add(1)
 	c.log.Debug("avatarkit: picture unchanged; no download", "key", key, "from", last.from, "bytes", len(last.body))
-	return &fetch.Picture{Bytes: last.body, ContentType: last.f.ContentType(), Default: last.isDefault, Validator: last.validator}, nil
+	return &fetch.Picture{Bytes: last.body, ContentType: last.f.ContentType(), Default: last.isDefault, Validator: last.validator, Unchanged: true}, nil
 }
 
 // lastPicture finds the avatar's last picture with a validator, and its bytes, without calling

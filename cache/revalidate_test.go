@@ -146,6 +146,7 @@ func TestRevalidationSkipsTheDownload(t *testing.T) {
 		assert.EqualValues(t, 1, p.downloads.Load(), "and no download")
 	}
 	assert.EqualValues(t, 3, c.Stats().Unchanged)
+	assert.Equal(t, map[string]int64{"picture": 1, "unchanged": 3}, c.Stats().OriginOutcomes["fake"], "the calls' outcomes")
 	assert.Equal(t, transforms, c.Stats().Transforms, "the same picture: nothing computed again")
 	assert.Equal(t, []string{"", "gen1", "gen1", "gen1"}, p.validators)
 	k, _ := c.periodKey("fake", "ivy", clock())

@@ -20,6 +20,10 @@
 //
 //	go run ./example -demo -store /tmp/avatarkit-store
 //	go run ./example -store 's3://my-bucket?region=eu-west-1&prefix=avatarkit/' ...
+//
+// For operators it serves /metrics (Prometheus), /healthz, /readyz, with -admin-token an admin
+// page at /admin/ listing the avatars held, and with -pprof the profiles under /debug/pprof/
+// (docs/operations.md).
 package main
 
 import (
@@ -99,6 +103,7 @@ type options struct {
 
 	adminToken string // -admin-token: the admin endpoint's bearer token; "" leaves it unmounted
 	store      string // -store: a directory or a bucket URL; "" for none
+	pprof      bool   // -pprof: mount net/http/pprof under /debug/pprof/
 }
 
 // adminPrefix is where the admin endpoint is mounted.
@@ -152,7 +157,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		"such as http://$POD_IP:8080 (needs -self; combines with -peers)")
 	fs.DurationVar(&o.peerTimeout, "peer-timeout", avatarmw.DefaultPeerTimeout, "how long a node waits for a peer that does not answer (no connection, no response header or heartbeat) before it loads the avatar itself and sets the peer aside for a few seconds; the same on every node")
 	envString(&o.peerSecret, "peer-secret", "AVATAR_PEER_SECRET", "shared secret that authenticates the nodes to each other, 16 random bytes or more, the same on every node; required with -peers and -peers-dns")
-	envString(&o.adminToken, "admin-token", "AVATAR_ADMIN_TOKEN", "bearer token (16 random bytes or more) of the admin endpoint POST "+adminPrefix+"<type>/<id>/refresh, which forces a refresh and answers {\"version\": n}; without it the endpoint is not mounted")
+	envString(&o.adminToken, "admin-token", "AVATAR_ADMIN_TOKEN", "bearer token (16 random bytes or more) of the admin endpoint POST "+adminPrefix+"<type>/<id>/refresh, which forces a refresh and answers {\"version\": n}, "+
+		"and GET "+adminPrefix+", which lists the avatars held (the page /admin/ shows them); without it neither is mounted")
+	fs.BoolVar(&o.pprof, "pprof", false, "mount net/http/pprof under /debug/pprof/ (CPU and heap profiles, goroutines) on the app's listener")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -378,7 +385,11 @@ func run(ctx context.Context, args []string, e env) error {
 			return err
 		}
 		mux.Handle(adminPrefix, admin)
-		log.Info("admin endpoint mounted", "path", adminPrefix+"<type>/<id>/refresh")
+		log.Info("admin endpoint mounted", "path", adminPrefix+"<type>/<id>/refresh", "listing", adminPrefix, "page", "/admin/")
+	}
+	mountOps(mux, avatars, o)
+	if o.pprof {
+		log.Info("profiles mounted", "path", "/debug/pprof/")
 	}
 	page, err := newDemoPage(avatars, o.demo, o.secret != "")
 	if err != nil {
@@ -394,9 +405,6 @@ func run(ctx context.Context, args []string, e env) error {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		enc.Encode(avatars.Stats()) //nolint:errcheck // the client went away
-	})
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintln(w, "ok")
 	})
 
 	ln, err := net.Listen("tcp", o.addr)

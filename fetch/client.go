@@ -263,6 +263,7 @@ type APIResponse struct {
 // address refusal has an *AddressError as its Err), a failed connection, a cut or oversized body
 // (more than MaxAPIBytes); KindTimeout when the client's timeout or ctx ran out.
 func (c *Client) API(ctx context.Context, rawURL string, header http.Header, allow Allowlist) (*APIResponse, error) {
+	ctx, span := startSpan(ctx, spanLookup, rawURL)
 	h := make(http.Header, len(header)+1)
 	for k, v := range header {
 		h[http.CanonicalHeaderKey(k)] = v
@@ -272,8 +273,10 @@ func (c *Client) API(ctx context.Context, rawURL string, header http.Header, all
 	}
 	r, err := c.get(ctx, rawURL, h, allow, exchange{noun: "API answer", limit: MaxAPIBytes, tooLarge: KindUpstream, errBody: true})
 	if err != nil {
+		endSpan(span, 0, 0, err)
 		return nil, err
 	}
+	endSpan(span, r.status, len(r.body), nil)
 	return &APIResponse{StatusCode: r.status, Header: r.header, Body: r.body}, nil
 }
 
@@ -288,9 +291,18 @@ func (c *Client) API(ctx context.Context, rawURL string, header http.Header, all
 // KindRateLimited on a 429 (with its Retry-After), KindUpstream on any other non-2xx answer (its
 // Err is a *StatusError), on a refused host or address (Err an *AddressError), too many redirects,
 // a failed connection or a body cut short, and KindTimeout when the client's timeout or ctx ran out.
-func (c *Client) Picture(ctx context.Context, rawURL string, allow Allowlist) (*Picture, error) {
+func (c *Client) Picture(ctx context.Context, rawURL string, allow Allowlist) (pic *Picture, err error) {
+	ctx, span := startSpan(ctx, spanDownload, rawURL)
+	var r *result
+	defer func() {
+		n := 0
+		if pic != nil {
+			n = len(pic.Bytes)
+		}
+		endSpan(span, statusOf(r), n, err)
+	}()
 	h := http.Header{"Accept": {"image/webp,image/png,image/jpeg,image/gif"}}
-	r, err := c.get(ctx, rawURL, h, allow, exchange{noun: "picture", limit: c.maxBytes, tooLarge: KindTooLarge})
+	r, err = c.get(ctx, rawURL, h, allow, exchange{noun: "picture", limit: c.maxBytes, tooLarge: KindTooLarge})
 	if err != nil {
 		return nil, err
 	}

@@ -252,8 +252,8 @@ func findBrowser(t *testing.T) string {
 }
 
 // startExample builds the example from the parent module and runs it with -demo on a free port of
-// loopback; it returns the base URL.
-func startExample(t *testing.T) string {
+// loopback, and the extra args; it returns the base URL.
+func startExample(t *testing.T, args ...string) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds the example and drives a browser")
@@ -264,7 +264,7 @@ func startExample(t *testing.T) string {
 	out, err := build.CombinedOutput()
 	require.NoError(t, err, "go build: %s", out)
 
-	cmd := exec.Command(bin, "-demo", "-addr", "127.0.0.1:0")
+	cmd := exec.Command(bin, append([]string{"-demo", "-addr", "127.0.0.1:0"}, args...)...)
 	stderr, err := cmd.StderrPipe()
 	require.NoError(t, err)
 	require.NoError(t, cmd.Start())
