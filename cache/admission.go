@@ -6,6 +6,7 @@ import (
 	"hash/maphash"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/golang/groupcache"
 )
@@ -23,7 +24,8 @@ import (
 // variants evict only each other. The second request for the key goes to the variants group,
 // whose loader takes the value from the probation group's cache when it is still there (the
 // owner of a key is the same node in both groups), so a variant asked for twice is computed
-// once. Variants the app itself asks for — URLs it signed, its named transformations, the
+// once (but for a race: a first request that peeked before the owner computed the variant for
+// another node computes it again in the probation group). Variants the app itself asks for — URLs it signed, its named transformations, the
 // untransformed picture — are admitted at once (Request.Trusted).
 //
 // The doorkeeper is per node: in a cluster a variant is admitted by the node its requests reach,
@@ -121,15 +123,32 @@ func (c *Cache) getVariant(ctx context.Context, key string, trusted bool, v *gro
 
 // getLoading gets key from g, loading it when it is not cached. groupcache lets concurrent Gets
 // of one key share one load, a peek's among them (on this node, or on the owner when the
-// requests come from several nodes), so a Get that got a peek's "not cached" asks again.
+// requests come from several nodes), so a Get that got a peek's "not cached" asks again. It
+// waits a little first: groupcache wakes a flight's waiters before it forgets the flight, so a
+// Get asked again at once can join the same finished peek, and a loop without a pause spins on
+// it for as long as the flight's goroutine is not scheduled (seen on a loaded machine). Each
+// node peeks at a key once per doorkeeper generation (its first request for it), so a load
+// meets few peeks in a row.
 func getLoading(ctx context.Context, g *groupcache.Group, key string, v *groupcache.ByteView) error {
+	pause := 100 * time.Microsecond
 	for i := 0; ; i++ {
 		err := g.Get(ctx, key, groupcache.ByteViewSink(v))
-		if !errors.Is(err, errNotCached) || i == 3 {
+		if !errors.Is(err, errNotCached) || i == maxPeekRetries {
 			return err
 		}
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		pause = min(2*pause, 10*time.Millisecond)
 	}
 }
+
+// maxPeekRetries bounds the Gets of getLoading that meet a peek's load (about 0.2 s of pauses).
+const maxPeekRetries = 24
 
 // loadVariant is the variants group's loader: a variant asked for before. It takes the value
 // from the probation group when the first request left it there, and computes it otherwise
