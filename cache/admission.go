@@ -24,8 +24,7 @@ import (
 // variants evict only each other. The second request for the key goes to the variants group,
 // whose loader takes the value from the probation group's cache when it is still there (the
 // owner of a key is the same node in both groups), so a variant asked for twice is computed
-// once (but for a race: a first request that peeked before the owner computed the variant for
-// another node computes it again in the probation group). Variants the app itself asks for — URLs it signed, its named transformations, the
+// once. Variants the app itself asks for — URLs it signed, its named transformations, the
 // untransformed picture — are admitted at once (Request.Trusted).
 //
 // The doorkeeper is per node: in a cluster a variant is admitted by the node its requests reach,
@@ -169,19 +168,73 @@ func (c *Cache) loadVariant(ctx context.Context, key string, dest groupcache.Sin
 }
 
 // computeOnce computes a variant once for both groups: a first request (probation) and a second
-// one (variants) that arrive at the same time share the work.
+// one (variants) that arrive at the same time share the work, and one that arrives moments after
+// the other's computation ended takes its result from the table of variants just made.
 func (c *Cache) computeOnce(ctx context.Context, key string, dest groupcache.Sink) error {
 	noteLoad(ctx)
+	if s, ok := c.justMade.get(key, time.Now()); ok {
+		return dest.SetString(s)
+	}
 	v, err := c.computing.Do(key, func() (any, error) {
 		defer c.loads.ended(key)
 		var s string
 		err := c.computeVariant(ctx, key, groupcache.StringSink(&s))
+		if err == nil {
+			c.justMade.add(key, s, time.Now())
+		}
 		return s, err
 	})
 	if err != nil {
 		return err
 	}
 	return dest.SetString(v.(string))
+}
+
+// justMade remembers the variants computed in the last moments, the small ones: a variant's first
+// request on one node peeks at the owner's variants, finds nothing, and asks the owner's probation
+// group, and when a request of another node (admitted at once) had the owner compute the variant
+// meanwhile, the probation load finds it here instead of computing it a second time. (It cannot
+// look into the variants group: that group's load may be waiting for this one's.) Variant keys
+// name the source's content, so a value found here is the value computing would give. The table
+// holds justMadeSlots values of at most justMadeMax bytes, for justMadeFor: 2 MiB at most, most
+// of it shared with the cache's copies.
+type justMade struct {
+	mu    sync.Mutex
+	next  int
+	slots [justMadeSlots]struct {
+		key, value string
+		at         time.Time
+	}
+}
+
+const (
+	justMadeSlots = 32
+	justMadeMax   = 64 << 10
+	justMadeFor   = 2 * time.Second
+)
+
+func (j *justMade) get(key string, now time.Time) (string, bool) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for i := range j.slots {
+		if s := &j.slots[i]; s.key == key && now.Sub(s.at) < justMadeFor {
+			return s.value, true
+		}
+	}
+	return "", false
+}
+
+func (j *justMade) add(key, value string, now time.Time) {
+	if len(value) > justMadeMax {
+		return
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.slots[j.next] = struct {
+		key, value string
+		at         time.Time
+	}{key, value, now}
+	j.next = (j.next + 1) % justMadeSlots
 }
 
 // loadProbation is the probation group's loader: a variant asked for the first time.

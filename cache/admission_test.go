@@ -7,9 +7,12 @@ import (
 	"image"
 	"image/jpeg"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/golang/groupcache"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -122,4 +125,42 @@ func TestDoorkeeper(t *testing.T) {
 		}
 	}
 	assert.Less(t, fp, 500)
+}
+
+// A variant computed in the variants group moments before a probation load of it (a first
+// request that peeked at the owner before the computation) is not computed again.
+func TestProbationTakesTheVariantJustMade(t *testing.T) {
+	c, p := newTestCache(t, Config{})
+	p.set("alice", userJPEG(t, "alice", 64, 64), nil)
+	r := Request{Type: "fake", ID: "alice", Transformation: mustChain(t, "c_fill,h_32,w_32"), Format: imageops.PNG, Trusted: true}
+	first, err := c.Get(context.Background(), r)
+	require.NoError(t, err)
+	require.EqualValues(t, 1, c.Stats().Transforms)
+
+	okey, vkey := keys(c, r)
+	var v groupcache.ByteView
+	require.NoError(t, c.probation.Get(withHint(context.Background(), okey), vkey, groupcache.ByteViewSink(&v)))
+	assert.EqualValues(t, 1, c.Stats().Transforms, "taken from the variants just made")
+	e, err := decodeEntry(v)
+	require.NoError(t, err)
+	assert.Equal(t, first.Bytes(), viewBytes(e.body))
+}
+
+func TestJustMade(t *testing.T) {
+	var j justMade
+	now := time.Now()
+	j.add("a", "A", now)
+	j.add("big", strings.Repeat("x", justMadeMax+1), now)
+	got, ok := j.get("a", now.Add(justMadeFor-time.Millisecond))
+	assert.True(t, ok)
+	assert.Equal(t, "A", got)
+	_, ok = j.get("a", now.Add(justMadeFor))
+	assert.False(t, ok, "forgotten after justMadeFor")
+	_, ok = j.get("big", now)
+	assert.False(t, ok, "large variants are not kept")
+	for i := range justMadeSlots {
+		j.add(fmt.Sprint("k", i), "v", now)
+	}
+	_, ok = j.get("a", now)
+	assert.False(t, ok, "overwritten by newer ones")
 }

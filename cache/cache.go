@@ -283,6 +283,7 @@ type Cache struct {
 	probation     *groupcache.Group
 	door          *doorkeeper
 	computing     singleflight.Group // variant key -> its computation, shared by the variants and probation groups
+	justMade      justMade           // the variants computed in the last moments (admission.go)
 
 	// transform is imageops.TransformWith; tests replace it to watch the semaphore.
 	transform func(context.Context, []byte, imageops.Chain, imageops.Format, imageops.Limits, imageops.Options) (*imageops.Output, error)
