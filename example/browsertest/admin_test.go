@@ -2,9 +2,7 @@ package browsertest
 
 import (
 	"context"
-	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,40 +24,7 @@ func TestAdminPage(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(browser),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
-	defer cancelBrowser()
-
-	var mu sync.Mutex
-	var problems []string
-	messages := chromedp.Console(bctx)
-	go func() {
-		for m, err := range messages {
-			if err != nil {
-				return
-			}
-			if m.Type == chromedp.ConsoleError || m.IsException() {
-				mu.Lock()
-				problems = append(problems, fmt.Sprintf("%s (%s %s:%d)", m, m.Source, m.URL, m.Line))
-				mu.Unlock()
-			}
-		}
-	}()
+	bctx, console := openBrowser(t, ctx, browser)
 	poll := func(cond string) {
 		t.Helper()
 		_, err := chromedp.Run(bctx, chromedp.Poll[bool](cond,
@@ -72,9 +37,7 @@ func TestAdminPage(t *testing.T) {
 	require.NoError(t, chromedp.Do(bctx, chromedp.Evaluate[chromedp.Void](
 		`document.querySelectorAll('img[loading=lazy]').forEach(i => { i.loading = 'eager' })`)))
 	poll(`[...document.images].filter(i => i.id !== 'pg-img').every(i => i.complete)`)
-	mu.Lock()
-	problems = nil // the demo page is TestDemoPage's
-	mu.Unlock()
+	console.take() // the demo page is TestDemoPage's
 
 	require.NoError(t, chromedp.Do(bctx,
 		chromedp.Navigate(base+"/admin/"),
@@ -137,10 +100,8 @@ func TestAdminPage(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, strings.HasPrefix(status, "401"), status)
 
-	mu.Lock()
-	defer mu.Unlock()
 	var real []string
-	for _, p := range problems {
+	for _, p := range console.take() {
 		if !strings.Contains(p, "401") { // the browser logs the refused request itself
 			real = append(real, p)
 		}

@@ -30,44 +30,7 @@ func TestDemoPage(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(browser),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		// This machine may have no internet: no connection of the browser's own.
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-default-apps", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("metrics-recording-only", true),
-		chromedp.Flag("no-pings", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
-	defer cancelBrowser()
-
-	var mu sync.Mutex
-	var problems []string // console errors and exceptions
-	messages := chromedp.Console(bctx)
-	go func() {
-		for m, err := range messages {
-			if err != nil {
-				return
-			}
-			if m.Type == chromedp.ConsoleError || m.IsException() {
-				mu.Lock()
-				problems = append(problems, fmt.Sprintf("%s (%s %s:%d)", m, m.Source, m.URL, m.Line))
-				mu.Unlock()
-			}
-		}
-	}()
+	bctx, console := openBrowser(t, ctx, browser)
 
 	for _, vp := range []struct {
 		name          string
@@ -151,9 +114,7 @@ func TestDemoPage(t *testing.T) {
 		})
 	}
 
-	mu.Lock()
-	defer mu.Unlock()
-	assert.Empty(t, problems, "the console has errors")
+	assert.Empty(t, console.take(), "the console has errors")
 }
 
 // testPlayground changes the playground's transformation as a person would and waits for the
@@ -230,6 +191,62 @@ func testPlayground(t *testing.T, ctx context.Context, more bool) {
 	))
 	s = waitFor(`document.getElementById('pg').dataset.state === 'ready' && (document.getElementById('pg-img').dataset.url || '').includes('w_100')`)
 	assert.Equal(t, 100, s.Width)
+}
+
+// console collects the errors and exceptions a page logs to the browser's console.
+type console struct {
+	mu       sync.Mutex
+	problems []string
+}
+
+// take returns what was logged since the last take.
+func (c *console) take() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p := c.problems
+	c.problems = nil
+	return p
+}
+
+// openBrowser starts a headless browser for the test, its window 1280×900, and listens to its
+// console. It is closed when ctx is done or the test ends.
+func openBrowser(t *testing.T, ctx context.Context, browser string) (context.Context, *console) {
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(browser),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		// This machine may have no internet: no connection of the browser's own.
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-default-apps", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("metrics-recording-only", true),
+		chromedp.Flag("no-pings", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	)
+	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
+	t.Cleanup(func() { cancelBrowser(); cancelAlloc() })
+	c := &console{}
+	messages := chromedp.Console(bctx)
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			if m.Type == chromedp.ConsoleError || m.IsException() {
+				c.mu.Lock()
+				c.problems = append(c.problems, fmt.Sprintf("%s (%s %s:%d)", m, m.Source, m.URL, m.Line))
+				c.mu.Unlock()
+			}
+		}
+	}()
+	return bctx, c
 }
 
 // findBrowser returns $CHROME, or the first Chromium or Chrome on the PATH. Without one the test is
